@@ -1,0 +1,34 @@
+// core/catalogue.cpp — the list of every op Tandem has, in one place.
+//
+// A saved graph names its ops ("matmul", "relu"); loading it looks them up here. Adding an op
+// means adding it to this list too (see "HOW TO ADD AN OP" in core/op.h).
+#include "core/op.h"
+
+namespace tandem {
+
+const std::vector<const OpDef*>& catalogue() {
+  using namespace ops;
+  static const std::vector<const OpDef*> all = {
+      // elementwise binary
+      &add, &sub, &mul, &div, &pow, &maximum, &minimum, &eq, &ne, &lt, &le, &gt, &ge, &where,
+      // elementwise unary
+      &neg, &exp, &log, &sqrt, &abs, &sin, &cos, &tanh, &sigmoid, &relu, &gelu, &cast, &clone,
+      // reductions
+      &sum, &mean, &amax, &amin, &argmax, &argmin, &var, &sum_to,
+      // linear algebra and softmax
+      &matmul, &softmax, &log_softmax,
+      // indexing
+      &index_select, &gather, &one_hot,
+      // views and joining
+      &reshape, &permute, &slice, &select, &expand, &squeeze, &unsqueeze, &cat, &stack,
+  };
+  return all;
+}
+
+const OpDef* find_op(const std::string& name) {
+  for (const OpDef* op : catalogue())
+    if (name == op->name) return op;
+  return nullptr;
+}
+
+}  // namespace tandem

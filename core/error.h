@@ -1,0 +1,41 @@
+// core/error.h — the one exception type Tandem throws.
+//
+// "Errors are lessons": every misuse raises a tandem::Error whose message names the op, the shapes
+// or dtypes involved and what to do about it. Nothing in Tandem asserts or crashes on bad input.
+// The subclasses only exist so that a test (or a student) can catch one family of mistakes.
+//
+// Read next: core/shape.h.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace tandem {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+// Shapes that do not fit together: broadcasting, matmul, reshape, cat...
+class ShapeError : public Error {
+  using Error::Error;
+};
+// A dtype an op cannot take (e.g. mean of an int64 tensor).
+class DTypeError : public Error {
+  using Error::Error;
+};
+// An index or dimension out of range.
+class IndexError : public Error {
+  using Error::Error;
+};
+
+// Builds a message from pieces: throw ShapeError(msg("mul: ", a, " vs ", b)).
+template <typename... Args> std::string msg(const Args&... args) {
+  std::ostringstream os;
+  (os << ... << args);
+  return os.str();
+}
+
+}  // namespace tandem

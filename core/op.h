@@ -1,0 +1,114 @@
+// core/op.h — the op catalogue: every operation Tandem knows, defined once.
+//
+// This is the heart of the design. An operation such as `mul` is one OpDef:
+//
+//     name         "mul"
+//     shape rule   (input shapes, dtypes) -> output shape, dtype; throws on a mismatch.
+//                  It must accept unknown dimensions (-1), because graph mode runs it when a node
+//                  is *declared*, long before any value exists.
+//     kernels      one per device: the CPU kernel (Eigen / plain loops) here in core/ops/, the
+//                  CUDA kernel attached by cuda/ when that backend is built.
+//     derivative   attached by autograd/ (the derivative sheet), written once for both modes.
+//
+// Both paradigms go through the same OpDef:
+//   - eager mode calls `call(op, inputs, attrs)` below: shape rule, allocate, kernel, now;
+//   - graph mode stores (op, inputs, attrs) in a node, runs the shape rule at once and the kernel
+//     later, inside Session::run.
+// So a reader who learns how `mul` works learns it for both.
+//
+// Two kinds of op:
+//   - compute ops write into a freshly allocated, contiguous output tensor (`compute`);
+//   - view ops return a new view of their input's storage and copy nothing (`view`).
+// Graph mode's memory planner relies on that split: only compute ops need a buffer.
+//
+// HOW TO ADD AN OP (say `softplus`):
+//   1. write its CPU kernel in the matching core/ops/*.cpp file (unary math: core/ops/unary.cpp);
+//   2. define `const OpDef softplus{...}` in that file with name, shape rule and kernel, and declare
+//      it in the `ops` namespace at the bottom of this header;
+//   3. add a user-facing function `Tensor softplus(const Tensor&)` in core/ops.h that calls
+//      `call(ops::softplus, {x})`;
+//   4. add it to the catalogue list in core/catalogue.cpp (so graph files can name it);
+//   5. give it a derivative rule in autograd/ and a test in tests/.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tandem {
+
+// The non-tensor arguments of an op. One plain struct for all ops: each op reads the fields it
+// documents and ignores the rest (sum reads `dims` and `keepdim`, softmax reads `dim`...).
+struct Attrs {
+  std::vector<int64_t> dims;  // reduction dims, a permutation, or a target shape
+  int64_t dim = 0;            // the one dimension softmax / cat / gather / select / slice act on
+  int64_t start = 0;          // slice: first index
+  int64_t end = 0;            // slice: one past the last index
+  int64_t step = 1;           // slice: stride
+  int64_t correction = 1;     // var: divide by N - correction (1 = unbiased, PyTorch's default)
+  int64_t num_classes = 0;    // one_hot
+  bool keepdim = false;       // reductions: keep reduced dims with size 1
+  DType dtype = kFloat32;     // to(dtype)
+};
+
+// What a shape rule knows about a value: its shape (possibly with unknown dims) and dtype.
+struct Meta {
+  Shape shape;
+  DType dtype = kFloat32;
+};
+
+using ShapeRule = Meta (*)(std::span<const Meta> inputs, const Attrs& attrs);
+using ComputeKernel = void (*)(std::span<const Tensor> inputs, const Attrs& attrs, Tensor& out);
+using ViewKernel = Tensor (*)(const Tensor& input, const Attrs& attrs);
+
+struct OpDef {
+  const char* name;         // "mul": used in errors, graph node names and saved graph files
+  int arity;                // number of tensor inputs; -1 for a list (cat, stack)
+  ShapeRule shape;          // output meta from input metas; throws tandem::Error on a mismatch
+  ComputeKernel cpu;        // CPU kernel for compute ops (null for view ops)
+  ViewKernel view;          // view kernel, device-independent (null for compute ops)
+  ComputeKernel cuda;       // CUDA kernel, attached by cuda/ when built (null otherwise)
+  bool elementwise;         // one output element from the same-index input elements (fusable)
+
+  bool is_view() const { return view != nullptr; }
+};
+
+// Runs an op eagerly: checks devices, applies the shape rule, allocates the output and runs the
+// kernel of the inputs' device. Every eager op in Tandem ends up here.
+Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs = {});
+
+// The whole catalogue, in the order of core/catalogue.cpp, and lookup by name.
+const std::vector<const OpDef*>& catalogue();
+const OpDef* find_op(const std::string& name);  // null when unknown
+
+// The metadata of a concrete tensor, as a shape rule sees it.
+inline Meta meta_of(const Tensor& t) { return {t.shape(), t.dtype()}; }
+
+// Every op of the catalogue, by name. Definitions live in core/ops/*.cpp. They are not const:
+// backends built separately (cuda/) attach their kernels to them once, at start-up.
+namespace ops {
+// elementwise binary (core/ops/binary.cpp)
+extern OpDef add, sub, mul, div, pow, maximum, minimum;
+extern OpDef eq, ne, lt, le, gt, ge;
+extern OpDef where;  // where(cond, a, b): three inputs
+// elementwise unary (core/ops/unary.cpp)
+extern OpDef neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, gelu;
+extern OpDef cast;  // to(dtype)
+extern OpDef clone;  // contiguous copy
+// reductions (core/ops/reduce.cpp)
+extern OpDef sum, mean, amax, amin, argmax, argmin, var, sum_to;
+// linear algebra (core/ops/matmul.cpp)
+extern OpDef matmul;
+// softmax family (core/ops/softmax.cpp)
+extern OpDef softmax, log_softmax;
+// indexing (core/ops/index.cpp)
+extern OpDef index_select, gather, one_hot;
+// views (core/ops/views.cpp)
+extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze;
+// joining (core/ops/join.cpp)
+extern OpDef cat, stack;
+}  // namespace ops
+
+}  // namespace tandem

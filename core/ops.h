@@ -1,0 +1,111 @@
+// core/ops.h — the operations a user calls, named as in PyTorch.
+//
+// Each function here is a thin wrapper: it packs its non-tensor arguments into Attrs and calls
+// the op catalogue (core/op.h), which checks shapes, allocates and runs the kernel. Graph mode
+// offers the same names on graph outputs (core/graph/), so `mul(a, b)` reads the same in both.
+//
+// Read next: core/ops/binary.cpp (broadcasting kernels), core/ops/matmul.cpp (GEMM).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/op.h"
+#include "core/tensor.h"
+
+namespace tandem {
+
+// ---- elementwise, with NumPy broadcasting ---------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division: int / int gives float32
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Scalar& exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, const Tensor& b);  // comparisons give bool tensors
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+
+// A Scalar as a 0-dim tensor of the dtype PyTorch would give it next to `like`
+// (a float scalar next to a float32 tensor is float32; next to an int64 tensor, float32).
+Tensor scalar_like(const Scalar& s, const Tensor& like);
+
+// ---- elementwise unary ----------------------------------------------------------------------
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);  // 1 / (1 + e^-x), computed without overflow for large |x|
+Tensor relu(const Tensor& x);
+Tensor gelu(const Tensor& x);  // exact form x * Φ(x), as PyTorch's default
+
+// ---- reductions ------------------------------------------------------------------------------
+// With no dims: over all elements, giving a 0-dim tensor. Dims may be negative.
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor max(const Tensor& x);  // the largest value (0-dim)
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);  // values only; see argmax
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x);  // index into the flattened tensor
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x);
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor var(const Tensor& x, int64_t correction = 1);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction = 1,
+           bool keepdim = false);
+// The reduction that undoes broadcasting: sums `x` down to `shape` (which must broadcast to
+// x's shape). Gradients of broadcast ops use it: d(a+b)/db for b of shape [3] is sum_to(g, {3}).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- linear algebra --------------------------------------------------------------------------
+// 1-D·1-D dot, matrix·vector, matrix·matrix and batched (broadcast batch dims), as torch.matmul.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- softmax family -------------------------------------------------------------------------
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- indexing -------------------------------------------------------------------------------
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index: 1-D int64
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);        // index: same rank
+Tensor one_hot(const Tensor& labels, int64_t num_classes = -1);          // -1: max label + 1
+
+// ---- views and reshaping (also available as methods) -----------------------------------------
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor squeeze(const Tensor& x, std::optional<int64_t> dim = std::nullopt);
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor contiguous(const Tensor& x);
+Tensor clone(const Tensor& x);
+Tensor to(const Tensor& x, DType dtype);
+
+// ---- joining --------------------------------------------------------------------------------
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+
+// ---- comparing whole tensors (helpers for tests and demos) ---------------------------------
+// Same shape and every |a - b| <= atol + rtol * |b|, like torch.allclose.
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+// Same shape, same dtype and exactly the same values (torch.equal).
+bool equal(const Tensor& a, const Tensor& b);
+
+}  // namespace tandem

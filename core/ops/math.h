@@ -1,0 +1,105 @@
+// core/ops/math.h — the per-element math of every elementwise op, written once.
+//
+// Each op's math is a tiny function object (a "functor"): `Mul{}(a, b)` is a * b. The CPU kernels
+// in binary.cpp / unary.cpp loop over tensors and call these functors; the CUDA kernels (cuda/)
+// call the very same functors on the GPU — that is what TANDEM_HD (`__host__ __device__` under
+// nvcc, nothing under a plain C++ compiler) is for. So the CPU tests also test the GPU's math.
+//
+// The numerically delicate ones say how they avoid overflow.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__CUDACC__)
+#define TANDEM_HD __host__ __device__
+#else
+#define TANDEM_HD
+#endif
+
+namespace tandem::math {
+
+// ---- binary ---------------------------------------------------------------------------------
+// On bool tensors, + is logical or and * is logical and (as in PyTorch).
+struct Add {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>) return a || b;
+    else return a + b;
+  }
+};
+struct Sub { template <typename T> TANDEM_HD T operator()(T a, T b) const { return a - b; } };
+struct Mul {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>) return a && b;
+    else return a * b;
+  }
+};
+struct Div { template <typename T> TANDEM_HD T operator()(T a, T b) const { return a / b; } };
+struct Pow {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      return a || !b;  // x^0 = 1, 1^1 = 1, 0^1 = 0
+    } else if constexpr (std::is_integral_v<T>) {  // exact integer power by repeated squaring
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 ? -1 : 1) : 0);
+      T result = 1;
+      for (; b > 0; b >>= 1, a *= a)
+        if (b & 1) result *= a;
+      return result;
+    } else {
+      return std::pow(a, b);
+    }
+  }
+};
+// maximum/minimum propagate NaN, as PyTorch's do (std::max would silently drop it).
+struct Maximum {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) if (a != a || b != b) return a + b;
+    return a > b ? a : b;
+  }
+};
+struct Minimum {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) if (a != a || b != b) return a + b;
+    return a < b ? a : b;
+  }
+};
+struct Eq { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a == b; } };
+struct Ne { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a != b; } };
+struct Lt { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a < b; } };
+struct Le { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a <= b; } };
+struct Gt { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a > b; } };
+struct Ge { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a >= b; } };
+
+// ---- unary ----------------------------------------------------------------------------------
+struct Neg { template <typename T> TANDEM_HD T operator()(T x) const { return -x; } };
+struct Exp { template <typename T> TANDEM_HD T operator()(T x) const { return std::exp(x); } };
+struct Log { template <typename T> TANDEM_HD T operator()(T x) const { return std::log(x); } };
+struct Sqrt { template <typename T> TANDEM_HD T operator()(T x) const { return std::sqrt(x); } };
+struct Abs {
+  template <typename T> TANDEM_HD T operator()(T x) const { return x < T(0) ? -x : x; }
+};
+struct Sin { template <typename T> TANDEM_HD T operator()(T x) const { return std::sin(x); } };
+struct Cos { template <typename T> TANDEM_HD T operator()(T x) const { return std::cos(x); } };
+struct Tanh { template <typename T> TANDEM_HD T operator()(T x) const { return std::tanh(x); } };
+// sigmoid(x) = 1 / (1 + e^-x). For very negative x, e^-x overflows to inf: the result 0 is still
+// right, but we take the symmetric form e^x / (1 + e^x) there so no inf ever appears.
+struct Sigmoid {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T(1) + e);
+  }
+};
+struct Relu {
+  template <typename T> TANDEM_HD T operator()(T x) const { return x > T(0) ? x : T(0); }
+};
+// gelu(x) = x * Φ(x), with Φ the standard normal CDF: Φ(x) = (1 + erf(x / √2)) / 2.
+// This is the exact form PyTorch uses by default (not the tanh approximation).
+struct Gelu {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    return x * T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+  }
+};
+
+}  // namespace tandem::math

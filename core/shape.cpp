@@ -1,0 +1,82 @@
+// core/shape.cpp — see shape.h for the ideas; the broadcasting rule is the one worth reading.
+#include "core/shape.h"
+
+#include "core/error.h"
+
+namespace tandem {
+
+int64_t numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides st(shape.size());
+  int64_t running = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    st[i] = running;
+    running *= shape[i];
+  }
+  return st;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += shape[i] == kUnknown ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+int64_t normalize_dim(int64_t dim, int64_t rank, const char* op) {
+  // A 0-dim tensor still accepts dim 0 / -1, as in PyTorch (it behaves like rank 1 here).
+  const int64_t r = rank == 0 ? 1 : rank;
+  if (dim < -r || dim >= r)
+    throw IndexError(msg(op, ": dimension out of range (expected to be in range of [", -r, ", ",
+                         r - 1, "], but got ", dim, ")"));
+  return dim < 0 ? dim + r : dim;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Walk from the last dimension; a dimension missing on the shorter side counts as 1.
+    const int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    const int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    int64_t d;
+    if (da == db) d = da;
+    else if (da == 1) d = db;
+    else if (db == 1) d = da;
+    else if (da == kUnknown) d = db;  // ? vs n: n, checked again when the sizes are known
+    else if (db == kUnknown) d = da;
+    else
+      throw ShapeError(msg(op, ": shapes ", shape_str(a), " and ", shape_str(b),
+                           " cannot be broadcast: the size of tensor a (", da,
+                           ") must match the size of tensor b (", db,
+                           ") at non-singleton dimension ", rank - 1 - i,
+                           ". Sizes must be equal, or one of them 1."));
+    out[rank - 1 - i] = d;
+  }
+  return out;
+}
+
+Strides broadcast_strides(const Shape& shape, const Strides& strides, const Shape& target) {
+  Strides out(target.size(), 0);
+  const size_t lead = target.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i)
+    out[lead + i] = (shape[i] == 1 && target[lead + i] != 1) ? 0 : strides[i];
+  return out;
+}
+
+bool is_expandable_to(const Shape& shape, const Shape& target) {
+  if (shape.size() > target.size()) return false;
+  const size_t lead = target.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1 && shape[i] != target[lead + i]) return false;
+  return true;
+}
+
+}  // namespace tandem

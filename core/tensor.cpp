@@ -1,0 +1,166 @@
+// core/tensor.cpp — the Tensor handle: metadata, element access, and the PyTorch-style methods
+// (each method simply calls the free function of core/ops.h).
+#include "core/tensor.h"
+
+#include "core/factories.h"
+#include "core/ops.h"
+
+namespace tandem {
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t s : shape)
+    if (s < 0)
+      throw ShapeError(msg("empty(): negative dimension in shape ", shape_str(shape)));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(tandem::numel(shape) * itemsize(dtype), device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_)
+    throw Error("this Tensor is undefined (default-constructed, or a gradient that was never "
+                "computed); give it a value before using it");
+  return *impl_;
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+int64_t Tensor::stride(int64_t d) const { return strides()[normalize_dim(d, dim(), "stride")]; }
+
+bool Tensor::is_contiguous() const {
+  // Size-1 dimensions may carry any stride: they are never stepped over.
+  int64_t expected = 1;
+  for (int64_t i = dim() - 1; i >= 0; --i) {
+    if (shape()[i] == 1) continue;
+    if (strides()[i] != expected) return false;
+    expected *= shape()[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  return static_cast<char*>(storage()->data()) + offset() * static_cast<int64_t>(itemsize(dtype()));
+}
+
+namespace {
+// Offset (in elements) of a multi-index, with bounds checks that name the culprit.
+int64_t element_offset(const Tensor& t, const std::vector<int64_t>& index) {
+  if (static_cast<int64_t>(index.size()) != t.dim())
+    throw IndexError(msg("at(): got ", index.size(), " indices for a tensor of rank ", t.dim(),
+                         " (shape ", shape_str(t.shape()), ")"));
+  int64_t off = 0;
+  for (size_t d = 0; d < index.size(); ++d) {
+    int64_t i = index[d];
+    if (i < 0) i += t.shape()[d];
+    if (i < 0 || i >= t.shape()[d])
+      throw IndexError(msg("at(): index ", index[d], " is out of bounds for dimension ", d,
+                           " with size ", t.shape()[d]));
+    off += i * t.strides()[d];
+  }
+  return off;
+}
+void require_cpu(const Tensor& t, const char* what) {
+  if (!t.device().is_cpu())
+    throw Error(msg(what, "(): the tensor lives on ", to_string(t.device()),
+                    "; copy it to the CPU first with .cpu()"));
+}
+}  // namespace
+
+template <typename T> T Tensor::at(const std::vector<int64_t>& index) const {
+  require_cpu(*this, "at");
+  const int64_t off = element_offset(*this, index);
+  return visit_dtype(dtype(), [&]<typename S>() {
+    return static_cast<T>(static_cast<const S*>(raw_data())[off]);
+  });
+}
+
+template <typename T> T Tensor::item() const {
+  if (numel() != 1)
+    throw Error(msg("item(): a Tensor with ", numel(), " elements (shape ", shape_str(shape()),
+                    ") cannot be converted to a scalar; only one-element tensors can"));
+  return at<T>(std::vector<int64_t>(dim(), 0));
+}
+
+template <typename T> std::vector<T> Tensor::to_vector() const {
+  require_cpu(*this, "to_vector");
+  const Tensor c = contiguous();
+  std::vector<T> out(static_cast<size_t>(c.numel()));
+  visit_dtype(dtype(), [&]<typename S>() {
+    const S* p = static_cast<const S*>(c.raw_data());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
+  });
+  return out;
+}
+
+// The four element types a caller may ask for.
+#define TANDEM_INSTANTIATE_ACCESS(T)                                     \
+  template T Tensor::item<T>() const;                                    \
+  template T Tensor::at<T>(const std::vector<int64_t>&) const;           \
+  template std::vector<T> Tensor::to_vector<T>() const;
+TANDEM_INSTANTIATE_ACCESS(float)
+TANDEM_INSTANTIATE_ACCESS(double)
+TANDEM_INSTANTIATE_ACCESS(int64_t)
+TANDEM_INSTANTIATE_ACCESS(bool)
+TANDEM_INSTANTIATE_ACCESS(int)
+#undef TANDEM_INSTANTIATE_ACCESS
+
+// ---- methods: the free functions, spelled as methods --------------------------------------
+Tensor Tensor::reshape(const Shape& s) const { return tandem::reshape(*this, s); }
+Tensor Tensor::transpose(int64_t a, int64_t b) const { return tandem::transpose(*this, a, b); }
+Tensor Tensor::permute(const std::vector<int64_t>& d) const { return tandem::permute(*this, d); }
+Tensor Tensor::t() const {
+  if (dim() > 2)
+    throw ShapeError(msg("t() expects a tensor with <= 2 dimensions, but self is ", dim(),
+                         "D; use transpose(dim0, dim1) for higher ranks"));
+  return dim() < 2 ? *this : transpose(0, 1);
+}
+Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const {
+  return tandem::slice(*this, d, s, e, st);
+}
+Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const { return tandem::narrow(*this, d, s, l); }
+Tensor Tensor::select(int64_t d, int64_t i) const { return tandem::select(*this, d, i); }
+Tensor Tensor::squeeze() const { return tandem::squeeze(*this); }
+Tensor Tensor::squeeze(int64_t d) const { return tandem::squeeze(*this, d); }
+Tensor Tensor::unsqueeze(int64_t d) const { return tandem::unsqueeze(*this, d); }
+Tensor Tensor::expand(const Shape& s) const { return tandem::expand(*this, s); }
+Tensor Tensor::flatten(int64_t s, int64_t e) const { return tandem::flatten(*this, s, e); }
+Tensor Tensor::contiguous() const { return tandem::contiguous(*this); }
+Tensor Tensor::clone() const { return tandem::clone(*this); }
+Tensor Tensor::to(DType dt) const { return tandem::to(*this, dt); }
+Tensor Tensor::view(const Shape& s) const {
+  const Tensor r = tandem::reshape(*this, s);
+  if (r.storage() != storage())
+    throw ShapeError(msg("view(", shape_str(s), "): the tensor of shape ", shape_str(shape()),
+                         " and strides ", shape_str(strides()),
+                         " cannot be viewed with that shape without copying; "
+                         "use .reshape(...) instead, or call .contiguous() first"));
+  return r;
+}
+Tensor Tensor::to(Device d) const {
+  if (d == device()) return *this;
+  const Tensor src = contiguous();
+  Tensor out = Tensor::empty(shape(), dtype(), d);
+  copy_bytes(out.raw_data(), d, src.raw_data(), src.device(), nbytes());
+  return out;
+}
+Tensor Tensor::sum() const { return tandem::sum(*this); }
+Tensor Tensor::sum(const std::vector<int64_t>& d, bool k) const { return tandem::sum(*this, d, k); }
+Tensor Tensor::mean() const { return tandem::mean(*this); }
+Tensor Tensor::mean(const std::vector<int64_t>& d, bool k) const { return tandem::mean(*this, d, k); }
+Tensor Tensor::max() const { return tandem::max(*this); }
+Tensor Tensor::min() const { return tandem::min(*this); }
+Tensor Tensor::argmax() const { return tandem::argmax(*this); }
+Tensor Tensor::argmax(int64_t d, bool k) const { return tandem::argmax(*this, d, k); }
+Tensor Tensor::matmul(const Tensor& o) const { return tandem::matmul(*this, o); }
+Tensor Tensor::pow(const Scalar& e) const { return tandem::pow(*this, e); }
+Tensor Tensor::exp() const { return tandem::exp(*this); }
+Tensor Tensor::log() const { return tandem::log(*this); }
+Tensor Tensor::relu() const { return tandem::relu(*this); }
+Tensor Tensor::sigmoid() const { return tandem::sigmoid(*this); }
+Tensor Tensor::tanh() const { return tandem::tanh(*this); }
+Tensor Tensor::abs() const { return tandem::abs(*this); }
+Tensor Tensor::sqrt() const { return tandem::sqrt(*this); }
+
+}  // namespace tandem

@@ -1,0 +1,173 @@
+// core/tensor.h — the Tensor: a view (shape, strides, offset, dtype) onto shared Storage.
+//
+// This is the one data type of Tandem. A Tensor object is a cheap *handle*: copying it copies a
+// pointer, exactly like assigning a tensor to a new name in Python. Two handles to one tensor see
+// the same values; `clone()` makes a real copy.
+//
+//      Tensor ──► TensorImpl { shape {2,3}, strides {3,1}, offset 0, float32 } ──► Storage (24 B)
+//      t.t()  ──► TensorImpl { shape {3,2}, strides {1,3}, offset 0, float32 } ──┘  (same bytes)
+//
+// Element (i, j) lives at  data + (offset + i*strides[0] + j*strides[1]) * itemsize.
+// Everything else — views, broadcasting, transposed GEMM operands — follows from that formula.
+//
+// The operations (add, matmul, sum, reshape...) are free functions declared in core/ops.h; the
+// methods below (t.sum(), t.reshape(...)) are the same functions spelled the PyTorch way.
+//
+// Read next: core/op.h (the op catalogue), then core/ops.h.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <vector>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/scalar.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace tandem {
+
+struct AutogradMeta;  // autograd/: requires_grad, grad, grad_fn — empty for plain tensors
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Strides strides;  // in elements, not bytes
+  int64_t offset = 0;
+  DType dtype = DType::float32;
+  std::shared_ptr<AutogradMeta> autograd;  // null until the tensor takes part in autograd
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // an undefined tensor (like an empty optional); most calls on it throw
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // A fresh, contiguous, uninitialised tensor. Prefer the factories in core/factories.h.
+  static Tensor empty(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu());
+
+  // ---- metadata ---------------------------------------------------------------------------
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl().shape; }
+  const Shape& sizes() const { return impl().shape; }
+  int64_t size(int64_t dim) const;  // dim may be negative
+  int64_t dim() const { return static_cast<int64_t>(impl().shape.size()); }
+  int64_t numel() const { return tandem::numel(impl().shape); }
+  const Strides& strides() const { return impl().strides; }
+  int64_t stride(int64_t dim) const;
+  int64_t offset() const { return impl().offset; }
+  DType dtype() const { return impl().dtype; }
+  Device device() const { return impl().storage->device(); }
+  bool is_contiguous() const;
+  bool is_floating_point() const { return is_floating(dtype()); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * itemsize(dtype()); }
+
+  const std::shared_ptr<Storage>& storage() const { return impl().storage; }
+  TensorImpl& impl() const;
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  // True when both handles refer to the very same tensor (not just equal values).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+  // ---- raw data --------------------------------------------------------------------------
+  // Pointer to element 0 (storage start + offset). T must match the dtype, or this throws.
+  template <typename T> T* data() const;
+  void* raw_data() const;
+
+  // ---- reading values --------------------------------------------------------------------
+  // The single value of a one-element tensor, converted to T (PyTorch's .item()).
+  template <typename T = double> T item() const;
+  // One element by index, converted to T:  t.at({1, 2}).
+  template <typename T = double> T at(const std::vector<int64_t>& index) const;
+  // All elements in row-major order, converted to T.
+  template <typename T = double> std::vector<T> to_vector() const;
+
+  // ---- views (share storage; see core/ops/views.cpp) ---------------------------------------
+  Tensor reshape(const Shape& shape) const;  // a view when possible, else a copy; one dim may be -1
+  Tensor view(const Shape& shape) const;     // always a view; throws if the strides forbid it
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor permute(const std::vector<int64_t>& dims) const;
+  Tensor t() const;  // transpose of a matrix (rank <= 2)
+  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor expand(const Shape& shape) const;  // -1 keeps a size
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+
+  // ---- copies ----------------------------------------------------------------------------
+  Tensor contiguous() const;  // itself when already contiguous
+  Tensor clone() const;
+  Tensor to(DType dtype) const;  // itself when the dtype already matches
+  Tensor to(Device device) const;
+  Tensor cpu() const { return to(Device::cpu()); }
+
+  // ---- common ops as methods ---------------------------------------------------------------
+  Tensor sum() const;
+  Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
+  Tensor argmax() const;
+  Tensor argmax(int64_t dim, bool keepdim = false) const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor pow(const Scalar& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor abs() const;
+  Tensor sqrt() const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Arithmetic and comparison operators, elementwise with broadcasting (defined in core/ops.h
+// terms: a + b is add(a, b)). Comparisons return bool tensors, as in PyTorch.
+Tensor operator-(const Tensor& a);
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
+
+// Prints like PyTorch: tensor([[ 6.,  8., 16.], ...]) — see core/print.cpp.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- template definitions ----------------------------------------------------------------
+
+template <typename T> T* Tensor::data() const {
+  if (dtype_of<std::remove_const_t<T>>() != dtype())
+    throw DTypeError(msg("data<", to_string(dtype_of<std::remove_const_t<T>>()),
+                         ">(): the tensor's dtype is ", to_string(dtype()),
+                         "; read it with the matching type or convert it first with .to(dtype)"));
+  return static_cast<T*>(raw_data());
+}
+
+}  // namespace tandem
