@@ -38,6 +38,13 @@ Tensor make_view(const Tensor& t, Shape shape, Strides strides, int64_t offset) 
 
 // ---- reshape -------------------------------------------------------------------------------------
 
+// "[4, -1]": a requested shape as the user wrote it (shape_str would print -1 as "?").
+std::string requested_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
 // Replaces a single -1 in `shape` by whatever makes the element count match `total`.
 // With unknown input sizes (graph mode, total == kUnknown) the -1 stays unknown.
 Shape infer_reshape(const Shape& input, Shape shape) {
@@ -47,7 +54,7 @@ Shape infer_reshape(const Shape& input, Shape shape) {
       if (infer_at >= 0) throw ShapeError("reshape: only one dimension can be inferred (-1)");
       infer_at = static_cast<int64_t>(i);
     } else if (shape[i] < 0) {
-      throw ShapeError(msg("reshape: invalid shape dimension ", shape[i], " in ", shape_str(shape)));
+      throw ShapeError(msg("reshape: invalid shape dimension ", shape[i], " in ", requested_str(shape)));
     } else {
       known *= shape[i];
     }
@@ -57,11 +64,11 @@ Shape infer_reshape(const Shape& input, Shape shape) {
   const int64_t total = numel(input);
   if (infer_at >= 0) {
     if (known == 0 || total % known != 0)
-      throw ShapeError(msg("reshape: shape ", shape_str(shape), " is invalid for input of size ",
+      throw ShapeError(msg("reshape: shape ", requested_str(shape), " is invalid for input of size ",
                            total, " (shape ", shape_str(input), ")"));
     shape[infer_at] = total / known;
   } else if (known != total) {
-    throw ShapeError(msg("reshape: shape ", shape_str(shape), " is invalid for input of size ", total,
+    throw ShapeError(msg("reshape: shape ", requested_str(shape), " is invalid for input of size ", total,
                          " (shape ", shape_str(input), "); the number of elements must stay the same"));
   }
   return shape;
