@@ -11,14 +11,15 @@ const std::vector<const OpDef*>& catalogue() {
   static const std::vector<const OpDef*> all = {
       // elementwise binary
       &add, &sub, &mul, &div, &pow, &maximum, &minimum, &eq, &ne, &lt, &le, &gt, &ge, &where,
+      &relu_backward, &sigmoid_backward, &tanh_backward, &gelu_backward,
       // elementwise unary
-      &neg, &exp, &log, &sqrt, &abs, &sin, &cos, &tanh, &sigmoid, &relu, &gelu, &cast, &clone,
+      &neg, &exp, &log, &sqrt, &abs, &sin, &cos, &tanh, &sigmoid, &relu, &gelu, &sign, &cast, &clone,
       // reductions
       &sum, &mean, &amax, &amin, &argmax, &argmin, &var, &sum_to,
       // linear algebra and softmax
       &matmul, &softmax, &log_softmax,
       // indexing
-      &index_select, &gather, &one_hot,
+      &index_select, &gather, &one_hot, &index_add, &scatter_add, &slice_scatter, &select_scatter,
       // views and joining
       &reshape, &permute, &slice, &select, &expand, &squeeze, &unsqueeze, &cat, &stack,
   };

@@ -25,6 +25,7 @@ namespace tandem {
 // A copy of `values` laid out row-major in `shape`; the dtype follows T (float -> float32,
 // double -> float64, int64_t -> int64, bool -> bool), like torch.from_numpy.
 template <typename T> Tensor from_vector(const std::vector<T>& values, const Shape& shape);
+template <> Tensor from_vector<bool>(const std::vector<bool>& values, const Shape& shape);
 
 namespace detail {
 // The element type inside any depth of nested initializer lists, and the depth itself.

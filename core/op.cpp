@@ -9,7 +9,15 @@
 // autograd/ wraps this path to record the tape (see autograd/engine.cpp).
 #include "core/op.h"
 
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+
 namespace tandem {
+
+namespace {
+Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
+               const Meta& out_meta, Device device);
+}  // namespace
 
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   if (op.arity >= 0 && static_cast<int>(inputs.size()) != op.arity)
@@ -25,8 +33,17 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
                       "; move them with .to(device) first"));
 
   const Meta out_meta = op.shape(metas, attrs);
-  if (op.is_view()) return op.view(inputs[0], attrs);
+  Tensor out = op.is_view() ? op.view(inputs[0], attrs) : compute(op, inputs, attrs, out_meta, device);
 
+  // 4. Autograd: if any input requires grad, leave a record on the tape (autograd/engine.cpp).
+  if (autograd::is_grad_enabled() && autograd::any_requires_grad(inputs))
+    autograd::record(op, inputs, attrs, out);
+  return out;
+}
+
+namespace {
+Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
+               const Meta& out_meta, Device device) {
   const ComputeKernel kernel = device.is_cpu() ? op.cpu : op.cuda;
   if (!kernel)
     throw Error(msg(op.name, ": no kernel for device ", to_string(device),
@@ -34,8 +51,12 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
                                        "tensors to the CPU with .cpu())"
                                      : ""));
   Tensor out = Tensor::empty(out_meta.shape, out_meta.dtype, device);
+  // A kernel may call other ops on its inputs (a dtype conversion, a contiguous copy); those are
+  // implementation details, not steps of the user's computation, so nothing inside is recorded.
+  no_grad inside_kernel;
   kernel(inputs, attrs, out);
   return out;
 }
+}  // namespace
 
 }  // namespace tandem

@@ -93,8 +93,9 @@ namespace ops {
 extern OpDef add, sub, mul, div, pow, maximum, minimum;
 extern OpDef eq, ne, lt, le, gt, ge;
 extern OpDef where;  // where(cond, a, b): three inputs
+extern OpDef relu_backward, sigmoid_backward, tanh_backward, gelu_backward;  // (g, saved value)
 // elementwise unary (core/ops/unary.cpp)
-extern OpDef neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, gelu;
+extern OpDef neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, gelu, sign;
 extern OpDef cast;  // to(dtype)
 extern OpDef clone;  // contiguous copy
 // reductions (core/ops/reduce.cpp)
@@ -105,6 +106,8 @@ extern OpDef matmul;
 extern OpDef softmax, log_softmax;
 // indexing (core/ops/index.cpp)
 extern OpDef index_select, gather, one_hot;
+// scattering: the backward of indexing and slicing (core/ops/scatter.cpp)
+extern OpDef index_add, scatter_add, slice_scatter, select_scatter;
 // views (core/ops/views.cpp)
 extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze;
 // joining (core/ops/join.cpp)

@@ -49,6 +49,15 @@ Tensor sigmoid(const Tensor& x);  // 1 / (1 + e^-x), computed without overflow f
 Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact form x * Φ(x), as PyTorch's default
 
+Tensor sign(const Tensor& x);  // -1, 0 or 1
+
+// The derivatives of the activations, as single fused ops: g times f'(x), from the saved output
+// y (relu, sigmoid, tanh) or input x (gelu). Used by the derivative sheet (autograd/).
+Tensor relu_backward(const Tensor& g, const Tensor& y);
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y);
+Tensor tanh_backward(const Tensor& g, const Tensor& y);
+Tensor gelu_backward(const Tensor& g, const Tensor& x);
+
 // ---- reductions ------------------------------------------------------------------------------
 // With no dims: over all elements, giving a 0-dim tensor. Dims may be negative.
 Tensor sum(const Tensor& x);
@@ -82,6 +91,17 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index: 1-D int64
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);        // index: same rank
 Tensor one_hot(const Tensor& labels, int64_t num_classes = -1);          // -1: max label + 1
+
+// ---- scattering (the backward of indexing and slicing) -----------------------------------------
+// index_add(x, dim, index, src): a copy of x with src's slices added at x[..., index[i], ...].
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+// scatter_add(x, dim, index, src): a copy of x with out[..index[i][j]..] += src[i][j] along dim.
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+// slice_scatter(x, src, dim, start, end, step): a copy of x with x[start:end:step] (along dim)
+// replaced by src. select_scatter likewise for x.select(dim, index).
+Tensor slice_scatter(const Tensor& x, const Tensor& src, int64_t dim, int64_t start, int64_t end,
+                     int64_t step = 1);
+Tensor select_scatter(const Tensor& x, const Tensor& src, int64_t dim, int64_t index);
 
 // ---- views and reshaping (also available as methods) -----------------------------------------
 Tensor reshape(const Tensor& x, const Shape& shape);

@@ -29,7 +29,10 @@
 
 namespace tandem {
 
-struct AutogradMeta;  // autograd/: requires_grad, grad, grad_fn — empty for plain tensors
+namespace autograd {
+struct AutogradMeta;  // autograd/node.h: requires_grad, grad, grad_fn — absent for plain tensors
+struct Node;          // autograd/node.h: one recorded op of the tape
+}  // namespace autograd
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -37,7 +40,7 @@ struct TensorImpl {
   Strides strides;  // in elements, not bytes
   int64_t offset = 0;
   DType dtype = DType::float32;
-  std::shared_ptr<AutogradMeta> autograd;  // null until the tensor takes part in autograd
+  std::shared_ptr<autograd::AutogradMeta> autograd;  // null until the tensor takes part in autograd
 };
 
 class Tensor {
@@ -105,6 +108,34 @@ class Tensor {
   Tensor to(DType dtype) const;  // itself when the dtype already matches
   Tensor to(Device device) const;
   Tensor cpu() const { return to(Device::cpu()); }
+
+  // ---- autograd (autograd/tensor_autograd.cpp) ---------------------------------------------
+  // A tensor the user marks with requires_grad_() is a *leaf*: backward() accumulates into its
+  // grad(). Results of ops on such tensors record a grad_fn (the tape) and are not leaves.
+  bool requires_grad() const;
+  const Tensor& requires_grad_(bool on = true) const;  // floating dtypes only
+  bool is_leaf() const;
+  Tensor grad() const;                      // undefined until a backward reached this tensor
+  void set_grad(const Tensor& grad) const;  // set_grad(Tensor()) clears it, like `p.grad = None`
+  std::shared_ptr<autograd::Node> grad_fn() const;
+  void retain_grad() const;  // make a non-leaf keep its grad too
+  // Backpropagates from this tensor. A non-scalar needs `gradient` (dL/dthis) of the same shape.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
+                bool create_graph = false) const;
+  Tensor detach() const;  // same storage, no history, requires_grad false
+  uint64_t version() const { return storage()->version; }  // bumped by in-place ops
+
+  // ---- in-place ops (core/ops/inplace.cpp): modify this tensor's storage --------------------
+  // `other` broadcasts to this tensor's shape. They bump the version counter; on a leaf that
+  // requires grad they are allowed only under no_grad (how optimizers update weights).
+  const Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;  // this += alpha * other
+  const Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;  // this -= alpha * other
+  const Tensor& mul_(const Tensor& other) const;
+  const Tensor& mul_(const Scalar& factor) const;
+  const Tensor& div_(const Scalar& divisor) const;
+  const Tensor& copy_(const Tensor& src) const;
+  const Tensor& fill_(const Scalar& value) const;
+  const Tensor& zero_() const;
 
   // ---- common ops as methods ---------------------------------------------------------------
   Tensor sum() const;

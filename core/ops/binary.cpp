@@ -111,6 +111,12 @@ void arithmetic_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
   visit_dtype(dt, [&]<typename T>() { binary_loop<F, T, T>(a, b, out); });
 }
 
+// Real-valued only (the activation backward ops): float32 or float64, same dtype in and out.
+template <typename F>
+void floating_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
+  visit_floating(out.dtype(), [&]<typename T>() { binary_loop<F, T, T>(in[0], in[1], out); });
+}
+
 // Comparisons: compute in the promoted dtype, write bools.
 template <typename F>
 void comparison_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
@@ -141,6 +147,14 @@ void where_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
   });
 }
 
+// The activation backward ops take (g, y) of the same shape and dtype (no promotion).
+Meta activation_backward_shape(std::span<const Meta> in, const Attrs&) {
+  if (in[0].dtype != in[1].dtype || !is_floating(in[0].dtype))
+    throw DTypeError(msg("activation backward: expected two floating tensors of one dtype, got ",
+                         to_string(in[0].dtype), " and ", to_string(in[1].dtype)));
+  return {broadcast_shapes(in[0].shape, in[1].shape, "activation backward"), in[0].dtype};
+}
+
 constexpr char kAdd[] = "add", kMul[] = "mul", kPow[] = "pow", kMax[] = "maximum",
                kMin[] = "minimum", kEq[] = "eq", kNe[] = "ne", kLt[] = "lt", kLe[] = "le",
                kGt[] = "gt", kGe[] = "ge";
@@ -164,6 +178,10 @@ OpDef le{"le", 2, comparison_shape<kLe>, comparison_kernel<math::Le>, nullptr, n
 OpDef gt{"gt", 2, comparison_shape<kGt>, comparison_kernel<math::Gt>, nullptr, nullptr, true};
 OpDef ge{"ge", 2, comparison_shape<kGe>, comparison_kernel<math::Ge>, nullptr, nullptr, true};
 OpDef where{"where", 3, where_shape, where_kernel, nullptr, nullptr, true};
+OpDef relu_backward{"relu_backward", 2, activation_backward_shape, floating_kernel<math::ReluBackward>, nullptr, nullptr, true};
+OpDef sigmoid_backward{"sigmoid_backward", 2, activation_backward_shape, floating_kernel<math::SigmoidBackward>, nullptr, nullptr, true};
+OpDef tanh_backward{"tanh_backward", 2, activation_backward_shape, floating_kernel<math::TanhBackward>, nullptr, nullptr, true};
+OpDef gelu_backward{"gelu_backward", 2, activation_backward_shape, floating_kernel<math::GeluBackward>, nullptr, nullptr, true};
 }  // namespace ops
 
 // ---- the user-facing functions --------------------------------------------------------------
@@ -182,6 +200,10 @@ Tensor le(const Tensor& a, const Tensor& b) { return call(ops::le, {a, b}); }
 Tensor gt(const Tensor& a, const Tensor& b) { return call(ops::gt, {a, b}); }
 Tensor ge(const Tensor& a, const Tensor& b) { return call(ops::ge, {a, b}); }
 Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) { return call(ops::where, {c, a, b}); }
+Tensor relu_backward(const Tensor& g, const Tensor& y) { return call(ops::relu_backward, {g, y}); }
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y) { return call(ops::sigmoid_backward, {g, y}); }
+Tensor tanh_backward(const Tensor& g, const Tensor& y) { return call(ops::tanh_backward, {g, y}); }
+Tensor gelu_backward(const Tensor& g, const Tensor& x) { return call(ops::gelu_backward, {g, x}); }
 
 Tensor scalar_like(const Scalar& s, const Tensor& like) {
   // PyTorch treats a Python number as "weakly typed": it adapts to the tensor unless it brings

@@ -102,4 +102,36 @@ struct Gelu {
   }
 };
 
+struct Sign {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (std::is_same_v<T, bool>) return x;
+    else return static_cast<T>((T(0) < x) - (x < T(0)));
+  }
+};
+
+// ---- backward of the activations ------------------------------------------------------------
+// Each takes the incoming gradient g and one saved value, and returns g times the derivative.
+// Written as their own ops (like TF's ReluGrad, SigmoidGrad) so that one loop, not three, runs.
+
+// relu'(x) is 1 where the output y > 0, else 0.
+struct ReluBackward {
+  template <typename T> TANDEM_HD T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+};
+// sigmoid'(x) = y (1 - y), with y = sigmoid(x).
+struct SigmoidBackward {
+  template <typename T> TANDEM_HD T operator()(T g, T y) const { return g * y * (T(1) - y); }
+};
+// tanh'(x) = 1 - y², with y = tanh(x).
+struct TanhBackward {
+  template <typename T> TANDEM_HD T operator()(T g, T y) const { return g * (T(1) - y * y); }
+};
+// gelu'(x) = Φ(x) + x φ(x), with φ(x) = e^(-x²/2) / √(2π) the normal density.
+struct GeluBackward {
+  template <typename T> TANDEM_HD T operator()(T g, T x) const {
+    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    const T pdf = std::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+    return g * (cdf + x * pdf);
+  }
+};
+
 }  // namespace tandem::math

@@ -1,11 +1,290 @@
-// STUB: placeholder so the tree links while this file is being written; replaced wholesale.
+// core/ops/matmul.cpp — matrix multiplication (torch.matmul) on the CPU, through a GEMM.
+//
+// GEMM ("GEneral Matrix-Matrix multiply", C = A·B) is the one kernel deep learning spends most of
+// its time in: every Linear layer, every attention score, every convolution lowered to im2col is
+// one. For C (m x n) = A (m x k) · B (k x n) the definition is a triple loop,
+//
+//     C[i][j] = Σ_p A[i][p] · B[p][j]          2·m·n·k flops (one multiply, one add per term)
+//
+// and written that way it runs at a few percent of what the CPU can do. The arithmetic is not the
+// problem — memory is. The triple loop reads 2 numbers per multiply-add, and for large matrices
+// those numbers come from RAM, which delivers far fewer bytes per second than the FMA units can
+// consume. The fix, found in every fast GEMM (Goto & van de Geijn, "Anatomy of high-performance
+// matrix multiplication", 2008), is *blocking and packing*:
+//   - cut A and B into blocks that fit in the L2 / L1 caches, and loop so that each block, once
+//     loaded, is reused for many multiply-adds (O(b³) work on O(b²) data per block);
+//   - *pack* each block into a contiguous buffer laid out in exactly the order the inner kernel
+//     reads it, so that inner loads are unit-stride, aligned and prefetch-friendly, whatever the
+//     strides of the original matrix (this is also why a transposed operand costs nothing extra:
+//     the transpose happens for free while packing);
+//   - the innermost "micro-kernel" keeps a small tile of C (e.g. 8x6 floats) in vector registers
+//     and updates it with one FMA per register per step — the only place the hardware's peak is
+//     reached, hand-written per CPU family.
+// Eigen implements all of this in C++ templates (its "GEBP" kernel). OpenBLAS implements the same
+// scheme with micro-kernels written in assembly for each CPU (Haswell, Zen, SkylakeX...), picked
+// at run time, plus its own thread pool. With EIGEN_USE_BLAS defined (CMakeLists.txt does it when
+// OpenBLAS is found), Eigen forwards float and double products to OpenBLAS's sgemm / dgemm;
+// int64 products always use Eigen's own kernel. bench/RESULTS.md records which is faster here.
+//
+// Row-major meets a column-major library. BLAS, born in Fortran, stores matrices column-major;
+// Tandem is row-major. No copy is needed to bridge them, because the bytes of a row-major
+// m x k matrix A are exactly the bytes of the column-major k x m matrix Aᵀ. So for row-major C
+// we ask the library for Cᵀ instead, using
+//
+//     Cᵀ = (A·B)ᵀ = Bᵀ·Aᵀ         — call the column-major GEMM with the operands swapped.
+//
+// Eigen does this swap internally for a row-major destination; cuda/ does it by hand for cuBLAS.
+// A transposed view `a.t()` (strides (1, m)) is a column-major matrix, so it is handed to GEMM as
+// such (BLAS's 'T' flag) and costs no copy either. Only an operand that is neither row- nor
+// column-major — a slice with step 2 in its last dimension, an expanded (stride-0) matrix — is
+// copied to contiguous memory first.
+//
+// torch.matmul's rank rules, all handled by viewing both operands as (batches of) matrices:
+//   1-D · 1-D   dot product, a 0-dim result        [k] · [k]         -> []
+//   2-D · 1-D   matrix · vector                    [m, k] · [k]      -> [m]      (b as k x 1)
+//   1-D · 2-D   vector · matrix                    [k] · [k, n]      -> [n]      (a as 1 x k)
+//   2-D · 2-D   matrix · matrix                    [m, k] · [k, n]   -> [m, n]
+//   N-D         batches, the batch dims broadcast  [2,1,m,k] · [5,k,n] -> [2,5,m,n]
+//
+// Read next: core/ops/reduce.cpp; for the GPU side of the same op, cuda/ (the matmul ladder).
+#include <algorithm>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "core/op.h"
 #include "core/ops.h"
+
 namespace tandem {
 namespace {
-Meta stub_shape(std::span<const Meta>, const Attrs&) { throw Error("op not built yet"); }
+
+// ---- shape rule ---------------------------------------------------------------------------------
+
+// "2x3": how PyTorch writes matrix shapes in matmul errors; unknown dims print as "?".
+std::string dims_str(const Shape& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += "x";
+    out += s[i] == kUnknown ? "?" : std::to_string(s[i]);
+  }
+  return out;
 }
+
+// torch.matmul's rules (see the table above). Unknown dims (-1, graph mode) are accepted: a
+// conflict between two *known* inner sizes throws now, one involving an unknown size is caught
+// by the kernel, which runs this same rule on the concrete shapes.
+Meta matmul_shape(std::span<const Meta> in, const Attrs&) {
+  const Shape& a = in[0].shape;
+  const Shape& b = in[1].shape;
+  const auto ra = static_cast<int64_t>(a.size()), rb = static_cast<int64_t>(b.size());
+  if (ra == 0 || rb == 0)
+    throw ShapeError(msg("matmul: both arguments to matmul need to be at least 1D, but they are ",
+                         ra, "D and ", rb, "D; to scale by a 0-dim tensor use mul (the * operator)"));
+  if (in[0].dtype == kBool || in[1].dtype == kBool)
+    throw DTypeError("matmul: not implemented for bool tensors; convert them first, e.g. "
+                     "a.to(kFloat32)");
+  if (in[0].dtype != in[1].dtype)
+    throw DTypeError(msg("matmul: expected m1 and m2 to have the same dtype, but got: ",
+                         to_string(in[0].dtype), " != ", to_string(in[1].dtype),
+                         "; convert one of them with .to(dtype) first"));
+
+  // The contracted dimension: the last of a, and the second-to-last of b (its only one if 1-D).
+  const int64_t ka = a[ra - 1];
+  const int64_t kb = rb == 1 ? b[0] : b[rb - 2];
+  if (ka != kUnknown && kb != kUnknown && ka != kb)
+    throw ShapeError(msg("matmul: mat1 and mat2 shapes cannot be multiplied (", dims_str(a), " and ",
+                         dims_str(b), "): the last dimension of mat1 (", ka, ") must equal the ",
+                         rb == 1 ? "length of the vector mat2" : "second-to-last dimension of mat2",
+                         " (", kb, "); did you mean to transpose one of them?"));
+
+  // Batch dims: everything before the matrix dims, broadcast NumPy-style.
+  const Shape batch_a(a.begin(), a.end() - std::min<int64_t>(ra, 2));
+  const Shape batch_b(b.begin(), b.end() - std::min<int64_t>(rb, 2));
+  Shape out;
+  try {
+    out = broadcast_shapes(batch_a, batch_b, "batch dimensions");
+  } catch (const ShapeError& e) {
+    throw ShapeError(msg("matmul: the batch dimensions of mat1 ", shape_str(a), " and mat2 ",
+                         shape_str(b), " do not broadcast (", e.what(), ")"));
+  }
+  if (ra >= 2) out.push_back(a[ra - 2]);  // m (a 1-D a contributes no row dimension)
+  if (rb >= 2) out.push_back(b[rb - 1]);  // n (a 1-D b contributes no column dimension)
+  return {out, in[0].dtype};
+}
+
+// ---- how GEMM reads one operand ----------------------------------------------------------------
+
+// One operand as a batch of matrices: a rows x cols matrix per batch index, stored row-major
+// (element (i, j) at i*ld + j) or column-major (at i + j*ld), batch b starting at batch offset b.
+template <typename T> struct Operand {
+  Tensor tensor;  // keeps the memory alive (the input itself, or its contiguous copy)
+  const T* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  bool row_major = true;
+  int64_t ld = 1;        // leading dimension: elements between rows (row-major) or columns
+  Strides batch_strides; // per dim of the output's batch shape; 0 where the operand broadcasts
+};
+
+// The matrix dims of `x` as GEMM sees them: its last two, or for a 1-D tensor a row vector
+// (1 x k, when it is the left operand) or a column vector (k x 1, when it is the right one).
+struct MatrixDims {
+  int64_t rows, cols, row_stride, col_stride;
+};
+MatrixDims matrix_dims(const Tensor& x, bool is_left) {
+  const int64_t r = x.dim();
+  if (r == 1) {
+    if (is_left) return {1, x.shape()[0], 0, x.strides()[0]};
+    return {x.shape()[0], 1, x.strides()[0], 0};
+  }
+  return {x.shape()[r - 2], x.shape()[r - 1], x.strides()[r - 2], x.strides()[r - 1]};
+}
+
+// Can GEMM read this matrix in place? Row-major needs unit steps along a row and rows that do not
+// overlap (row_stride >= cols, which BLAS checks as lda >= cols); column-major the mirror image.
+// A dimension of size 1 is never stepped along, so its stride does not matter.
+bool fits_row_major(const MatrixDims& d, int64_t& ld) {
+  if ((d.cols <= 1 || d.col_stride == 1) && (d.rows <= 1 || d.row_stride >= d.cols)) {
+    ld = d.rows <= 1 ? std::max<int64_t>(d.cols, 1) : d.row_stride;
+    return true;
+  }
+  return false;
+}
+bool fits_col_major(const MatrixDims& d, int64_t& ld) {
+  if ((d.rows <= 1 || d.row_stride == 1) && (d.cols <= 1 || d.col_stride >= d.rows)) {
+    ld = d.cols <= 1 ? std::max<int64_t>(d.rows, 1) : d.col_stride;
+    return true;
+  }
+  return false;
+}
+
+template <typename T>
+Operand<T> make_operand(Tensor x, bool is_left, const Shape& batch_shape) {
+  Operand<T> op;
+  MatrixDims d = matrix_dims(x, is_left);
+  if (fits_row_major(d, op.ld)) {
+    op.row_major = true;
+  } else if (fits_col_major(d, op.ld)) {
+    op.row_major = false;
+  } else {  // neither layout: one copy to row-major, then read it as such
+    x = x.contiguous();
+    d = matrix_dims(x, is_left);
+    fits_row_major(d, op.ld);
+    op.row_major = true;
+  }
+  op.tensor = x;
+  op.data = x.data<T>();
+  op.rows = d.rows;
+  op.cols = d.cols;
+  const int64_t batch_rank = std::max<int64_t>(x.dim() - 2, 0);
+  const Shape batch(x.shape().begin(), x.shape().begin() + batch_rank);
+  const Strides strides(x.strides().begin(), x.strides().begin() + batch_rank);
+  op.batch_strides = broadcast_strides(batch, strides, batch_shape);
+  return op;
+}
+
+// ---- the GEMM loop ------------------------------------------------------------------------------
+
+// Below this much work per matrix (m·n·k multiply-adds, 64³), one GEMM is too small to share among
+// threads, so threads take whole matrices of the batch instead. OpenBLAS uses the same cut-off to
+// decide whether one call runs on one thread; above it the GEMM itself uses all threads.
+constexpr int64_t kSmallGemm = 64 * 64 * 64;
+
+template <typename T, int Order>
+using MatrixMap =
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using OutputMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+// out[b] = A[b] · B[b] for every batch index b (the output is contiguous: batch b at b·m·n).
+// The storage orders are template parameters because Eigen picks its code path at compile time.
+template <typename T, int OrderA, int OrderB>
+void gemm_batches(const Operand<T>& A, const Operand<T>& B, const Shape& batch_shape, T* out) {
+  const int64_t m = A.rows, k = A.cols, n = B.cols;
+  const int64_t batches = numel(batch_shape);
+  const auto batch_rank = static_cast<int64_t>(batch_shape.size());
+
+#pragma omp parallel for schedule(static) if (batches > 1 && m * n * k <= kSmallGemm)
+  for (int64_t b = 0; b < batches; ++b) {
+    // Decompose the batch number into batch indices (last varies fastest), as loops.h does.
+    int64_t off_a = 0, off_b = 0, rem = b;
+    for (int64_t d = batch_rank - 1; d >= 0; --d) {
+      const int64_t i = rem % batch_shape[d];
+      rem /= batch_shape[d];
+      off_a += i * A.batch_strides[d];
+      off_b += i * B.batch_strides[d];
+    }
+    const MatrixMap<T, OrderA> a(A.data + off_a, m, k, Eigen::OuterStride<>(A.ld));
+    const MatrixMap<T, OrderB> bm(B.data + off_b, k, n, Eigen::OuterStride<>(B.ld));
+    OutputMap<T> c(out + b * m * n, m, n);
+    // noalias(): C does not overlap A or B, so Eigen may write the product straight into C
+    // instead of into a temporary that it then copies.
+    c.noalias() = a * bm;
+  }
+}
+
+template <typename T>
+void matmul_typed(const Tensor& a, const Tensor& b, const Shape& batch_shape, Tensor& out) {
+  T* po = out.data<T>();
+  const int64_t k = a.shape().back();
+  if (k == 0) {  // an empty sum: every entry of C is 0
+    std::fill(po, po + out.numel(), T(0));
+    return;
+  }
+
+  // Fast path: a batch of matrices against ONE matrix — [B, m, k] · [k, n], a Linear layer on a
+  // batch of sequences — is one big GEMM [B·m, k] · [k, n] when a is contiguous: its matrices lie
+  // back to back, so they *are* one tall matrix. One large GEMM beats B small ones.
+  if (a.dim() > 2 && b.dim() <= 2 && a.is_contiguous()) {
+    Operand<T> A;
+    A.tensor = a;
+    A.data = a.data<T>();
+    A.rows = a.numel() / k;
+    A.cols = A.ld = k;
+    const Operand<T> B = make_operand<T>(b, false, {});
+    if (B.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::RowMajor>(A, B, {}, po);
+    else gemm_batches<T, Eigen::RowMajor, Eigen::ColMajor>(A, B, {}, po);
+    return;
+  }
+
+  const Operand<T> A = make_operand<T>(a, true, batch_shape);
+  const Operand<T> B = make_operand<T>(b, false, batch_shape);
+  if (A.row_major && B.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::RowMajor>(A, B, batch_shape, po);
+  else if (A.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::ColMajor>(A, B, batch_shape, po);
+  else if (B.row_major) gemm_batches<T, Eigen::ColMajor, Eigen::RowMajor>(A, B, batch_shape, po);
+  else gemm_batches<T, Eigen::ColMajor, Eigen::ColMajor>(A, B, batch_shape, po);
+}
+
+void matmul_kernel(std::span<const Tensor> in, const Attrs& attrs, Tensor& out) {
+  const Tensor& a = in[0];
+  const Tensor& b = in[1];
+  // The run-time check: in graph mode the shape rule may have seen unknown sizes.
+  const Meta m = matmul_shape(std::vector<Meta>{meta_of(a), meta_of(b)}, attrs);
+  if (m.shape != out.shape())
+    throw ShapeError(msg("matmul: the output has shape ", shape_str(out.shape()), " but mat1 ",
+                         shape_str(a.shape()), " times mat2 ", shape_str(b.shape()), " gives ",
+                         shape_str(m.shape)));
+  if (out.numel() == 0) return;
+
+  // The batch shape is the output's shape without its matrix dims.
+  const size_t matrix_dims_of_out = (a.dim() >= 2) + (b.dim() >= 2);
+  const Shape batch_shape(out.shape().begin(), out.shape().end() - matrix_dims_of_out);
+  switch (out.dtype()) {
+    case kFloat32: return matmul_typed<float>(a, b, batch_shape, out);
+    case kFloat64: return matmul_typed<double>(a, b, batch_shape, out);
+    case kInt64: return matmul_typed<int64_t>(a, b, batch_shape, out);
+    case kBool: break;  // rejected by the shape rule
+  }
+}
+
+}  // namespace
+
+// ---- the catalogue entry ------------------------------------------------------------------------
+// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef matmul{"matmul", -1, stub_shape, nullptr, nullptr, nullptr, false};
-}
-Tensor matmul(const Tensor&, const Tensor&) { throw Error("not built yet"); }
-}
+OpDef matmul{"matmul", 2, matmul_shape, matmul_kernel, nullptr, nullptr, false};
+}  // namespace ops
+
+// ---- the user-facing function -------------------------------------------------------------------
+Tensor matmul(const Tensor& a, const Tensor& b) { return call(ops::matmul, {a, b}); }
+
+}  // namespace tandem

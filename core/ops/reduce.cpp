@@ -1,32 +1,529 @@
-// STUB: placeholder so the tree links while this file is being written; replaced wholesale.
+// core/ops/reduce.cpp — reductions: sum, mean, max/min, argmax/argmin, var, and sum_to.
+//
+// A reduction collapses some dimensions: sum over dim 1 of a [B, N] tensor gives [B], one number
+// per row. The idea that makes every reduction one kernel: split the input's dimensions into two
+// groups, the *kept* dims (they index the output) and the *reduced* dims (each output element
+// runs over all of them). Reorder the dims, kept first and reduced last — on paper only: a
+// permutation just reorders the shape and strides, no element moves — and merge neighbours that
+// lie back to back in memory (coalescing, see core/ops/loops.h). Two layouts then cover nearly
+// every real case, and both read memory in order:
+//
+//   inner reduction: the elements one output reduces form contiguous runs (sum over the last dim
+//     of a contiguous [B, N] tensor, or over everything). One output = one loop over its runs,
+//     and different outputs go to different threads.
+//   outer reduction: the *kept* dims are the contiguous ones and the reduced dims are outside
+//     them (sum over dim 0 of [B, N]: column sums, i.e. every bias gradient). Transposing first
+//     would copy the whole input; instead we sweep the rows once and add each row into a strip of
+//     accumulators, acc[j] += x[i][j], a loop the compiler vectorises across j.
+//
+// Anything else (a slice x[:, ::2], say) is first copied into (kept, reduced) order, after which it
+// is an inner reduction: a copy only where it pays.
+//
+// Numerics, the part worth remembering:
+//  - float sums accumulate in double. A float32 accumulator has a 24-bit mantissa: past 2^24 =
+//    16,777,216 adding 1.0f changes nothing, and long before that every addition rounds away the
+//    low bits of the term. PyTorch counters this with cascade summation (sums of blocks, then sums
+//    of those sums). A double accumulator (53 bits) gives the same or better accuracy for any
+//    tensor that fits in memory, in one line. It costs little: big sums are limited by memory
+//    bandwidth, not by the adds. Integer and bool sums accumulate in int64, exactly.
+//  - var is computed in two passes: the mean first, then Σ (x - mean)². The one-pass formula
+//    E[x²] - E[x]² subtracts two big, nearly equal numbers when the mean is large next to the
+//    spread: for x = 10000 + {1, 2, 3}, E[x²] ≈ 1e8 while the variance (1) lives in the 9th digit,
+//    past float32's 7 — catastrophic cancellation, sometimes even a negative "variance". Two
+//    passes read the input twice but subtract the mean *before* squaring, so nothing cancels.
+//  - max/min propagate NaN, as PyTorch's do, and argmax/argmin point at the first NaN; ties go
+//    to the first occurrence.
+//
+// Read next: core/ops/softmax.cpp (a row-wise max and sum fused with elementwise math), then the
+// derivative of sum_to in autograd/.
+#include <algorithm>
+#include <array>
+#include <type_traits>
+
+#include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/copy.h"
+#include "core/ops/loops.h"
+
 namespace tandem {
 namespace {
-Meta stub_shape(std::span<const Meta>, const Attrs&) { throw Error("op not built yet"); }
+
+// ---- which dims are reduced ------------------------------------------------------------------
+
+// The dims a reduction removes, as a mask over the input's dims. An empty list means all of them
+// (PyTorch: x.sum(dim=[]) sums everything). Negative dims count from the end; a repeat is an error.
+std::vector<bool> reduced_mask(const Shape& shape, const std::vector<int64_t>& dims, const char* op) {
+  const auto rank = static_cast<int64_t>(shape.size());
+  std::vector<bool> mask(rank, dims.empty());
+  std::vector<bool> seen(std::max<int64_t>(rank, 1), false);
+  for (int64_t d : dims) {
+    const int64_t nd = normalize_dim(d, rank, op);  // a 0-dim tensor accepts dim 0 and -1
+    if (seen[nd])
+      throw Error(msg(op, ": dim ", nd, " appears multiple times in the list of dims ",
+                      shape_str(dims), "; list each dimension once"));
+    seen[nd] = true;
+    if (rank > 0) mask[nd] = true;
+  }
+  return mask;
 }
+
+// sum_to's reduced dims: the leading dims `target` lacks, and the dims where target has 1 and x not.
+std::vector<bool> sum_to_mask(const Shape& x, const Shape& target) {
+  const size_t lead = x.size() - target.size();
+  std::vector<bool> mask(x.size());
+  for (size_t d = 0; d < x.size(); ++d) mask[d] = d < lead || (target[d - lead] == 1 && x[d] != 1);
+  return mask;
+}
+
+// Number of elements each output reduces.
+int64_t reduced_count(const Shape& shape, const std::vector<bool>& mask) {
+  int64_t n = 1;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (mask[d]) n *= shape[d];
+  return n;
+}
+
+// ---- shape rules -------------------------------------------------------------------------------
+// Reduced dims disappear (or stay as 1 with keepdim); kept dims keep their size, unknown or not.
+
+Shape reduced_shape(const Shape& shape, const std::vector<bool>& mask, bool keepdim) {
+  Shape out;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (!mask[d]) out.push_back(shape[d]);
+    else if (keepdim) out.push_back(1);
+  }
+  return out;
+}
+
+// sum of int64 or bool gives int64 (PyTorch: torch.tensor([True, True]).sum() is tensor(2)).
+DType sum_dtype(DType dt) { return is_floating(dt) ? dt : kInt64; }
+
+Meta sum_meta(std::span<const Meta> in, const Attrs& a) {
+  const auto mask = reduced_mask(in[0].shape, a.dims, "sum");
+  return {reduced_shape(in[0].shape, mask, a.keepdim), sum_dtype(in[0].dtype)};
+}
+
+void require_floating(DType dt, const char* op) {
+  if (is_floating(dt)) return;
+  if (std::string(op) == "mean")
+    throw DTypeError(msg("mean(): could not infer output dtype. Input dtype must be either a "
+                         "floating point or complex dtype. Got: ", to_string(dt),
+                         "; convert it first, e.g. x.to(kFloat32).mean()"));
+  throw DTypeError(msg(op, ": std and var only support floating point dtypes, got ", to_string(dt),
+                       "; convert it first, e.g. x.to(kFloat32)"));
+}
+
+Meta mean_meta(std::span<const Meta> in, const Attrs& a) {
+  require_floating(in[0].dtype, "mean");
+  const auto mask = reduced_mask(in[0].shape, a.dims, "mean");
+  return {reduced_shape(in[0].shape, mask, a.keepdim), in[0].dtype};
+}
+
+Meta var_meta(std::span<const Meta> in, const Attrs& a) {
+  require_floating(in[0].dtype, "var");
+  const auto mask = reduced_mask(in[0].shape, a.dims, "var");
+  return {reduced_shape(in[0].shape, mask, a.keepdim), in[0].dtype};
+}
+
+// max, min and their arg versions have no answer for an empty set (sum has 0, mean has NaN).
+void require_nonempty(const Shape& shape, const std::vector<bool>& mask, bool all, const char* op) {
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (!mask[d] || shape[d] != 0) continue;
+    if (all)
+      throw IndexError(msg(op, "(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument."));
+    throw IndexError(msg(op, "(): Expected reduction dim ", d, " to have non-zero size (the input ",
+                         "has shape ", shape_str(shape), "; there is no largest element of nothing)"));
+  }
+}
+
+template <const char* Name> Meta extreme_meta(std::span<const Meta> in, const Attrs& a) {
+  const auto mask = reduced_mask(in[0].shape, a.dims, Name);
+  require_nonempty(in[0].shape, mask, a.dims.empty(), Name);
+  return {reduced_shape(in[0].shape, mask, a.keepdim), in[0].dtype};
+}
+
+template <const char* Name> Meta arg_meta(std::span<const Meta> in, const Attrs& a) {
+  if (a.dims.size() > 1)
+    throw Error(msg(Name, ": reduces over one dim or over all elements, but got dims ",
+                    shape_str(a.dims), "; flatten the dims first or reduce one at a time"));
+  if (in[0].dtype == kBool)
+    throw DTypeError(msg(Name, ": not implemented for bool tensors; convert first with .to(kInt64)"));
+  const auto mask = reduced_mask(in[0].shape, a.dims, Name);
+  require_nonempty(in[0].shape, mask, a.dims.empty(), Name);
+  return {reduced_shape(in[0].shape, mask, a.keepdim), kInt64};
+}
+
+// sum_to's target must broadcast to x's shape. Unknown dims (graph mode) are given the benefit
+// of the doubt: an unknown target dim may be 1 or match, and is checked again at run time.
+Meta sum_to_meta(std::span<const Meta> in, const Attrs& a) {
+  Shape x = in[0].shape, target = a.dims;
+  if (target.size() <= x.size()) {
+    const size_t lead = x.size() - target.size();
+    for (size_t i = 0; i < target.size(); ++i) {
+      int64_t& t = target[i];
+      int64_t& s = x[lead + i];
+      if (t == kUnknown) t = s == kUnknown ? 1 : s;
+      if (s == kUnknown) s = t;
+    }
+  }
+  if (!is_expandable_to(target, x))
+    throw ShapeError(msg("sum_to: size ", shape_str(a.dims), " is not expandable to size ",
+                         shape_str(in[0].shape), "; the target shape must broadcast to the tensor's "
+                         "shape (compare dims from the right: each equal, or 1 in the target)"));
+  return {a.dims, sum_dtype(in[0].dtype)};
+}
+
+// ---- the plan: which input elements each output element reduces --------------------------------
+
+struct Plan {
+  Shape kept;                  // kept dims, coalesced; they index the (contiguous) output
+  Strides kept_strides;        // their strides in the input
+  int64_t run = 1;             // length of the innermost reduced dim, coalesced: a "run"
+  int64_t run_stride = 1;      // its stride in the input
+  std::vector<int64_t> runs;   // input offset of the first element of every run, in order
+  int64_t outputs = 1;         // number of output elements
+};
+
+Plan make_plan(const Shape& shape, const Strides& strides, const std::vector<bool>& mask) {
+  Shape kshape, rshape;
+  std::array<Strides, 1> kst, rst;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    (mask[d] ? rshape : kshape).push_back(shape[d]);
+    (mask[d] ? rst[0] : kst[0]).push_back(strides[d]);
+  }
+  Plan p;
+  p.outputs = numel(kshape);
+  p.kept = loops::coalesce(kshape, kst);
+  p.kept_strides = kst[0];
+  Shape r = loops::coalesce(rshape, rst);
+  if (!r.empty()) {
+    p.run = r.back();
+    p.run_stride = rst[0].back();
+    r.pop_back();
+    rst[0].pop_back();
+  }
+  // Every output walks the same pattern of runs, so their offsets are computed once, by an
+  // odometer over the remaining reduced dims (last index fastest).
+  const int64_t nruns = numel(r);
+  p.runs.reserve(nruns);
+  std::vector<int64_t> idx(r.size(), 0);
+  int64_t off = 0;
+  for (int64_t k = 0; k < nruns; ++k) {
+    p.runs.push_back(off);
+    for (size_t d = r.size(); d-- > 0;) {
+      off += rst[0][d];
+      if (++idx[d] < r[d]) break;
+      off -= rst[0][d] * r[d];
+      idx[d] = 0;
+    }
+  }
+  return p;
+}
+
+// Input offset of output element o: o decomposed into kept indices, times the kept strides.
+int64_t kept_offset(const Plan& p, int64_t o) {
+  int64_t off = 0;
+  for (size_t d = p.kept.size(); d-- > 0;) {
+    off += (o % p.kept[d]) * p.kept_strides[d];
+    o /= p.kept[d];
+  }
+  return off;
+}
+
+// x with its dims reordered: a view built by hand (same storage, permuted shape and strides).
+Tensor permuted_view(const Tensor& x, const std::vector<int64_t>& order) {
+  auto impl = std::make_shared<TensorImpl>(x.impl());
+  impl->autograd = nullptr;
+  for (size_t i = 0; i < order.size(); ++i) {
+    impl->shape[i] = x.shape()[order[i]];
+    impl->strides[i] = x.strides()[order[i]];
+  }
+  return Tensor(std::move(impl));
+}
+
+// ---- the reduction loop ------------------------------------------------------------------------
+//
+// A reducer R says what one output accumulates:
+//   Acc              the accumulator type
+//   init(o)          a fresh accumulator for output o
+//   row(acc, p, n, o, i0)        fold the contiguous run p[0..n) into acc (p[0] is element i0
+//                                of the output's reduced elements, in row-major order)
+//   column(acc, p, m, o0, i)     fold p[j] into acc[j] for j < m: one reduced element i of the
+//                                m consecutive outputs o0..o0+m-1 (the outer layout)
+// and `write(o, acc)` stores the finished value.
+
+constexpr int64_t kStrip = 256;  // accumulators one task of an outer reduction keeps
+
+template <typename T, typename R, typename Write>
+void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Write write) {
+  using Acc = typename R::Acc;
+  const Plan p = make_plan(x.shape(), x.strides(), mask);
+  if (p.outputs == 0) return;
+  const T* data = x.data<T>();
+  const int64_t count = p.run * static_cast<int64_t>(p.runs.size());
+  const bool big = p.outputs * count >= loops::kParallelGrain;
+
+  const bool inner = p.run_stride == 1 || p.run == 1;
+  const bool outer = !inner && !p.kept.empty() && p.kept_strides.back() == 1;
+  if (!inner && !outer) {
+    // Neither layout: copy into (kept..., reduced...) order once; then it is an inner reduction.
+    std::vector<int64_t> order;
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t d = 0; d < mask.size(); ++d)
+        if (mask[d] == (pass == 1)) order.push_back(static_cast<int64_t>(d));
+    const Tensor view = permuted_view(x, order);
+    const Tensor copy = Tensor::empty(view.shape(), x.dtype());
+    copy_into(view, copy);
+    std::vector<bool> copy_mask(mask.size());
+    for (size_t d = 0; d < order.size(); ++d) copy_mask[d] = mask[order[d]];
+    reduce_loop<T>(copy, copy_mask, r, write);
+    return;
+  }
+
+  if (inner) {
+#pragma omp parallel for schedule(static) if (big && p.outputs > 1)
+    for (int64_t o = 0; o < p.outputs; ++o) {
+      const T* base = data + kept_offset(p, o);
+      Acc acc = r.init(o);
+      for (size_t k = 0; k < p.runs.size(); ++k)
+        r.row(acc, base + p.runs[k], p.run, o, static_cast<int64_t>(k) * p.run);
+      write(o, acc);
+    }
+    return;
+  }
+
+  // Outer layout. The output is `lines` lines of `width` outputs that are contiguous in the input
+  // too; each task owns a strip of at most kStrip of them and sweeps every reduced element once.
+  const int64_t width = p.kept.back();
+  const int64_t lines = p.outputs / width;
+  const int64_t strips = (width + kStrip - 1) / kStrip;
+#pragma omp parallel for schedule(static) if (big && lines * strips > 1)
+  for (int64_t task = 0; task < lines * strips; ++task) {
+    const int64_t j0 = (task % strips) * kStrip;
+    const int64_t m = std::min(kStrip, width - j0);
+    const int64_t o0 = (task / strips) * width + j0;
+    const T* base = data + kept_offset(p, o0);
+    std::array<Acc, kStrip> acc;
+    for (int64_t j = 0; j < m; ++j) acc[j] = r.init(o0 + j);
+    for (size_t k = 0; k < p.runs.size(); ++k)
+      for (int64_t i = 0; i < p.run; ++i)
+        r.column(acc.data(), base + p.runs[k] + i * p.run_stride, m, o0,
+                 static_cast<int64_t>(k) * p.run + i);
+    for (int64_t j = 0; j < m; ++j) write(o0 + j, acc[j]);
+  }
+}
+
+// ---- reducers ----------------------------------------------------------------------------------
+
+// Σ x: in double for floats (see the opening comment), in int64 for int64 and bool.
+template <typename T> struct SumReducer {
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  Acc init(int64_t) const { return 0; }
+  void row(Acc& acc, const T* p, int64_t n, int64_t, int64_t) const {
+    // `omp simd reduction` allows the compiler to keep several partial sums in SIMD lanes and add
+    // them at the end — a reordering of the additions that it may not do on its own.
+    Acc s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += static_cast<Acc>(p[i]);
+    acc += s;
+  }
+  void column(Acc* acc, const T* p, int64_t m, int64_t, int64_t) const {
+    for (int64_t j = 0; j < m; ++j) acc[j] += static_cast<Acc>(p[j]);
+  }
+};
+
+// Σ (x - mean_o)², the second pass of var; `mean` holds one mean per output.
+template <typename T> struct SquaredDeviationReducer {
+  using Acc = double;
+  const double* mean;
+  Acc init(int64_t) const { return 0; }
+  void row(Acc& acc, const T* p, int64_t n, int64_t o, int64_t) const {
+    const double mu = mean[o];
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(p[i]) - mu;
+      s += d * d;
+    }
+    acc += s;
+  }
+  void column(Acc* acc, const T* p, int64_t m, int64_t o0, int64_t) const {
+    for (int64_t j = 0; j < m; ++j) {
+      const double d = static_cast<double>(p[j]) - mean[o0 + j];
+      acc[j] += d * d;
+    }
+  }
+};
+
+// The largest (Max) or smallest element and where it is. A NaN beats every number and the first
+// NaN beats later ones; among equal values the first wins (strict comparison).
+template <typename T, bool Max> struct ExtremeReducer {
+  struct Acc {
+    T best{};
+    int64_t index = -1;  // -1: nothing seen yet
+  };
+  static bool better(T v, const Acc& a) {
+    if (a.index < 0) return true;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (a.best != a.best) return false;  // already holding a NaN
+      if (v != v) return true;
+    }
+    return Max ? v > a.best : v < a.best;
+  }
+  Acc init(int64_t) const { return {}; }
+  void row(Acc& acc, const T* p, int64_t n, int64_t, int64_t i0) const {
+    for (int64_t i = 0; i < n; ++i)
+      if (better(p[i], acc)) acc = {p[i], i0 + i};
+  }
+  void column(Acc* acc, const T* p, int64_t m, int64_t, int64_t i) const {
+    for (int64_t j = 0; j < m; ++j)
+      if (better(p[j], acc[j])) acc[j] = {p[j], i};
+  }
+};
+
+// ---- kernels -----------------------------------------------------------------------------------
+
+// Sums x over the dims in `mask` into out (shared by sum and sum_to).
+void sum_into(const Tensor& x, const std::vector<bool>& mask, Tensor& out) {
+  visit_dtype(x.dtype(), [&]<typename T>() {
+    using Out = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+    Out* po = out.data<Out>();
+    reduce_loop<T>(x, mask, SumReducer<T>{},
+                   [po](int64_t o, auto acc) { po[o] = static_cast<Out>(acc); });
+  });
+}
+
+void sum_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  sum_into(in[0], reduced_mask(in[0].shape(), a.dims, "sum"), out);
+}
+
+void sum_to_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  sum_into(in[0], sum_to_mask(in[0].shape(), a.dims), out);
+}
+
+// mean = sum / count, the division done in double. An empty reduction gives 0/0 = NaN (PyTorch).
+void mean_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const Tensor& x = in[0];
+  const auto mask = reduced_mask(x.shape(), a.dims, "mean");
+  const auto count = static_cast<double>(reduced_count(x.shape(), mask));
+  visit_floating(x.dtype(), [&]<typename T>() {
+    T* po = out.data<T>();
+    reduce_loop<T>(x, mask, SumReducer<T>{},
+                   [po, count](int64_t o, double acc) { po[o] = static_cast<T>(acc / count); });
+  });
+}
+
+// var = Σ (x - mean)² / (N - correction), in two passes (see the opening comment). With
+// N - correction <= 0 the divisor is 0 and the result inf or NaN, as in PyTorch.
+void var_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const Tensor& x = in[0];
+  const auto mask = reduced_mask(x.shape(), a.dims, "var");
+  const int64_t n = reduced_count(x.shape(), mask);
+  const auto count = static_cast<double>(n);
+  const auto divisor = static_cast<double>(std::max<int64_t>(0, n - a.correction));
+  visit_floating(x.dtype(), [&]<typename T>() {
+    std::vector<double> mean(static_cast<size_t>(out.numel()));
+    double* pm = mean.data();
+    reduce_loop<T>(x, mask, SumReducer<T>{}, [pm, count](int64_t o, double s) { pm[o] = s / count; });
+    T* po = out.data<T>();
+    reduce_loop<T>(x, mask, SquaredDeviationReducer<T>{pm},
+                   [po, divisor](int64_t o, double ss) { po[o] = static_cast<T>(ss / divisor); });
+  });
+}
+
+// amax/amin write the value, argmax/argmin the index.
+template <bool Max, bool Index>
+void extreme_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const Tensor& x = in[0];
+  const char* name = Max ? (Index ? "argmax" : "amax") : (Index ? "argmin" : "amin");
+  const auto mask = reduced_mask(x.shape(), a.dims, name);
+  require_nonempty(x.shape(), mask, a.dims.empty(), name);
+  visit_dtype(x.dtype(), [&]<typename T>() {
+    using Acc = typename ExtremeReducer<T, Max>::Acc;
+    if constexpr (Index) {
+      int64_t* po = out.data<int64_t>();
+      reduce_loop<T>(x, mask, ExtremeReducer<T, Max>{}, [po](int64_t o, const Acc& acc) { po[o] = acc.index; });
+    } else {
+      T* po = out.data<T>();
+      reduce_loop<T>(x, mask, ExtremeReducer<T, Max>{}, [po](int64_t o, const Acc& acc) { po[o] = acc.best; });
+    }
+  });
+}
+
+constexpr char kAmax[] = "amax", kAmin[] = "amin", kArgmax[] = "argmax", kArgmin[] = "argmin";
+
+Attrs reduce_attrs(const std::vector<int64_t>& dims, bool keepdim, int64_t correction = 1) {
+  Attrs a;
+  a.dims = dims;
+  a.keepdim = keepdim;
+  a.correction = correction;
+  return a;
+}
+
+}  // namespace
+
+// ---- the catalogue entries --------------------------------------------------------------------
+// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef sum{"sum", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef mean{"mean", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef amax{"amax", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef amin{"amin", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef argmax{"argmax", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef argmin{"argmin", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef var{"var", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef sum_to{"sum_to", -1, stub_shape, nullptr, nullptr, nullptr, false};
+OpDef sum{"sum", 1, sum_meta, sum_kernel, nullptr, nullptr, false};
+OpDef mean{"mean", 1, mean_meta, mean_kernel, nullptr, nullptr, false};
+OpDef amax{"amax", 1, extreme_meta<kAmax>, extreme_kernel<true, false>, nullptr, nullptr, false};
+OpDef amin{"amin", 1, extreme_meta<kAmin>, extreme_kernel<false, false>, nullptr, nullptr, false};
+OpDef argmax{"argmax", 1, arg_meta<kArgmax>, extreme_kernel<true, true>, nullptr, nullptr, false};
+OpDef argmin{"argmin", 1, arg_meta<kArgmin>, extreme_kernel<false, true>, nullptr, nullptr, false};
+OpDef var{"var", 1, var_meta, var_kernel, nullptr, nullptr, false};
+OpDef sum_to{"sum_to", 1, sum_to_meta, sum_to_kernel, nullptr, nullptr, false};
+}  // namespace ops
+
+// ---- the user-facing functions --------------------------------------------------------------
+// An empty dims list means "all dims", as in PyTorch.
+Tensor sum(const Tensor& x) { return call(ops::sum, {x}, reduce_attrs({}, false)); }
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return call(ops::sum, {x}, reduce_attrs(dims, keepdim));
 }
-Tensor sum(const Tensor&) { throw Error("not built yet"); }
-Tensor sum(const Tensor&, const std::vector<int64_t>&, bool) { throw Error("not built yet"); }
-Tensor mean(const Tensor&) { throw Error("not built yet"); }
-Tensor mean(const Tensor&, const std::vector<int64_t>&, bool) { throw Error("not built yet"); }
-Tensor max(const Tensor&) { throw Error("not built yet"); }
-Tensor max(const Tensor&, int64_t, bool) { throw Error("not built yet"); }
-Tensor min(const Tensor&) { throw Error("not built yet"); }
-Tensor min(const Tensor&, int64_t, bool) { throw Error("not built yet"); }
-Tensor argmax(const Tensor&) { throw Error("not built yet"); }
-Tensor argmax(const Tensor&, int64_t, bool) { throw Error("not built yet"); }
-Tensor argmin(const Tensor&) { throw Error("not built yet"); }
-Tensor argmin(const Tensor&, int64_t, bool) { throw Error("not built yet"); }
-Tensor var(const Tensor&, int64_t) { throw Error("not built yet"); }
-Tensor var(const Tensor&, const std::vector<int64_t>&, int64_t, bool) { throw Error("not built yet"); }
-Tensor sum_to(const Tensor&, const Shape&) { throw Error("not built yet"); }
+Tensor mean(const Tensor& x) { return call(ops::mean, {x}, reduce_attrs({}, false)); }
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return call(ops::mean, {x}, reduce_attrs(dims, keepdim));
 }
+
+// max(x) and min(x) name themselves in the empty-tensor error, as PyTorch does.
+Tensor max(const Tensor& x) {
+  if (x.numel() == 0) require_nonempty(x.shape(), std::vector<bool>(x.dim(), true), true, "max");
+  return call(ops::amax, {x}, reduce_attrs({}, false));
+}
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  return call(ops::amax, {x}, reduce_attrs({dim}, keepdim));
+}
+Tensor min(const Tensor& x) {
+  if (x.numel() == 0) require_nonempty(x.shape(), std::vector<bool>(x.dim(), true), true, "min");
+  return call(ops::amin, {x}, reduce_attrs({}, false));
+}
+Tensor min(const Tensor& x, int64_t dim, bool keepdim) {
+  return call(ops::amin, {x}, reduce_attrs({dim}, keepdim));
+}
+Tensor argmax(const Tensor& x) { return call(ops::argmax, {x}, reduce_attrs({}, false)); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return call(ops::argmax, {x}, reduce_attrs({dim}, keepdim));
+}
+Tensor argmin(const Tensor& x) { return call(ops::argmin, {x}, reduce_attrs({}, false)); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return call(ops::argmin, {x}, reduce_attrs({dim}, keepdim));
+}
+Tensor var(const Tensor& x, int64_t correction) {
+  return call(ops::var, {x}, reduce_attrs({}, false, correction));
+}
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
+  return call(ops::var, {x}, reduce_attrs(dims, keepdim, correction));
+}
+
+// When the shape already matches, summing changes nothing and x itself is returned, no copy
+// (as at::sum_to does) — the common case for gradients of same-shape operands.
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape && x.dtype() != kBool) return x;
+  Attrs a;
+  a.dims = shape;
+  return call(ops::sum_to, {x}, a);
+}
+
+}  // namespace tandem

@@ -1,13 +1,155 @@
-// STUB: placeholder so the tree links while this file is being written; replaced wholesale.
+// core/ops/softmax.cpp — softmax and log_softmax along any dim, computed without overflow.
+//
+//   softmax(x)_i     = e^{x_i} / Σ_j e^{x_j}
+//   log_softmax(x)_i = x_i - log Σ_j e^{x_j}
+//
+// Written literally, these overflow: e^x exceeds float32's range for x > 88.7, so softmax of the
+// logits [1000, 1001, 1002] would be inf / inf = NaN. The cure is one line of algebra: subtracting
+// a constant c from every x_i changes nothing, because e^{x_i - c} / Σ_j e^{x_j - c} has a factor
+// e^{-c} above and below. Take c = m = max_j x_j. Then every exponent is <= 0, the largest term is
+// exactly e^0 = 1, the sum lies in [1, n] — nothing can overflow, and terms that underflow to 0
+// are below 1e-45 of the largest, truly negligible. So:
+//
+//   softmax(x)_i     = e^{x_i - m} / s,          s = Σ_j e^{x_j - m}
+//   log_softmax(x)_i = (x_i - m) - log s
+//
+// The log form matters on its own: log(softmax(x)) would take log(0) = -inf for every term that
+// underflowed (x_i - m < -104 in float32), while (x_i - m) - log s stays finite and exact. This is
+// why cross-entropy is built on log_softmax, never on log(softmax). Note the order of operations:
+// (x_i - m) is computed first and is exact for inputs of similar size, so [1000, 1001, 1002]
+// gives bit for bit the result of [0, 1, 2]. The sum s accumulates in double.
+//
+// Layout. A contiguous tensor, seen around the softmax dim of size n, is [outer, n, inner]:
+//  - inner == 1 (the last dim, the usual case: one row of logits per sample): each row is a
+//    contiguous run of n values, three passes over it (max; exp and sum; normalise);
+//  - inner > 1 (softmax over dim 0 of a matrix, or over channels): the n values of one softmax
+//    are `inner` apart. Rather than striding through memory n times per output, we treat a strip
+//    of neighbouring softmaxes together: row by row, update a strip of running maxima, then of
+//    sums — every pass reads memory in order, as the outer reductions of reduce.cpp do.
+// A non-contiguous input is first copied into the output buffer and normalised there, in place.
+//
+// Read next: autograd/'s rule for log_softmax (d/dx log_softmax(x) = g - softmax(x)·Σg), then
+// layers/'s cross-entropy loss.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/copy.h"
+#include "core/ops/loops.h"
+
 namespace tandem {
 namespace {
-Meta stub_shape(std::span<const Meta>, const Attrs&) { throw Error("op not built yet"); }
+
+// ---- shape rule ----------------------------------------------------------------------------------
+// Same shape and dtype. Integer input is an error, as in PyTorch ("softmax_kernel_impl" not
+// implemented for 'Long'): a softmax of labels is almost always a bug.
+template <const char* Name> Meta softmax_meta(std::span<const Meta> in, const Attrs& a) {
+  normalize_dim(a.dim, static_cast<int64_t>(in[0].shape.size()), Name);
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg(Name, ": expected a floating point tensor, but got dtype ",
+                         to_string(in[0].dtype), "; convert it first, e.g. x.to(kFloat32)"));
+  return in[0];
 }
+
+// ---- kernels -------------------------------------------------------------------------------------
+
+// One softmax over the contiguous run x[0..n), written to y (x == y is allowed).
+template <typename T, bool Log> void softmax_row(const T* x, T* y, int64_t n) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  double s = 0;
+  if constexpr (Log) {
+    for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+    const T log_s = static_cast<T>(std::log(s));
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      y[i] = std::exp(x[i] - m);
+      s += y[i];
+    }
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(y[i] / s);
+  }
+}
+
+constexpr int64_t kStrip = 256;  // softmaxes one task of the strided layout handles together
+
+// w neighbouring softmaxes whose n elements are `inner` apart: softmax j reads x[i * inner + j].
+template <typename T, bool Log> void softmax_strip(const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
+  std::array<T, kStrip> m;
+  std::array<double, kStrip> s;
+  m.fill(-std::numeric_limits<T>::infinity());
+  s.fill(0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) m[j] = std::max(m[j], x[i * inner + j]);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      const T e = std::exp(x[i * inner + j] - m[j]);
+      if constexpr (!Log) y[i * inner + j] = e;
+      s[j] += e;
+    }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      if constexpr (Log) y[i * inner + j] = (x[i * inner + j] - m[j]) - static_cast<T>(std::log(s[j]));
+      else y[i * inner + j] = static_cast<T>(y[i * inner + j] / s[j]);
+    }
+}
+
+template <bool Log> void softmax_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const Tensor& x = in[0];
+  const int64_t rank = x.dim();
+  const int64_t dim = normalize_dim(a.dim, rank, Log ? "log_softmax" : "softmax");
+  // [outer, n, inner] around the softmax dim (a 0-dim tensor is one softmax of one element).
+  int64_t outer = 1, n = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
+  if (rank > 0) n = x.shape()[dim];
+  for (int64_t d = dim + 1; d < rank; ++d) inner *= x.shape()[d];
+  if (out.numel() == 0) return;
+
+  if (!x.is_contiguous()) copy_into(x, out);  // then normalise in place
+  visit_floating(x.dtype(), [&]<typename T>() {
+    const T* px = x.is_contiguous() ? x.data<T>() : out.data<T>();
+    T* py = out.data<T>();
+    const bool big = out.numel() >= loops::kParallelGrain;
+    if (inner == 1) {
+#pragma omp parallel for schedule(static) if (big && outer > 1)
+      for (int64_t r = 0; r < outer; ++r) softmax_row<T, Log>(px + r * n, py + r * n, n);
+      return;
+    }
+    const int64_t strips = (inner + kStrip - 1) / kStrip;
+#pragma omp parallel for schedule(static) if (big && outer * strips > 1)
+    for (int64_t task = 0; task < outer * strips; ++task) {
+      const int64_t j0 = (task % strips) * kStrip;
+      const int64_t off = (task / strips) * n * inner + j0;
+      softmax_strip<T, Log>(px + off, py + off, n, inner, std::min(kStrip, inner - j0));
+    }
+  });
+}
+
+constexpr char kSoftmax[] = "softmax", kLogSoftmax[] = "log_softmax";
+
+}  // namespace
+
+// ---- the catalogue entries --------------------------------------------------------------------
+// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef softmax{"softmax", -1, stub_shape, nullptr, nullptr, nullptr, false};
-OpDef log_softmax{"log_softmax", -1, stub_shape, nullptr, nullptr, nullptr, false};
+OpDef softmax{"softmax", 1, softmax_meta<kSoftmax>, softmax_kernel<false>, nullptr, nullptr, false};
+OpDef log_softmax{"log_softmax", 1, softmax_meta<kLogSoftmax>, softmax_kernel<true>, nullptr, nullptr,
+                  false};
+}  // namespace ops
+
+// ---- the user-facing functions --------------------------------------------------------------
+Tensor softmax(const Tensor& x, int64_t dim) {
+  Attrs a;
+  a.dim = dim;
+  return call(ops::softmax, {x}, a);
 }
-Tensor softmax(const Tensor&, int64_t) { throw Error("not built yet"); }
-Tensor log_softmax(const Tensor&, int64_t) { throw Error("not built yet"); }
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  Attrs a;
+  a.dim = dim;
+  return call(ops::log_softmax, {x}, a);
 }
+
+}  // namespace tandem

@@ -86,6 +86,7 @@ OpDef tanh{"tanh", 1, floating_meta, unary_kernel<math::Tanh>, nullptr, nullptr,
 OpDef sigmoid{"sigmoid", 1, floating_meta, unary_kernel<math::Sigmoid>, nullptr, nullptr, true};
 OpDef relu{"relu", 1, same_meta, unary_kernel<math::Relu>, nullptr, nullptr, true};
 OpDef gelu{"gelu", 1, floating_meta, unary_kernel<math::Gelu>, nullptr, nullptr, true};
+OpDef sign{"sign", 1, same_meta, unary_kernel<math::Sign>, nullptr, nullptr, true};
 OpDef cast{"cast", 1, cast_meta, copy_kernel, nullptr, nullptr, true};
 OpDef clone{"clone", 1, same_meta, copy_kernel, nullptr, nullptr, true};
 }  // namespace ops
@@ -101,6 +102,7 @@ Tensor tanh(const Tensor& x) { return call(ops::tanh, {x}); }
 Tensor sigmoid(const Tensor& x) { return call(ops::sigmoid, {x}); }
 Tensor relu(const Tensor& x) { return call(ops::relu, {x}); }
 Tensor gelu(const Tensor& x) { return call(ops::gelu, {x}); }
+Tensor sign(const Tensor& x) { return call(ops::sign, {x}); }
 Tensor operator-(const Tensor& x) { return neg(x); }
 
 Tensor clone(const Tensor& x) { return call(ops::clone, {x}); }

@@ -1,0 +1,75 @@
+# Makefile — the commands a newcomer types. Each one installs what is missing (scripts/setup),
+# configures CMake with Ninja in build/, builds with every core, and runs something:
+#
+#   make demo     the first demo, examples/01_*.cpp
+#   make test     the whole test suite, through ctest
+#   make bench    the benchmarks against PyTorch (bench/run_all.sh)
+#   make clean    removes the build folders
+#
+# Knobs (make test CUDA=ON, say):
+#   CUDA=OFF|AUTO|ON     build the CUDA backend too (OFF by default: nvcc is slow; AUTO when found)
+#   BUILD_TYPE=Release   or Debug, RelWithDebInfo
+#   BUILD_DIR=build      where CMake builds
+#   CMAKE_ARGS=...       anything more for CMake, e.g. CMAKE_ARGS=-DTANDEM_NATIVE=OFF
+# The build itself is plain CMake, so `cmake -S . -B build -G Ninja && ninja -C build` works too.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+CUDA ?= OFF
+CMAKE_ARGS ?=
+JOBS ?= $(shell nproc)
+
+# The main demo: examples/01_*.cpp, else the first examples/0*.cpp in name order. CMake names
+# each example's program after its file.
+DEMO_SRC := $(firstword $(sort $(wildcard examples/01_*.cpp)) $(sort $(wildcard examples/0*.cpp)))
+DEMO := $(basename $(notdir $(DEMO_SRC)))
+
+.PHONY: demo test bench clean setup configure build
+
+demo: SETUP_FLAGS := --extras
+test: SETUP_FLAGS := --extras
+bench: SETUP_FLAGS := --bench
+
+setup:
+	@scripts/setup $(SETUP_FLAGS)
+
+# CMake's full output goes to $(BUILD_DIR)/configure.log; on success only Tandem's own lines and
+# CMake's warnings show.
+configure: setup
+	@mkdir -p $(BUILD_DIR)
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DTANDEM_CUDA=$(CUDA) \
+	  $(CMAKE_ARGS) > $(BUILD_DIR)/configure.log 2>&1 || { cat $(BUILD_DIR)/configure.log; exit 1; }
+	@sed -n '/^-- Tandem:/p; /^CMake Warning/,/^$$/p' $(BUILD_DIR)/configure.log
+
+build: configure
+	ninja -C $(BUILD_DIR) -j $(JOBS)
+
+demo: configure
+ifeq ($(DEMO),)
+	@echo "make demo: there is no demo yet (no examples/0*.cpp). The demos are numbered in"
+	@echo "reading order, examples/01_*.cpp first; meanwhile, 'make test' builds and tests the engine."
+	@exit 1
+else
+	ninja -C $(BUILD_DIR) -j $(JOBS) $(DEMO)
+	./$(BUILD_DIR)/$(DEMO)
+endif
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+
+# bench/run_all.sh runs every benchmark and the PyTorch side; it finds the programs in
+# $TANDEM_BUILD_DIR. Without it, each bench program runs on its own.
+bench: build
+	@if [ -f bench/run_all.sh ]; then \
+	  TANDEM_BUILD_DIR="$(abspath $(BUILD_DIR))" bash bench/run_all.sh; \
+	else \
+	  found=; \
+	  for src in $(sort $(wildcard bench/*.cpp)); do \
+	    exe=$(BUILD_DIR)/$$(basename $$src .cpp); found=1; \
+	    echo "== $$exe"; ./$$exe || exit 1; \
+	  done; \
+	  [ -n "$$found" ] || echo "make bench: no benchmarks yet (bench/run_all.sh, bench/*.cpp)"; \
+	fi
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-cuda

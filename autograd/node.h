@@ -1,0 +1,87 @@
+// autograd/node.h — what the tape is made of.
+//
+// When an op runs on a tensor that requires grad, the engine records a Node: "this op, with
+// these attributes, made this output from these inputs; here is what its derivative will need".
+// The Node hangs off the output tensor as its `grad_fn`, and points back (Edges) to the Nodes that
+// made its inputs. Following the edges from a loss reaches every op that contributed to it: that
+// chain of Nodes *is* the tape.
+//
+//     w (leaf) ─┐
+//               ├─ MulBackward0 ── SumBackward0 ◄── loss.grad_fn
+//     x (leaf) ─┘
+//
+// A leaf is a tensor the user made with requires_grad (a weight). Gradients that reach a leaf are
+// accumulated into its `.grad`; gradients reaching a Node are passed on through its derivative.
+//
+// Saved tensors: a Node keeps only the values its derivative needs (mul keeps both inputs, add
+// none, exp its output), each with the storage version it had when saved, so an in-place change
+// made afterwards is caught instead of silently giving a wrong gradient.
+//
+// Read next: autograd/derivatives.h (what each Node computes), autograd/engine.cpp (the walk).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/call_site.h"
+#include "core/op.h"
+#include "core/tensor.h"
+
+namespace tandem::autograd {
+
+struct Node;
+struct Derivative;
+
+// Where the gradient of one input goes: to the Node that produced that input, or, for a leaf,
+// into the leaf's .grad. Neither is set when the input does not require grad.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::weak_ptr<TensorImpl> leaf;
+  bool is_leaf() const { return !node && !leaf.expired(); }
+  bool needs_grad() const { return node != nullptr || !leaf.expired(); }
+};
+
+// A value kept for backward. `data` is a detached alias (same storage, no autograd history), so a
+// Node never owns its own output's history — that would be a reference cycle. What is needed to
+// rebuild the history (for create_graph) is kept beside it.
+struct SavedTensor {
+  Tensor data;
+  uint64_t version = 0;              // storage version at the time it was saved
+  std::shared_ptr<Node> grad_fn;     // the saved value's own grad_fn, if it had one
+  std::weak_ptr<TensorImpl> leaf;    // or the leaf it was, if it was one
+  bool is_output = false;            // the Node's own output (its grad_fn is the Node itself)
+};
+
+struct Node : std::enable_shared_from_this<Node> {
+  const OpDef* op = nullptr;
+  const Derivative* rule = nullptr;
+  Attrs attrs;
+  std::vector<Edge> next;             // one per input, in input order
+  std::vector<Meta> input_meta;       // every input's shape and dtype (always kept: cheap)
+  Meta output_meta;
+  std::vector<std::optional<SavedTensor>> saved_inputs;  // only those the rule asks for
+  std::optional<SavedTensor> saved_output;
+  uint64_t sequence_nr = 0;           // creation order
+  bool released = false;              // saved values freed by a backward without retain_graph
+  std::optional<CallSite> created_at; // recorded in anomaly mode
+  std::weak_ptr<TensorImpl> retained_output;  // set by retain_grad(): also store its grad
+
+  // "MulBackward0", as PyTorch names its backward functions.
+  std::string name() const;
+  // Frees the saved values (what backward() does when retain_graph is false).
+  void release();
+  // Tears down long chains without recursion (a 10^5-op tape would overflow the stack otherwise).
+  ~Node();
+};
+
+// The autograd part of a tensor: absent for plain tensors.
+struct AutogradMeta {
+  bool requires_grad = false;
+  bool retains_grad = false;          // retain_grad(): a non-leaf that also keeps its .grad
+  Tensor grad;                        // accumulated gradient (leaves, or retains_grad)
+  std::shared_ptr<Node> grad_fn;      // the Node that made this tensor; null for a leaf
+};
+
+}  // namespace tandem::autograd

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench/run_all.sh — Tandem against PyTorch, same machine, same run, same thread count.
+#
+#   usage: bench/run_all.sh [BUILD_DIR]      (`make bench` runs it)
+#   BUILD_DIR: the CMake build folder; default $TANDEM_BUILD_DIR, else build
+#   environment: THREADS (2), ROUNDS (3), PYTHON (/usr/bin/python3 if present, else python3)
+#
+# Each comparison runs the C++ bench and its PyTorch twin ROUNDS times, interleaved (T P T P ...),
+# so that a burst of load from elsewhere on the machine hits both sides alike; the table quotes the
+# median over rounds of each bench's own median. Every bench prints lines
+#     RESULT <case> <value> <unit>
+# and the table joins them on <case>. The ratio is Tandem's speed over PyTorch's (> 1: Tandem is
+# faster): value_T / value_P for rates (a unit with "/s"), value_P / value_T for times.
+#
+# To add a benchmark: write bench/bench_<name>.cpp (CMake builds it) and bench/bench_<name>.py,
+# both printing RESULT lines, and add a `compare` line at the bottom.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+BUILD="${1:-${TANDEM_BUILD_DIR:-build}}"
+[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
+THREADS="${THREADS:-2}"
+ROUNDS="${ROUNDS:-3}"
+if [[ -z "${PYTHON:-}" ]]; then
+  if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
+
+# Both libraries read these at start-up; the benches also set the count explicitly.
+export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS"
+
+gemm="Eigen's own GEMM"
+if grep -q '^TANDEM_USE_BLAS:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null &&
+   grep -q '^OPENBLAS_LIB:FILEPATH=/' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  gemm="OpenBLAS through Eigen (EIGEN_USE_BLAS)"
+fi
+have_torch=1
+"$PYTHON" -c "import torch" 2>/dev/null || have_torch=0
+
+echo "Tandem vs PyTorch — $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+     "$THREADS threads, $ROUNDS rounds, median of medians"
+echo "Tandem build: $BUILD (GEMM: $gemm)"
+[[ $have_torch = 1 ]] || echo "PyTorch not found for $PYTHON: its column stays empty"
+
+# compare TITLE CPP_EXE PY_SCRIPT [ARGS...]: interleaved rounds, then the table.
+compare() {
+  local title="$1" exe="$BUILD/$2" script="$ROOT/bench/$3"
+  shift 3
+  if [[ ! -x "$exe" ]]; then
+    echo "$title: $exe not found; build it first (ninja -C $BUILD $(basename "$exe"))" >&2
+    return 1
+  fi
+  local out
+  out="$(mktemp)"
+  for ((r = 1; r <= ROUNDS; ++r)); do
+    "$exe" --threads "$THREADS" "$@" | sed -n 's/^RESULT /T /p' >>"$out"
+    if [[ $have_torch = 1 ]]; then
+      "$PYTHON" "$script" --threads "$THREADS" "$@" | sed -n 's/^RESULT /P /p' >>"$out"
+    fi
+  done
+  echo
+  "$PYTHON" - "$title" "$out" <<'PY'
+import statistics, sys
+title, path = sys.argv[1], sys.argv[2]
+runs, order = {}, []            # (case, side) -> values; cases in first-seen order
+unit = {}
+for line in open(path):
+    side, case, value, u = line.split(maxsplit=3)
+    if case not in order:
+        order.append(case)
+    runs.setdefault((case, side), []).append(float(value))
+    unit[case] = u.strip()
+print(f"## {title}")
+print(f"| case | Tandem | PyTorch | ratio (Tandem/PyTorch) |")
+print(f"|---|---|---|---|")
+for case in order:
+    t = statistics.median(runs[(case, "T")]) if (case, "T") in runs else None
+    p = statistics.median(runs[(case, "P")]) if (case, "P") in runs else None
+    ratio = ""
+    if t and p:
+        ratio = f"{t / p:.2f}" if "/s" in unit[case] else f"{p / t:.2f}"
+    fmt = lambda v: "" if v is None else f"{v:.1f} {unit[case]}"
+    print(f"| {case} | {fmt(t)} | {fmt(p)} | {ratio} |")
+PY
+  rm -f "$out"
+}
+
+compare "matmul, float32, n x n · n x n (GFLOP/s = 2n³/t)" bench_matmul bench_matmul.py

@@ -1,0 +1,149 @@
+// core/ops/inplace.cpp — ops that overwrite a tensor: add_, mul_, copy_, zero_ ...
+//
+// An in-place op writes into the tensor's own storage instead of allocating a result. That saves
+// memory, and optimizers rely on it (`w.sub_(w.grad(), lr)` under no_grad). It also creates two
+// hazards autograd must guard against, exactly as PyTorch does:
+//
+//   1. A leaf that requires grad (a weight) must not be overwritten while recording: its old
+//      value is what the gradient is about. Outside no_grad this is an error.
+//   2. A value saved for backward must not change before backward runs. Every in-place op bumps
+//      the storage's version counter; a saved tensor remembers the version it was saved at, and
+//      backward() refuses a mismatch (autograd/engine.cpp, EagerContext::unpack).
+//
+// When recording is needed (the tensor or the operand requires grad), the op is computed
+// out of place through the catalogue — which records it on the tape — and the result is copied
+// back; the tensor's history then continues from that new Node, as PyTorch "rebases" it.
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "core/factories.h"
+#include "core/ops.h"
+#include "core/ops/copy.h"
+#include "core/ops/loops.h"
+
+namespace tandem {
+
+namespace {
+
+void check_leaf(const Tensor& self, const char* op) {
+  if (autograd::is_grad_enabled() && self.requires_grad() && self.is_leaf())
+    throw Error(msg(op, ": a leaf Variable that requires grad is being used in an in-place operation. "
+                        "Update weights inside a no_grad scope: { no_grad guard; w.", op, "(...); }"));
+}
+
+void check_shape(const Tensor& self, const Tensor& other, const char* op) {
+  if (!is_expandable_to(other.shape(), self.shape()))
+    throw ShapeError(msg(op, ": output with shape ", shape_str(self.shape()),
+                         " doesn't match the broadcast shape ",
+                         shape_str(broadcast_shapes(self.shape(), other.shape(), op)),
+                         "; an in-place op cannot change the shape of its tensor"));
+}
+
+void require_cpu(const Tensor& self, const char* op) {
+  if (!self.device().is_cpu())
+    throw Error(msg(op, ": in-place ops on ", to_string(self.device()),
+                    " tensors are not available; use the out-of-place op"));
+}
+
+// self[i] = f(self[i], other[i]) over self's shape, other broadcast and converted to self's dtype.
+template <typename F> void apply_inplace(const Tensor& self, const Tensor& other_any, F f) {
+  const Tensor other = other_any.dtype() == self.dtype() ? other_any : other_any.to(self.dtype());
+  visit_dtype(self.dtype(), [&]<typename T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      throw DTypeError("in-place arithmetic on bool tensors is not supported; convert first");
+    } else {
+      T* ps = static_cast<T*>(self.raw_data());
+      const T* po = static_cast<const T*>(other.raw_data());
+      loops::for_each_row<2>(
+          self.shape(), {self.strides(), broadcast_strides(other.shape(), other.strides(), self.shape())},
+          [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
+            T* s = ps + off[0];
+            const T* o = po + off[1];
+            if (st[0] == 1 && st[1] == 1)
+              for (int64_t i = 0; i < n; ++i) s[i] = f(s[i], o[i]);
+            else
+              for (int64_t i = 0; i < n; ++i) s[i * st[0]] = f(s[i * st[0]], o[i * st[1]]);
+          });
+    }
+  });
+}
+
+// The recorded path: compute out of place (recorded), copy the values back, continue the history.
+void rebase(const Tensor& self, const Tensor& result) {
+  check_shape(self, result, "in-place op");
+  copy_into(result, self);
+  self.storage()->version++;
+  self.impl().autograd = result.impl().autograd;
+}
+
+bool recording(const Tensor& self, const Tensor& other) {
+  return autograd::is_grad_enabled() && (self.requires_grad() || other.requires_grad());
+}
+
+}  // namespace
+
+const Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
+  check_leaf(*this, "add_");
+  check_shape(*this, other, "add_");
+  if (recording(*this, other)) {
+    rebase(*this, alpha.to_double() == 1.0 ? add(*this, other) : add(*this, other * alpha));
+    return *this;
+  }
+  require_cpu(*this, "add_");
+  const double a = alpha.to_double();
+  if (a == 1.0) apply_inplace(*this, other, [](auto s, auto o) { return s + o; });
+  else apply_inplace(*this, other, [a](auto s, auto o) { return static_cast<decltype(s)>(s + a * o); });
+  storage()->version++;
+  return *this;
+}
+
+const Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
+  return add_(other, -alpha.to_double());
+}
+
+const Tensor& Tensor::mul_(const Tensor& other) const {
+  check_leaf(*this, "mul_");
+  check_shape(*this, other, "mul_");
+  if (recording(*this, other)) {
+    rebase(*this, mul(*this, other));
+    return *this;
+  }
+  require_cpu(*this, "mul_");
+  apply_inplace(*this, other, [](auto s, auto o) { return s * o; });
+  storage()->version++;
+  return *this;
+}
+
+const Tensor& Tensor::mul_(const Scalar& factor) const { return mul_(scalar_like(factor, *this)); }
+
+const Tensor& Tensor::div_(const Scalar& divisor) const {
+  if (!is_floating_point())
+    throw DTypeError("div_: true division of an integer tensor cannot be done in place; use div()");
+  return mul_(1.0 / divisor.to_double());
+}
+
+const Tensor& Tensor::copy_(const Tensor& src) const {
+  check_leaf(*this, "copy_");
+  check_shape(*this, src, "copy_");
+  if (recording(*this, src)) {
+    // d(copy_)/d(self) is 0 and d/d(src) is g (summed to src's shape): an expand + cast of src.
+    rebase(*this, tandem::to(tandem::expand(src, shape()), dtype()).clone());
+    return *this;
+  }
+  require_cpu(*this, "copy_");
+  copy_into(src.device() == device() ? src : src.to(device()), *this);
+  storage()->version++;
+  return *this;
+}
+
+const Tensor& Tensor::fill_(const Scalar& value) const {
+  check_leaf(*this, "fill_");
+  require_cpu(*this, "fill_");
+  copy_into(full({}, value, dtype()), *this);
+  storage()->version++;
+  if (requires_grad() && !is_leaf()) impl().autograd.reset();  // a constant now: no history
+  return *this;
+}
+
+const Tensor& Tensor::zero_() const { return fill_(0); }
+
+}  // namespace tandem

@@ -1,0 +1,51 @@
+// tests/test_readme.cpp — the README's example is real: same source, same output.
+//
+// The README shows examples/00_readme.cpp and what it prints. This test reads both blocks out of
+// README.md, checks the first against the example's source file, runs the built example and
+// checks the second against its output. Edit one without the other and this test fails.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The body of the first fenced block that opens with "```<lang>".
+std::string fenced_block(const std::string& text, const std::string& lang) {
+  const std::string open = "```" + lang + "\n";
+  const size_t start = text.find(open);
+  REQUIRE(start != std::string::npos);
+  const size_t body = start + open.size();
+  const size_t end = text.find("```", body);
+  REQUIRE(end != std::string::npos);
+  return text.substr(body, end - body);
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 256> buf{};
+  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
+  REQUIRE(pclose(pipe) == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the README's example is examples/00_readme.cpp and prints what the README says", "[readme]") {
+  const std::string readme = read_file(TANDEM_SOURCE_DIR "/README.md");
+  CHECK(fenced_block(readme, "cpp") == read_file(TANDEM_SOURCE_DIR "/examples/00_readme.cpp"));
+  CHECK(run(TANDEM_BINARY_DIR "/00_readme") == fenced_block(readme, "text"));
+}
