@@ -1,15 +1,21 @@
 // tandem.h — everything a program needs, in one include.
 //
 //   #include "tandem.h"
-//   using namespace tandem;
+//   using namespace tandem;          // eager tensors: tensor, matmul, backward...
+//   namespace g = tandem::graph;     // graph mode: g::placeholder, g::Session...
 //
 // Students reading the engine should instead follow docs/tour.md, which opens the headers below one
 // by one in the order they build on each other.
 #pragma once
 
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/graph/gradients.h"
+#include "core/graph/ops.h"
+#include "core/graph/session.h"
 #include "core/ops.h"
 #include "core/print.h"
 #include "core/shape.h"

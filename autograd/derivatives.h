@@ -149,7 +149,7 @@ template <class C> Grads<C> clone_grad(C& c) { return {c.grad}; }
 
 // The activation backward ops are differentiable too, so gradients of gradients work.
 // z = relu_backward(g, y) = g·[y > 0]:        dg = relu_backward(gz, y),  dy = 0
-template <class C> Grads<C> relu_backward_grad(C& c) { return {relu_backward(c.grad, c.input(1)), typename C::T()}; }
+template <class C> Grads<C> relu_backward_grad(C& c) { return {relu_backward(c.grad, c.input(1)), c.zeros_like_input(1)}; }
 // z = sigmoid_backward(g, y) = g·y(1-y):      dg = gz·y(1-y),  dy = gz·g·(1 - 2y)
 template <class C> Grads<C> sigmoid_backward_grad(C& c) {
   const auto g = c.input(0), y = c.input(1);
@@ -330,17 +330,28 @@ template <class C> Grads<C> stack_grad(C& c) {
 }
 
 // ---- the table ------------------------------------------------------------------------------------
-class EagerContext;  // autograd/engine.cpp
-using EagerRule = std::vector<Tensor> (*)(EagerContext&);
+}  // namespace tandem::autograd
 
-// One row of the sheet: which op, its formula, what it must save, and the rule instantiated for
-// eager mode (graph mode instantiates the same template for graph nodes).
+namespace tandem::graph {
+class Output;
+class GraphContext;  // core/graph/gradients.h
+}  // namespace tandem::graph
+
+namespace tandem::autograd {
+
+class EagerContext;  // autograd/engine.h
+using EagerRule = std::vector<Tensor> (*)(EagerContext&);
+using GraphRule = std::vector<graph::Output> (*)(graph::GraphContext&);
+
+// One row of the sheet: which op, its formula, what eager mode must save for it, and the one rule
+// template instantiated twice — for eager tensors and for graph nodes.
 struct Derivative {
   const OpDef* op;
   const char* formula;
-  uint32_t saves_inputs;  // bit i set: input i is saved for backward
+  uint32_t saves_inputs;  // bit i set: input i is saved for backward (eager mode)
   bool saves_output;
-  EagerRule eager;
+  EagerRule eager;        // rule<EagerContext>: runs on values, in backward()
+  GraphRule graph;        // rule<GraphContext>: adds nodes, in graph::gradients()
 };
 
 // The row for `op`, or null when the op is not differentiable (comparisons, argmax, one_hot).

@@ -35,6 +35,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 // A Scalar as a 0-dim tensor of the dtype PyTorch would give it next to `like`
 // (a float scalar next to a float32 tensor is float32; next to an int64 tensor, float32).
 Tensor scalar_like(const Scalar& s, const Tensor& like);
+DType scalar_dtype(const Scalar& s, DType like);
 
 // ---- elementwise unary ----------------------------------------------------------------------
 Tensor neg(const Tensor& x);

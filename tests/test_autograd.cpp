@@ -41,7 +41,7 @@ TEST_CASE("backward of a product: d(sum(w*x))/dw = x", "[autograd]") {
   CHECK_FALSE(x.grad().defined());
 }
 
-TEST_CASE("the diamond: b = a + a; c = b + b gives dc/da = 4", "[autograd]") {
+TEST_CASE("the diamond: b = a + a, c = b + b gives dc/da = 4", "[autograd]") {
   Tensor a = tensor(3.).requires_grad_();
   Tensor b = a + a;
   Tensor c = b + b;
@@ -101,7 +101,7 @@ TEST_CASE("a second backward through freed buffers is an error unless retain_gra
                                            Catch::Contains("retain_graph=true"));
 }
 
-TEST_CASE("no_grad records nothing; detach cuts the history but shares storage", "[autograd]") {
+TEST_CASE("no_grad records nothing, detach cuts the history but shares storage", "[autograd]") {
   Tensor w = tensor({1., 2.}).requires_grad_();
   {
     no_grad guard;

@@ -92,6 +92,18 @@ TEST_CASE("softmax with -inf entries (masked logits)", "[softmax]") {
   CHECK(std::isinf(ls[0]));
   CHECK(ls[0] < 0);
   CHECK(ls[1] == 0);
+  // A NaN poisons its whole row, and only its row (PyTorch: softmax([1., nan]) is [nan, nan]).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor with_nan = from_vector(std::vector<float>{1.f, nan, 0.f, 0.f}, {2, 2});
+  for (bool dim0 : {false, true}) {
+    const Tensor t = dim0 ? with_nan.t() : with_nan;
+    const std::vector<double> p = softmax(t, dim0 ? 0 : 1).to_vector<double>();
+    const std::vector<double> lp = log_softmax(t, dim0 ? 0 : 1).to_vector<double>();
+    CHECK(std::isnan(p[0]));
+    CHECK(std::isnan(p[dim0 ? 2 : 1]));
+    CHECK(std::isnan(lp[dim0 ? 2 : 1]));
+    CHECK(p[dim0 ? 1 : 2] == Approx(0.5));
+  }
 }
 
 TEST_CASE("log_softmax equals x - max - log(sum(exp(x - max)))", "[softmax]") {

@@ -10,7 +10,7 @@ namespace {
 std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
 }  // namespace
 
-TEST_CASE("reshape and view share storage; -1 is inferred", "[views]") {
+TEST_CASE("reshape and view share storage, -1 is inferred", "[views]") {
   Tensor a = arange(6).to(kFloat32);
   Tensor b = a.reshape({2, -1});
   CHECK(b.shape() == Shape{2, 3});
@@ -23,7 +23,7 @@ TEST_CASE("reshape and view share storage; -1 is inferred", "[views]") {
   REQUIRE_THROWS_WITH(a.reshape({-1, -1}), Catch::Contains("only one dimension can be inferred"));
 }
 
-TEST_CASE("transpose is a view with swapped strides; reshaping it must copy", "[views]") {
+TEST_CASE("transpose is a view with swapped strides, reshaping it must copy", "[views]") {
   Tensor a = arange(6).reshape({2, 3});
   Tensor t = a.t();
   CHECK(t.shape() == Shape{3, 2});
@@ -53,7 +53,7 @@ TEST_CASE("permute reorders dimensions", "[views]") {
   REQUIRE_THROWS_WITH(a.permute({0, 1}), Catch::Contains("does not match the tensor's rank"));
 }
 
-TEST_CASE("slice follows Python slicing; narrow and select", "[views]") {
+TEST_CASE("slice follows Python slicing, narrow and select", "[views]") {
   Tensor a = arange(10);
   CHECK(vals(a.slice(0, 2, 8, 3)) == std::vector<double>{2, 5});  // a[2:8:3]
   CHECK(vals(a.slice(0, -3, 100)) == std::vector<double>{7, 8, 9});  // a[-3:100]

@@ -205,13 +205,16 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) { return call(ops::sig
 Tensor tanh_backward(const Tensor& g, const Tensor& y) { return call(ops::tanh_backward, {g, y}); }
 Tensor gelu_backward(const Tensor& g, const Tensor& x) { return call(ops::gelu_backward, {g, x}); }
 
-Tensor scalar_like(const Scalar& s, const Tensor& like) {
+DType scalar_dtype(const Scalar& s, DType like) {
   // PyTorch treats a Python number as "weakly typed": it adapts to the tensor unless it brings
   // a higher category (a float next to an integer tensor gives the default float, float32).
-  DType dt = like.dtype();
-  if (!is_floating(dt) && s.natural_dtype() == kFloat64) dt = kFloat32;
-  else if (dt == kBool && s.natural_dtype() == kInt64) dt = kInt64;
-  return full({}, s, dt, like.device());
+  if (!is_floating(like) && s.natural_dtype() == kFloat64) return kFloat32;
+  if (like == kBool && s.natural_dtype() == kInt64) return kInt64;
+  return like;
+}
+
+Tensor scalar_like(const Scalar& s, const Tensor& like) {
+  return full({}, s, scalar_dtype(s, like.dtype()), like.device());
 }
 
 // Operators are the functions above under their usual C++ spelling.

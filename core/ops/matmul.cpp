@@ -115,7 +115,8 @@ Meta matmul_shape(std::span<const Meta> in, const Attrs&) {
 // ---- how GEMM reads one operand ----------------------------------------------------------------
 
 // One operand as a batch of matrices: a rows x cols matrix per batch index, stored row-major
-// (element (i, j) at i*ld + j) or column-major (at i + j*ld), batch b starting at batch offset b.
+// (element (i, j) at i*ld + j) or column-major (at i + j*ld). The matrix of batch index
+// (b_0, b_1, ...) starts at data + Σ_d b_d · batch_strides[d].
 template <typename T> struct Operand {
   Tensor tensor;  // keeps the memory alive (the input itself, or its contiguous copy)
   const T* data = nullptr;

@@ -38,6 +38,7 @@
 // derivative of sum_to in autograd/.
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <type_traits>
 
 #include "core/op.h"
@@ -185,12 +186,30 @@ struct Plan {
   int64_t outputs = 1;         // number of output elements
 };
 
-Plan make_plan(const Shape& shape, const Strides& strides, const std::vector<bool>& mask) {
+// any_order: the reducer does not care in which order it sees the elements (a sum), so the
+// reduced dims may be sorted by stride, largest first. Then a transposed tensor is read in memory
+// order: sum(x.t()) walks the bytes front to back, just like sum(x).
+Plan make_plan(const Shape& shape, const Strides& strides, const std::vector<bool>& mask,
+               bool any_order) {
   Shape kshape, rshape;
   std::array<Strides, 1> kst, rst;
+  std::vector<size_t> reduced;
   for (size_t d = 0; d < shape.size(); ++d) {
-    (mask[d] ? rshape : kshape).push_back(shape[d]);
-    (mask[d] ? rst[0] : kst[0]).push_back(strides[d]);
+    if (mask[d]) {
+      reduced.push_back(d);
+    } else {
+      kshape.push_back(shape[d]);
+      kst[0].push_back(strides[d]);
+    }
+  }
+  if (any_order) {
+    // A broadcast dim (stride 0) counts as the largest: re-reading one element is an outer loop.
+    auto key = [&](size_t d) { return strides[d] == 0 ? INT64_MAX : strides[d]; };
+    std::stable_sort(reduced.begin(), reduced.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
+  }
+  for (size_t d : reduced) {
+    rshape.push_back(shape[d]);
+    rst[0].push_back(strides[d]);
   }
   Plan p;
   p.outputs = numel(kshape);
@@ -245,20 +264,23 @@ Tensor permuted_view(const Tensor& x, const std::vector<int64_t>& order) {
 // ---- the reduction loop ------------------------------------------------------------------------
 //
 // A reducer R says what one output accumulates:
-//   Acc              the accumulator type
-//   init(o)          a fresh accumulator for output o
-//   row(acc, p, n, o, i0)        fold the contiguous run p[0..n) into acc (p[0] is element i0
-//                                of the output's reduced elements, in row-major order)
-//   column(acc, p, m, o0, i)     fold p[j] into acc[j] for j < m: one reduced element i of the
-//                                m consecutive outputs o0..o0+m-1 (the outer layout)
+//   Acc                    the accumulator type
+//   kAnyOrder              true when the result does not depend on the order the elements come
+//                          in (sum, max), so the plan may visit them in memory order
+//   init(o)                a fresh accumulator for output o
+//   row(acc, p, n, o, i0)  fold the contiguous run p[0..n) into acc; p[0] is element number i0
+//                          of the output's reduced elements (counted in row-major order)
+//   columns(acc, p, rows, stride, m, o0, i0)
+//                          the outer layout: fold `rows` reduced elements into each of the m
+//                          outputs o0..o0+m-1; element r of output o0+j is p[r * stride + j]
 // and `write(o, acc)` stores the finished value.
 
-constexpr int64_t kStrip = 256;  // accumulators one task of an outer reduction keeps
+constexpr int64_t kStrip = 256;  // outputs one task of an outer reduction accumulates at a time
 
 template <typename T, typename R, typename Write>
 void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Write write) {
   using Acc = typename R::Acc;
-  const Plan p = make_plan(x.shape(), x.strides(), mask);
+  const Plan p = make_plan(x.shape(), x.strides(), mask, R::kAnyOrder);
   if (p.outputs == 0) return;
   const T* data = x.data<T>();
   const int64_t count = p.run * static_cast<int64_t>(p.runs.size());
@@ -307,40 +329,70 @@ void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Wri
     std::array<Acc, kStrip> acc;
     for (int64_t j = 0; j < m; ++j) acc[j] = r.init(o0 + j);
     for (size_t k = 0; k < p.runs.size(); ++k)
-      for (int64_t i = 0; i < p.run; ++i)
-        r.column(acc.data(), base + p.runs[k] + i * p.run_stride, m, o0,
-                 static_cast<int64_t>(k) * p.run + i);
+      r.columns(acc.data(), base + p.runs[k], p.run, p.run_stride, m, o0,
+                static_cast<int64_t>(k) * p.run);
     for (int64_t j = 0; j < m; ++j) write(o0 + j, acc[j]);
   }
 }
 
 // ---- reducers ----------------------------------------------------------------------------------
+//
+// Sums run fast and stay accurate with *blocking*: many independent partial sums in the input's
+// own type, each of which adds only a few dozen numbers before it is folded into the double.
+//  - Many partial sums, because a single running sum is a chain: each addition waits for the
+//    previous one (~4 cycles). Independent sums fill whole SIMD registers and the CPU overlaps
+//    their additions, so the loop runs about as fast as memory delivers the data.
+//  - A few dozen numbers each, because then a float32 partial sum carries a rounding error of at
+//    most ~8 × 2^-24 of itself (far less in practice) before it moves into the 53-bit double.
+// This is the cheap cousin of PyTorch's cascade summation.
+
+constexpr int64_t kLanes = 32;      // partial sums of one run (four 8-wide SIMD registers)
+constexpr int64_t kFoldEvery = 8;  // numbers a partial sum adds before it is folded
 
 // Σ x: in double for floats (see the opening comment), in int64 for int64 and bool.
 template <typename T> struct SumReducer {
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  using Lane = std::conditional_t<std::is_floating_point_v<T>, T, Acc>;  // bools add up in int64
+  static constexpr bool kAnyOrder = true;
   Acc init(int64_t) const { return 0; }
+
   void row(Acc& acc, const T* p, int64_t n, int64_t, int64_t) const {
-    // `omp simd reduction` allows the compiler to keep several partial sums in SIMD lanes and add
-    // them at the end — a reordering of the additions that it may not do on its own.
-    Acc s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < n; ++i) s += static_cast<Acc>(p[i]);
-    acc += s;
+    constexpr int64_t kBlock = kLanes * kFoldEvery;
+    Acc wide[kLanes] = {};  // the folded partial sums, still independent of each other
+    int64_t i = 0;
+    for (; i + kBlock <= n; i += kBlock) {
+      Lane lane[kLanes] = {};
+      for (int64_t k = 0; k < kBlock; k += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) lane[l] += static_cast<Lane>(p[i + k + l]);
+      for (int64_t l = 0; l < kLanes; ++l) wide[l] += static_cast<Acc>(lane[l]);
+    }
+    for (; i < n; ++i) acc += static_cast<Acc>(p[i]);  // the last few
+    for (int64_t l = 0; l < kLanes; ++l) acc += wide[l];
   }
-  void column(Acc* acc, const T* p, int64_t m, int64_t, int64_t) const {
-    for (int64_t j = 0; j < m; ++j) acc[j] += static_cast<Acc>(p[j]);
+
+  // Column sums: each of the m outputs has its own partial sum, fed one row at a time.
+  void columns(Acc* acc, const T* p, int64_t rows, int64_t stride, int64_t m, int64_t, int64_t) const {
+    for (int64_t b = 0; b < rows; b += kFoldEvery) {
+      const int64_t end = std::min(rows, b + kFoldEvery);
+      Lane part[kStrip] = {};
+      for (int64_t r = b; r < end; ++r)
+        for (int64_t j = 0; j < m; ++j) part[j] += static_cast<Lane>(p[r * stride + j]);
+      for (int64_t j = 0; j < m; ++j) acc[j] += static_cast<Acc>(part[j]);
+    }
   }
 };
 
 // Σ (x - mean_o)², the second pass of var; `mean` holds one mean per output.
 template <typename T> struct SquaredDeviationReducer {
   using Acc = double;
+  static constexpr bool kAnyOrder = true;
   const double* mean;
   Acc init(int64_t) const { return 0; }
   void row(Acc& acc, const T* p, int64_t n, int64_t o, int64_t) const {
     const double mu = mean[o];
     double s = 0;
+    // `omp simd reduction` lets the compiler keep several partial sums in SIMD lanes: a reordering
+    // of the additions that it may not do on its own.
 #pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < n; ++i) {
       const double d = static_cast<double>(p[i]) - mu;
@@ -348,21 +400,23 @@ template <typename T> struct SquaredDeviationReducer {
     }
     acc += s;
   }
-  void column(Acc* acc, const T* p, int64_t m, int64_t o0, int64_t) const {
-    for (int64_t j = 0; j < m; ++j) {
-      const double d = static_cast<double>(p[j]) - mean[o0 + j];
-      acc[j] += d * d;
-    }
+  void columns(Acc* acc, const T* p, int64_t rows, int64_t stride, int64_t m, int64_t o0, int64_t) const {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < m; ++j) {
+        const double d = static_cast<double>(p[r * stride + j]) - mean[o0 + j];
+        acc[j] += d * d;
+      }
   }
 };
 
-// The largest (Max) or smallest element and where it is. A NaN beats every number and the first
-// NaN beats later ones; among equal values the first wins (strict comparison).
-template <typename T, bool Max> struct ExtremeReducer {
+// The largest (Max) or smallest element, and where it is (Index). A NaN beats every number and
+// the first NaN beats later ones; among equal values the first wins (strict comparison).
+template <typename T, bool Max, bool Index> struct ExtremeReducer {
   struct Acc {
     T best{};
     int64_t index = -1;  // -1: nothing seen yet
   };
+  static constexpr bool kAnyOrder = !Index;  // which element is "first" matters for the index
   static bool better(T v, const Acc& a) {
     if (a.index < 0) return true;
     if constexpr (std::is_floating_point_v<T>) {
@@ -372,13 +426,37 @@ template <typename T, bool Max> struct ExtremeReducer {
     return Max ? v > a.best : v < a.best;
   }
   Acc init(int64_t) const { return {}; }
+
+  // v if it beats m (or is NaN), else m. Branch-free, so loops of it vectorise, and a NaN, once
+  // taken, stays: nothing compares greater than NaN.
+  static T pick(T v, T m) { return ((Max ? v > m : v < m) || v != v) ? v : m; }
+
+  // Two passes over the run, so that the hot one vectorises: first the extreme value, with
+  // kLanes independent candidates as in the sums above; then, only when the index is wanted, a
+  // scan for its first occurrence.
   void row(Acc& acc, const T* p, int64_t n, int64_t, int64_t i0) const {
-    for (int64_t i = 0; i < n; ++i)
-      if (better(p[i], acc)) acc = {p[i], i0 + i};
+    if (n == 0) return;
+    T lane[kLanes];
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] = p[0];
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int64_t l = 0; l < kLanes; ++l) lane[l] = pick(p[i + l], lane[l]);
+    T best = p[0];
+    for (; i < n; ++i) best = pick(p[i], best);
+    for (int64_t l = 0; l < kLanes; ++l) best = pick(lane[l], best);
+    int64_t at = 0;
+    if (best != best) {
+      while (p[at] == p[at]) ++at;  // the first NaN
+    } else if constexpr (Index) {
+      while (p[at] != best) ++at;
+    }
+    if (better(best, acc)) acc = {best, i0 + at};
   }
-  void column(Acc* acc, const T* p, int64_t m, int64_t, int64_t i) const {
-    for (int64_t j = 0; j < m; ++j)
-      if (better(p[j], acc[j])) acc[j] = {p[j], i};
+
+  void columns(Acc* acc, const T* p, int64_t rows, int64_t stride, int64_t m, int64_t, int64_t i0) const {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < m; ++j)
+        if (better(p[r * stride + j], acc[j])) acc[j] = {p[r * stride + j], i0 + r};
   }
 };
 
@@ -440,13 +518,14 @@ void extreme_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   const auto mask = reduced_mask(x.shape(), a.dims, name);
   require_nonempty(x.shape(), mask, a.dims.empty(), name);
   visit_dtype(x.dtype(), [&]<typename T>() {
-    using Acc = typename ExtremeReducer<T, Max>::Acc;
+    using R = ExtremeReducer<T, Max, Index>;
+    using Acc = typename R::Acc;
     if constexpr (Index) {
       int64_t* po = out.data<int64_t>();
-      reduce_loop<T>(x, mask, ExtremeReducer<T, Max>{}, [po](int64_t o, const Acc& acc) { po[o] = acc.index; });
+      reduce_loop<T>(x, mask, R{}, [po](int64_t o, const Acc& acc) { po[o] = acc.index; });
     } else {
       T* po = out.data<T>();
-      reduce_loop<T>(x, mask, ExtremeReducer<T, Max>{}, [po](int64_t o, const Acc& acc) { po[o] = acc.best; });
+      reduce_loop<T>(x, mask, R{}, [po](int64_t o, const Acc& acc) { po[o] = acc.best; });
     }
   });
 }

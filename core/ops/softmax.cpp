@@ -56,21 +56,26 @@ template <const char* Name> Meta softmax_meta(std::span<const Meta> in, const At
 
 // ---- kernels -------------------------------------------------------------------------------------
 
-// One softmax over the contiguous run x[0..n), written to y (x == y is allowed).
+// One softmax over the contiguous run x[0..n), written to y (x == y is allowed). Each pass is a
+// simple loop: the max and the sum vectorise (`omp simd reduction` allows their reordering), the
+// exponentials are independent calls the CPU overlaps.
 template <typename T, bool Log> void softmax_row(const T* x, T* y, int64_t n) {
   T m = -std::numeric_limits<T>::infinity();
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
   double s = 0;
   if constexpr (Log) {
     for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
     const T log_s = static_cast<T>(std::log(s));
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
   } else {
-    for (int64_t i = 0; i < n; ++i) {
-      y[i] = std::exp(x[i] - m);
-      s += y[i];
-    }
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(y[i] / s);
+    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - m);
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += y[i];
+    const T st = static_cast<T>(s);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = y[i] / st;
   }
 }
 

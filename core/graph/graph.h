@@ -1,0 +1,199 @@
+// core/graph/graph.h — the static graph: nodes declared now, computed later.
+//
+// In graph mode (TensorFlow 1's define-then-run) calling `mul(a, b)` computes nothing. It appends
+// a Node to a Graph — "multiply whatever a and b will be" — and returns an Output, a handle that
+// names the node's result. Values only exist inside Session::run (core/graph/session.h).
+//
+//     Graph g;   Output x = placeholder(kFloat32, {-1, 784});   // nothing computed yet
+//     Output y = relu(matmul(x, W) + b);                        // three more nodes
+//     Session s(g);  s.run(y, {{x, batch}});                    // now, and only now
+//
+// What a Node knows when it is created, without any value:
+//   - its op (from the same catalogue eager mode uses: core/op.h) and attributes;
+//   - its static shape and dtype, from the op's shape rule: a dimension may be unknown (-1, printed
+//     `?`). A conflict between known dimensions is reported right here, naming the user's line;
+//   - a unique name ("MatMul", "MatMul_1", "dense/MatMul") and where it was created (file:line).
+//
+// Nodes are kept in creation order. Since a node can only use nodes that already exist, creation
+// order is already a topological order — the executor and gradients() need no sort (as in DyNet).
+//
+// Read next: core/graph/ops.h (the functions that add nodes), core/graph/session.h.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/call_site.h"
+#include "core/op.h"
+#include "core/tensor.h"
+
+namespace tandem::autograd {
+struct Derivative;
+}
+
+namespace tandem::graph {
+
+class Graph;
+struct Node;
+
+// What a node does. Most nodes are catalogue ops; the others are graph-only building blocks.
+enum class Kind : uint8_t {
+  op,           // a catalogue op (core/op.h): add, matmul, relu...
+  placeholder,  // a value fed at run time
+  constant,     // a value stored in the graph
+  variable,     // a value stored in the Session, persistent across runs
+  assign,       // variable = value            (returns the new value)
+  assign_add,   // variable += value           (returns the new value)
+  identity,     // its input, unchanged
+  stop_gradient,  // its input, unchanged — but gradients() does not pass through it
+  no_op,        // computes nothing; groups control dependencies (group(), initializers)
+  add_n,        // the sum of its inputs (how gradients() adds partial gradients: "AddN")
+  // Shape-reading helpers made by gradients() when shapes are known only at run time. Their
+  // second input is read for its *shape* only, so it need not be kept alive for its values.
+  sum_to_like,   // sum input 0 down to the shape of input 1
+  expand_like,   // broadcast input 0 up to the shape of input 1
+  reshape_like,  // reshape input 0 to the shape of input 1
+  zeros_like,    // zeros of the shape and dtype of input 0 (values not read)
+  ones_like,     // ones  of the shape and dtype of input 0 (values not read)
+  count_ratio,   // numel(input 0) / numel(input 1), a float64 scalar (mean's gradient)
+};
+
+const char* kind_name(Kind k);
+
+// A handle on a node's result: what graph-mode functions take and return. Like a TF1 tf.Tensor,
+// it has a name ("add:0"), a static shape and a dtype — and no value.
+class Output {
+ public:
+  Output() = default;
+  explicit Output(Node* node) : node_(node) {}
+
+  bool defined() const { return node_ != nullptr; }
+  Node* node() const { return node_; }
+  Graph& graph() const;
+  const Shape& shape() const;  // static shape; kUnknown (-1) for unknown dims
+  DType dtype() const;
+  int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  std::string name() const;  // "scope/Name:0"
+  bool is_same(const Output& o) const { return node_ == o.node_; }
+
+ private:
+  Node* node_ = nullptr;
+};
+
+struct Node {
+  int64_t id = 0;  // index in the graph's creation order
+  std::string name;
+  std::string type;  // "MatMul", "Placeholder", "VariableV2", ... (shown in drawings and errors)
+  Kind kind = Kind::op;
+  const OpDef* op = nullptr;  // for Kind::op
+  Attrs attrs;
+  std::vector<Output> inputs;
+  std::vector<Node*> control_inputs;  // must run before this node (control dependencies)
+  Meta meta;                          // static shape and dtype of the output
+  Tensor value;                       // constant: its value; variable: its initial value
+  bool trainable = true;              // variables: included in trainable_variables()
+  Node* initializer = nullptr;        // variables: the `name/Assign` node that sets the initial value
+  bool is_gradient = false;           // created by gradients() (drawn apart from the forward)
+  const autograd::Derivative* made_by = nullptr;  // gradient nodes: the sheet row that made them
+  Graph* graph = nullptr;
+  CallSite created_at;
+
+  bool produces_value() const { return kind != Kind::no_op; }
+  // "node 'dense/MatMul' (MatMul) created at examples/03_mlp.cpp:41 (in main)"
+  std::string describe() const;
+};
+
+class Graph {
+ public:
+  Graph() = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // Adds a node, giving it a unique name (type, or `name` when given) inside the current scope,
+  // the current control dependencies, and its creation site. Checks that the graph is not finalized
+  // and that all inputs belong to this graph.
+  Node* add_node(Kind kind, std::string type, std::vector<Output> inputs, Meta meta,
+                 const std::string& name = "");
+
+  const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+  int64_t size() const { return static_cast<int64_t>(nodes_.size()); }
+  Node* find(const std::string& name) const;  // by node name ("dense/MatMul") or output name ("dense/MatMul:0")
+
+  // After finalize(), adding a node is an error: the classic guard against a training loop that
+  // accidentally grows the graph by creating ops on every step.
+  void finalize() { finalized_ = true; }
+  bool finalized() const { return finalized_; }
+
+  // Name scopes and control dependencies are stacks, entered with the RAII guards below.
+  std::vector<std::string> scopes;
+  std::vector<std::vector<Node*>> control_stack;
+
+  // Variables, in creation order (TF's GLOBAL_VARIABLES / TRAINABLE_VARIABLES collections).
+  std::vector<Output> global_variables() const;
+  std::vector<Output> trainable_variables() const;
+
+  // A unique name: "MatMul", then "MatMul_1", ... (used for nodes and for re-entered scopes).
+  std::string unique_name(const std::string& base);
+
+ private:
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::set<std::string> used_names_;
+  bool finalized_ = false;
+};
+
+// The default graph: where graph-mode functions add nodes unless a scope says otherwise. Like TF1's,
+// it is process-wide; reset_default_graph() replaces it with an empty one.
+Graph& default_graph();
+void reset_default_graph();
+
+// `{ graph::DefaultGraph use(g); ... }` makes g the default graph inside the block
+// (TF's `with g.as_default():`).
+class DefaultGraph {
+ public:
+  explicit DefaultGraph(Graph& g);
+  ~DefaultGraph();
+  DefaultGraph(const DefaultGraph&) = delete;
+  DefaultGraph& operator=(const DefaultGraph&) = delete;
+
+ private:
+  Graph* previous_;
+};
+
+// `{ graph::NameScope s("dense"); ... }` prefixes node names with "dense/". Entering a scope name
+// already used gives "dense_1/", as in TF.
+class NameScope {
+ public:
+  explicit NameScope(const std::string& name, Graph& g = default_graph());
+  ~NameScope();
+  NameScope(const NameScope&) = delete;
+  NameScope& operator=(const NameScope&) = delete;
+
+ private:
+  Graph& graph_;
+};
+
+// `{ graph::ControlDependencies deps({a, b}); Output y = identity(x); }` — nodes created inside the
+// block run only after a and b. (Using an existing Output inside the block adds nothing: create a
+// node, e.g. identity, as in TF.)
+class ControlDependencies {
+ public:
+  explicit ControlDependencies(const std::vector<Output>& deps, Graph& g = default_graph());
+  ~ControlDependencies();
+  ControlDependencies(const ControlDependencies&) = delete;
+  ControlDependencies& operator=(const ControlDependencies&) = delete;
+
+ private:
+  Graph& graph_;
+};
+
+// Prints metadata, never a value: Tensor("add:0", shape=(?, 10), dtype=float32), as TF1 does.
+std::ostream& operator<<(std::ostream& os, const Output& o);
+
+// "(?, 10)" — TF's spelling of a static shape.
+std::string tf_shape_str(const Shape& s);
+
+}  // namespace tandem::graph

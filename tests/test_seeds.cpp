@@ -1,0 +1,257 @@
+// tests/test_seeds.cpp — the examples of the articles that introduce the two frameworks, in Tandem.
+//
+// Each example is translated line by line: the Python line as the article wrote it, in a comment,
+// then the C++ line that does the same with Tandem — a TensorFlow 1 program in graph mode
+// (tandem::graph), a PyTorch one with eager tensors. A reader who knows the Python can see what
+// each name turned into, and the checks say what the article's program printed. Expected values are
+// worked out by hand in the comments, or, for the training run, computed by PyTorch with the
+// script quoted above that test.
+//
+// The examples: an elementwise product that broadcasts a row against a column (in TensorFlow and
+// in PyTorch with arrays from NumPy), a scalar product, a mean over an integer tensor, and a
+// training step (zero_grad, forward, loss, backward, step) repeated until the loss has fallen.
+//
+// Read next: tests/test_autograd.cpp (the tape in detail), tests/test_parity_grads.cpp.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "core/graph/ops.h"
+#include "core/graph/session.h"
+#include "tandem.h"
+
+using namespace tandem;
+
+namespace {
+std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
+}  // namespace
+
+// ---- "TensorFlow Code Style" and "PyTorch Code Style": a row times a column ----------------------
+
+TEST_CASE("seed: tf.multiply of a row [[3, 4, 8]] and a column [[2], [3], [9]] broadcasts to 3x3",
+          "[seed]") {
+  // Broadcasting stretches a [1,3] row and a [3,1] column to [3,3]: output[i][j] = b[i] * a[j].
+  //   row 0: 2 * [3, 4, 8] = [ 6,  8, 16]
+  //   row 1: 3 * [3, 4, 8] = [ 9, 12, 24]
+  //   row 2: 9 * [3, 4, 8] = [27, 36, 72]
+  const std::vector<double> expected = {6, 8, 16, 9, 12, 24, 27, 36, 72};
+
+  // The article's program is TensorFlow 1: define the graph, then run it in a session.
+  graph::Graph tf_graph;
+  graph::DefaultGraph use(tf_graph);  // with tf.Graph().as_default():  (TF1's implicit graph)
+  // a = [[3., 4., 8.]]
+  const Tensor a = tensor({{3., 4., 8.}});
+  // b = [[2.], [3.], [9.]]
+  const Tensor b = tensor({{2.}, {3.}, {9.}});
+  // output = tf.multiply(a, b)      (tf.multiply turns the lists into Const nodes by itself)
+  const graph::Output output = graph::mul(graph::constant(a), graph::constant(b));
+  // s=tf.Session()
+  graph::Session s(tf_graph);
+  // print(s.run(output))
+  const Tensor value = s.run(output);
+  CHECK(value.dtype() == kFloat32);  // Python floats become float32 tensors, in both frameworks
+  CHECK(value.shape() == Shape{3, 3});
+  CHECK(vals(value) == expected);
+
+  // The same product eagerly, as PyTorch (and TensorFlow 2) computes it: at once, no session.
+  // output = torch.mul(torch.tensor(a), torch.tensor(b))
+  const Tensor eager = mul(a, b);
+  CHECK(vals(eager) == expected);
+  // print(output) in PyTorch prints exactly this:
+  CHECK(repr(eager) ==
+        "tensor([[ 6.,  8., 16.],\n"
+        "        [ 9., 12., 24.],\n"
+        "        [27., 36., 72.]])");
+}
+
+TEST_CASE("seed: torch.mul of two float64 arrays from NumPy, [[3, 6, 8]] and [[1], [3], [6]]",
+          "[seed]") {
+  // a = np.array([[3., 6., 8.]])
+  const std::vector<double> a = {3., 6., 8.};
+  // b = np.array([[1.], [3.], [6.]])
+  const std::vector<double> b = {1., 3., 6.};
+  // output = torch.mul(torch.from_numpy(a), torch.from_numpy(b))
+  // (from_vector copies where from_numpy shares the array's memory; the dtype follows the element
+  // type the same way: NumPy's float64 array gives a float64 tensor.)
+  const Tensor output = mul(from_vector(a, {1, 3}), from_vector(b, {3, 1}));
+  // print(output.numpy())
+  //   row 0: 1 * [3, 6, 8] = [ 3,  6,  8]
+  //   row 1: 3 * [3, 6, 8] = [ 9, 18, 24]
+  //   row 2: 6 * [3, 6, 8] = [18, 36, 48]
+  CHECK(output.dtype() == kFloat64);
+  CHECK(output.shape() == Shape{3, 3});
+  CHECK(vals(output) == std::vector<double>{3, 6, 8, 9, 18, 24, 18, 36, 48});
+  // print(output) in PyTorch gives the same text with dtype=torch.float64.
+  CHECK(repr(output) ==
+        "tensor([[ 3.,  6.,  8.],\n"
+        "        [ 9., 18., 24.],\n"
+        "        [18., 36., 48.]], dtype=tandem.float64)");
+}
+
+// ---- "TensorFlow: Google's Powerhouse" / "PyTorch: Facebook's Flexible Framework" ---------------
+
+TEST_CASE("seed: 3.0 * 4.0 is a 0-dim tensor holding 12", "[seed]") {
+  // x = torch.tensor(3.0)          (TensorFlow: x = tf.constant(3.0))
+  const Tensor x = tensor(3.0);
+  // y = torch.tensor(4.0)          (TensorFlow: y = tf.constant(4.0))
+  const Tensor y = tensor(4.0);
+  // z = x * y
+  const Tensor z = x * y;
+  // print(f"Result: {z.item()}")  # Output: Result: 12.0
+  CHECK(z.dim() == 0);
+  CHECK(z.dtype() == kFloat32);
+  CHECK(z.item<double>() == 12.0);  // 3 * 4, exact in float32
+  CHECK(repr(z) == "tensor(12.)");
+}
+
+// ---- "Tensor Operations: The Building Blocks" ------------------------------------------------------
+
+TEST_CASE("seed: the mean of [[1, 2], [3, 4]] needs a float tensor, and is 2.5", "[seed]") {
+  // torch_tensor = torch.tensor([[1, 2], [3, 4]])
+  const Tensor torch_tensor = tensor({{1, 2}, {3, 4}});
+  CHECK(torch_tensor.dtype() == kInt64);  // integer literals give an int64 tensor
+  // torch.mean(torch_tensor)
+  // RuntimeError: mean(): could not infer output dtype. Input dtype must be either a floating
+  // point or complex dtype. Got: Long
+  // (This is why the article writes .float(). TensorFlow's tf.reduce_mean instead accepts the
+  // integer tensor and divides as integers: 10 / 4 gives 2. Tandem's eager mean follows PyTorch.)
+  CHECK_THROWS_AS(mean(torch_tensor), DTypeError);
+  CHECK_THROWS_WITH(mean(torch_tensor),
+                    Catch::Contains("mean(): could not infer output dtype") &&
+                        Catch::Contains("floating point") && Catch::Contains("Got: int64"));
+  // torch_result = torch.mean(torch_tensor.float())
+  const Tensor torch_result = mean(torch_tensor.to(kFloat32));
+  // print(f"PyTorch mean: {torch_result.item()}")     (1 + 2 + 3 + 4) / 4 = 2.5
+  CHECK(torch_result.dtype() == kFloat32);
+  CHECK(torch_result.item<double>() == 2.5);
+  CHECK(repr(torch_result) == "tensor(2.5000)");
+}
+
+// ---- "Training Loop": zero_grad, forward, loss, backward, step ------------------------------------
+//
+// The article's train_step_torch, for the smallest model that has all its parts: logistic
+// regression p = sigmoid(x W + b) on 8 points in the plane, the binary cross-entropy written with
+// ops, and SGD written by hand. The expected numbers come from this PyTorch program:
+//
+//   x = torch.tensor([[0.5, 1.0], [-1.0, 0.5], [1.5, -0.5], [-0.5, -1.5],
+//                     [1.0, 1.0], [-1.5, 0.0], [0.0, 2.0], [2.0, 0.5]])
+//   y = torch.tensor([[1.], [0.], [1.], [0.], [1.], [0.], [1.], [1.]])   # x0 + x1/2 > 0
+//   W = torch.tensor([[0.1], [-0.2]], requires_grad=True)
+//   b = torch.tensor([0.0], requires_grad=True)
+//   for step in range(50):
+//       if W.grad is not None:                                   # optimizer.zero_grad()
+//           W.grad.zero_(); b.grad.zero_()
+//       p = torch.sigmoid(x @ W + b)                              # outputs = model(inputs)
+//       loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+//       # (equal to torch.nn.functional.binary_cross_entropy(p, y), i.e. nn.BCELoss)
+//       loss.backward()
+//       if step == 0: print(loss.item(), W.grad, b.grad)
+//       with torch.no_grad():                                     # optimizer.step()
+//           W -= 0.5 * W.grad
+//           b -= 0.5 * b.grad
+//   print(loss.item(), W, b)
+//
+// which prints (PyTorch 1.13, float32):
+//   step 0:  loss 0.711717606, W.grad [-0.478197575, -0.36207059], b.grad [-0.137378544]
+//   step 49: loss 0.0462534763; then W [2.64463878, 1.41589057], b [0.0907363221]
+// and its 50 losses decrease at every step.
+
+namespace {
+
+// class Model(nn.Module): forward(x) = sigmoid(x @ W + b)
+struct LogisticModel {
+  Tensor W, b;
+  Tensor operator()(const Tensor& x) const { return sigmoid(matmul(x, W) + b); }
+};
+
+// criterion = nn.BCELoss():  -mean(y log p + (1 - y) log(1 - p))
+Tensor binary_cross_entropy(const Tensor& p, const Tensor& y) {
+  return -mean(y * log(p) + (1 - y) * log(1 - p));
+}
+
+// optimizer = optim.SGD([W, b], lr=0.5)
+struct SGD {
+  std::vector<Tensor> params;
+  double lr;
+  // Zeroes each grad in place (PyTorch 1.x's default; set_grad(Tensor()) would drop it instead).
+  void zero_grad() const {
+    for (const Tensor& p : params)
+      if (p.grad().defined()) p.grad().zero_();
+  }
+  // p -= lr * p.grad, outside the tape: the update itself must not be differentiated, and an
+  // in-place change of a leaf that requires grad is only allowed under no_grad.
+  void step() const {
+    no_grad guard;
+    for (const Tensor& p : params) p.sub_(p.grad(), lr);
+  }
+};
+
+// def train_step_torch(model, inputs, labels, optimizer, criterion):
+double train_step(const LogisticModel& model, const Tensor& inputs, const Tensor& labels,
+                  const SGD& optimizer) {
+  //   optimizer.zero_grad()
+  optimizer.zero_grad();
+  //   outputs = model(inputs)
+  const Tensor outputs = model(inputs);
+  //   loss = criterion(outputs, labels)
+  const Tensor loss = binary_cross_entropy(outputs, labels);
+  //   loss.backward()
+  loss.backward();
+  //   optimizer.step()
+  optimizer.step();
+  //   return loss.item()
+  return loss.item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regression", "[seed][autograd]") {
+  const Tensor x = tensor({{0.5, 1.0}, {-1.0, 0.5}, {1.5, -0.5}, {-0.5, -1.5},
+                           {1.0, 1.0}, {-1.5, 0.0}, {0.0, 2.0}, {2.0, 0.5}});
+  const Tensor y = tensor({{1.}, {0.}, {1.}, {0.}, {1.}, {0.}, {1.}, {1.}});
+  // W = torch.tensor([[0.1], [-0.2]], requires_grad=True)
+  const Tensor W = tensor({{0.1}, {-0.2}}).requires_grad_();
+  // b = torch.tensor([0.0], requires_grad=True)
+  const Tensor b = tensor({0.0}).requires_grad_();
+  const LogisticModel model{W, b};
+  const SGD optimizer{{W, b}, 0.5};
+
+  // The first step, against PyTorch's numbers. Its gradient is also the textbook one: for
+  // L = BCE(sigmoid(z), y) the sigmoid's derivative cancels the log's, dL/dz = (p - y) / N, so
+  // dL/dW = xᵀ (p - y) / N and dL/db = sum(p - y) / N — computed here from the forward values.
+  const Tensor p0 = model(x).detach();
+  const double loss0 = train_step(model, x, y, optimizer);
+  CHECK(loss0 == Approx(0.711717606).epsilon(1e-6));
+  REQUIRE(W.grad().defined());
+  REQUIRE(b.grad().defined());
+  const std::vector<double> gW = vals(W.grad()), gb = vals(b.grad());
+  REQUIRE(gW.size() == 2);
+  REQUIRE(gb.size() == 1);
+  CHECK(gW[0] == Approx(-0.478197575).epsilon(1e-5));
+  CHECK(gW[1] == Approx(-0.36207059).epsilon(1e-5));
+  CHECK(gb[0] == Approx(-0.137378544).epsilon(1e-5));
+  const std::vector<double> textbook_W = vals(matmul(x.t(), p0 - y) / 8);
+  const double textbook_b = sum(p0 - y).item<double>() / 8;
+  CHECK(gW[0] == Approx(textbook_W[0]).epsilon(1e-5));
+  CHECK(gW[1] == Approx(textbook_W[1]).epsilon(1e-5));
+  CHECK(gb[0] == Approx(textbook_b).epsilon(1e-5));
+  // After the step: W = W0 - 0.5 * dW, b = b0 - 0.5 * db.
+  CHECK(vals(W)[0] == Approx(0.1 + 0.5 * 0.478197575).epsilon(1e-5));
+  CHECK(vals(b)[0] == Approx(0.5 * 0.137378544).epsilon(1e-5));
+
+  // The other 49 steps: the loss falls every time, and lands where PyTorch's did.
+  std::vector<double> losses = {loss0};
+  for (int step = 1; step < 50; ++step) losses.push_back(train_step(model, x, y, optimizer));
+  for (size_t i = 1; i < losses.size(); ++i) {
+    INFO("step " << i << ": loss " << losses[i] << " after " << losses[i - 1]);
+    CHECK(losses[i] < losses[i - 1]);
+  }
+  CHECK(losses.back() == Approx(0.0462534763).epsilon(1e-4));
+  CHECK(vals(W)[0] == Approx(2.64463878).epsilon(1e-4));
+  CHECK(vals(W)[1] == Approx(1.41589057).epsilon(1e-4));
+  CHECK(vals(b)[0] == Approx(0.0907363221).epsilon(1e-4));
+  // The weights are still leaves that require grad: the updates ran outside the tape.
+  CHECK(W.is_leaf());
+  CHECK(W.requires_grad());
+}
