@@ -2,8 +2,9 @@
 //
 // THE WALK. Start at root.grad_fn() and follow each Node's edges (autograd/node.h: one Edge per
 // input, to the Node that made it or to a leaf). A Node reached along two paths (the diamond
-// b = a + a; c = b + b) is drawn once, so the walk remembers what it has met. It runs breadth-first
-// with an explicit queue, not recursion: a tape may be 10^5 ops deep, far deeper than the C++ stack.
+// b = a + a; c = b + b) is drawn once, so the walk remembers what it has met. It runs
+// breadth-first with an explicit queue, not recursion: a tape may be 10^5 ops deep, far deeper
+// than the C++ stack.
 //
 // IDS. Graphviz needs an ID per node. Pointers would do, but they change from run to run; instead
 // each thing gets the next number of its kind when the walk first meets it (fn0 is always the
@@ -95,9 +96,11 @@ DotRender write_and_render(const std::string& dot_text, const std::string& path)
     return r;
   }
   const std::string svg = path + ".svg";
-  auto [status, output] = run_command("dot -Tsvg " + shell_quote(r.dot_path) + " -o " + shell_quote(svg));
+  auto [status, output] =
+      run_command("dot -Tsvg " + shell_quote(r.dot_path) + " -o " + shell_quote(svg));
   if (status != 0) {
-    r.message = msg("wrote ", r.dot_path, "; `dot -Tsvg` failed, so no picture was rendered: ", output);
+    r.message =
+        msg("wrote ", r.dot_path, "; `dot -Tsvg` failed, so no picture was rendered: ", output);
     return r;
   }
   r.svg_path = svg;
@@ -197,9 +200,11 @@ class TapeDrawer {
     }
   }
 
-  void draw_saved(const std::string& fn_id, const std::string& what, const Shape& shape, bool freed) {
+  void draw_saved(const std::string& fn_id, const std::string& what, const Shape& shape,
+                  bool freed) {
     const std::string id = "saved" + std::to_string(saved_count_++);
-    nodes_ << "  " << id << " [label=" << dot_quote(what + "\n" + dot_shape(shape) + (freed ? "\nfreed" : ""))
+    const std::string label = what + "\n" + dot_shape(shape) + (freed ? "\nfreed" : "");
+    nodes_ << "  " << id << " [label=" << dot_quote(label)
            << ", fillcolor=" << (freed ? s_.freed_fill : s_.saved_fill)
            << (freed ? ", style=\"filled,dashed\"" : "") << "];\n";
     edges_ << "  " << id << " -> " << fn_id << " [dir=none];\n";
@@ -211,8 +216,8 @@ class TapeDrawer {
     if (is_new) {
       const std::string name = name_or(t, "");
       const std::string label = (name.empty() ? "" : name + "\n") + meta_str(t.shape(), t.dtype());
-      nodes_ << "  " << it->second << " [label=" << dot_quote(label) << ", fillcolor=" << s_.leaf_fill
-             << "];\n";
+      nodes_ << "  " << it->second << " [label=" << dot_quote(label)
+             << ", fillcolor=" << s_.leaf_fill << "];\n";
     }
     return it->second;
   }

@@ -1,6 +1,7 @@
 // autograd/dot.h — drawing the eager tape as a picture (Graphviz DOT).
 //
-// After `loss = sum(relu(x.matmul(w) + b))` the tape is a chain of Nodes hanging off loss.grad_fn().
+// After `loss = sum(relu(x.matmul(w) + b))` the tape is a chain of Nodes hanging off
+// loss.grad_fn().
 // Printing it as text is hard to follow; drawing it is not:
 //
 //        w (3, 2)              lightblue: leaves, the tensors the user asked gradients for

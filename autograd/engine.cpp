@@ -332,6 +332,11 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       accumulate(out->autograd->grad, g, create_graph);  // retain_grad() on a non-leaf
     }
 
+    if (!g.defined()) {  // no gradient reached this Node (every consumer sent none): pass it on
+      for (const Edge& e : n->next)
+        if (e.node && --dependencies[e.node.get()] == 0) ready.push_back(e.node.get());
+      continue;
+    }
     std::vector<Tensor> grads;
     try {
       EagerContext ctx(*n, g, create_graph);

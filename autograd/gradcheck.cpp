@@ -7,14 +7,15 @@
 //     forward difference (f(x+h) − f(x)) / h        = f' + h/2 f'' + ...    error O(h)
 //     central difference (f(x+h) − f(x−h)) / (2h)   = f' + h²/6 f''' + ...  error O(h²)
 //   The central difference cancels the even terms: for the same h it is far more accurate
-//   (h = 1e-6: error ~1e-12·f''' instead of ~1e-6·f''), for twice the evaluations.
+//   (h = 1e-6: error ~2e-13·f''' instead of ~5e-7·f''), at the price of twice the evaluations
+//   (a forward difference can reuse one f(x) for every input element).
 //
 //   rounding: each value of f carries a relative error of about u (the machine epsilon), so the
 //     difference f(x+h) − f(x−h) is only known to about u·|f|, and dividing by 2h magnifies that
 //     to u·|f| / h. The smaller h, the worse.
 //
 // WHY FLOAT64, AND WHY eps = 1e-6. With u = 1.1e-16 (double) and h = 1e-6 the rounding part is
-// ~1e-10·|f| and the truncation part ~1e-12·|f'''|: both are five orders of magnitude below
+// ~1e-10·|f| and the truncation part ~2e-13·|f'''|: both are many orders of magnitude below
 // the tolerance (atol 1e-5, rtol 1e-3), so a correct rule always passes and a wrong one — off by
 // a sign, a factor or a transpose — cannot hide in the noise. In float32, u = 6e-8 and the rounding
 // part alone is 6e-8 / 1e-6 = 6%: sixty times rtol. A correct rule would fail, and loosening the
@@ -34,6 +35,8 @@
 
 #include <cmath>
 #include <iomanip>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "autograd/engine.h"
@@ -109,26 +112,43 @@ Prepared prepare_inputs(const std::vector<Tensor>& inputs) {
       continue;
     }
     if (x.dtype() != kFloat64)
-      throw DTypeError(msg("gradcheck: input ", j, " is ", to_string(x.dtype()),
-                           "; gradcheck needs float64 inputs: in float32 the rounding error of the "
-                           "finite difference (about 6e-8 / eps = 6%) is far above the tolerance, so "
-                           "the check would be meaningless. Convert with .to(kFloat64) first"));
+      throw DTypeError(
+          msg("gradcheck: input ", j, " is ", to_string(x.dtype()),
+              "; gradcheck needs float64 inputs: in float32 the rounding error of the "
+              "finite difference (about 6e-8 / eps = 6%) is far above the tolerance, so "
+              "the check would be meaningless. Convert with .to(kFloat64) first"));
     if (!x.device().is_cpu())
-      throw Error(msg("gradcheck: input ", j, " is on ", to_string(x.device()),
-                      "; gradcheck perturbs values in memory and runs on CPU tensors: pass .cpu()"));
+      throw Error(
+          msg("gradcheck: input ", j, " is on ", to_string(x.device()),
+              "; gradcheck perturbs values in memory and runs on CPU tensors: pass .cpu()"));
     for (int64_t d = 0; d < x.dim(); ++d)
       if (x.stride(d) == 0 && x.size(d) > 1)
         throw Error(msg("gradcheck: input ", j, " of shape ", shape_str(x.shape()),
-                        " has overlapping memory (stride 0 along dim ", d, ", as made by expand): "
-                        "perturbing one element would change several. Pass .contiguous() instead"));
+                        " has overlapping memory (stride 0 along dim ", d,
+                        ", as made by "
+                        "expand): perturbing one element would change several. Pass "
+                        ".contiguous() instead"));
     Tensor leaf = x.detach();
     leaf.requires_grad_();
     p.args.push_back(leaf);
     p.checked.push_back(static_cast<int>(j));
   }
   if (p.checked.empty())
-    throw Error("gradcheck: no input requires grad, so there is nothing to check; call "
-                "requires_grad_() on the inputs whose gradients should be checked");
+    throw Error(
+        "gradcheck: no input requires grad, so there is nothing to check; call "
+        "requires_grad_() on the inputs whose gradients should be checked");
+  // Two checked inputs must not share an element (the same tensor passed twice, overlapping
+  // views): perturbing one would move the other too, and the measured slope would be a sum.
+  std::map<const Storage*, std::set<int64_t>> used;
+  for (int j : p.checked) {
+    const Tensor& x = p.args[j];
+    std::set<int64_t>& taken = used[x.storage().get()];
+    for (int64_t off : element_offsets(x))
+      if (!taken.insert(x.offset() + off).second)
+        throw Error(msg("gradcheck: input ", j,
+                        " shares memory with an earlier input; pass "
+                        "a clone() so that each checked input owns its elements"));
+  }
   return p;
 }
 
@@ -138,7 +158,8 @@ std::vector<int> checked_outputs(const std::vector<Tensor>& outs) {
   for (size_t i = 0; i < outs.size(); ++i) {
     if (!outs[i].defined() || !outs[i].is_floating_point()) continue;
     if (outs[i].dtype() != kFloat64)
-      throw DTypeError(msg("gradcheck: output ", i, " of the function is ", to_string(outs[i].dtype()),
+      throw DTypeError(msg("gradcheck: output ", i, " of the function is ",
+                           to_string(outs[i].dtype()),
                            "; compute in float64 (gradcheck needs float64 inputs and outputs)"));
     checked.push_back(static_cast<int>(i));
   }
@@ -157,7 +178,7 @@ GradcheckResult failure(GradcheckResult r, const GradcheckOptions& opts) {
   return r;
 }
 
-// ---- the check ------------------------------------------------------------------------------------
+// ---- the check ----------------------------------------------------------------------------------
 
 GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& inputs,
                       const GradcheckOptions& opts) {
@@ -187,8 +208,9 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
     std::vector<std::vector<double>> values;
     for (int i : outs) {
       if (o.size() <= static_cast<size_t>(i) || o[i].shape() != reference[i].shape())
-        throw Error(msg("gradcheck: the function's output ", i, " changed shape when an input was "
-                        "perturbed; it must compute the same shapes for every input value"));
+        throw Error(msg("gradcheck: the function's output ", i,
+                        " changed shape when an input "
+                        "was perturbed; it must compute the same shapes for every input value"));
       values.push_back(o[i].to_vector<double>());
     }
     return values;
@@ -242,10 +264,11 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
           if (g[b].shape() != wrt[b].shape() || g[b].dtype() != kFloat64) {
             r.output = outs[a];
             r.input = p.checked[b];
-            r.message = msg("gradcheck: the gradient of output ", outs[a], " with respect to input ",
-                            p.checked[b], " has shape ", shape_str(g[b].shape()), " and dtype ",
-                            to_string(g[b].dtype()), ", but the input has shape ",
-                            shape_str(wrt[b].shape()), " and dtype float64");
+            r.message =
+                msg("gradcheck: the gradient of output ", outs[a], " with respect to input ",
+                    p.checked[b], " has shape ", shape_str(g[b].shape()), " and dtype ",
+                    to_string(g[b].dtype()), ", but the input has shape ",
+                    shape_str(wrt[b].shape()), " and dtype float64");
             return failure(r, opts);
           }
           Block& blk = blocks[a][b];
@@ -265,12 +288,12 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
       const Shape& out_shape = reference[outs[a]].shape();
       r.output = outs[a];
       r.input = p.checked[b];
-      const std::string head = msg("Jacobian mismatch for output ", outs[a], " with respect to input ",
-                                   p.checked[b], ",\n");
+      const std::string head = msg("Jacobian mismatch for output ", outs[a],
+                                   " with respect to input ", p.checked[b], ",\n");
       const std::string matrices =
           blk.numerical.size() > 64
               ? std::string()
-              : msg("numerical Jacobian (one row per input element, one column per output element):\n",
+              : msg("numerical Jacobian (a row per input element, a column per output element):\n",
                     matrix_str(blk.numerical, blk.rows, blk.cols), "analytical Jacobian:\n",
                     matrix_str(blk.analytical, blk.rows, blk.cols));
 
@@ -284,7 +307,8 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
         if (blk.analytical[e] != 0.0) analytical_all_zero = false;
         if (blk.numerical[e] != 0.0) any_nonzero = true;
       }
-      if (!blk.numerical.empty() && analytical_all_zero && std::abs(blk.numerical[largest]) > opts.atol) {
+      if (!blk.numerical.empty() && analytical_all_zero &&
+          std::abs(blk.numerical[largest]) > opts.atol) {
         r.input_element = static_cast<int64_t>(largest) / blk.cols;
         r.output_element = static_cast<int64_t>(largest) % blk.cols;
         r.numerical = blk.numerical[largest];
@@ -294,7 +318,8 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
                         index_str(in_shape, r.input_element), ", output element ",
                         index_str(out_shape, r.output_element),
                         "): backward never reached this input. Look for a detach(), a no_grad "
-                        "scope, or a derivative rule that returns zeros.\n", matrices);
+                        "scope, or a derivative rule that returns zeros.\n",
+                        matrices);
         return failure(r, opts);
       }
 
@@ -316,16 +341,18 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
                         " and output element ", index_str(out_shape, r.output_element),
                         std::setprecision(10), ": numerical ", r.numerical, ", analytical ",
                         r.analytical, " (difference ", std::abs(r.analytical - r.numerical),
-                        ", allowed ", opts.atol + opts.rtol * std::abs(r.numerical), "); ", mismatches,
-                        " of ", blk.numerical.size(), " entries differ.\n", matrices);
+                        ", allowed ", opts.atol + opts.rtol * std::abs(r.numerical), "); ",
+                        mismatches, " of ", blk.numerical.size(), " entries differ.\n", matrices);
         return failure(r, opts);
       }
     }
   }
 
   if (opts.require_nonzero && !any_nonzero) {
-    r.message = "gradcheck: every numerical derivative is zero, so this check proves nothing about "
-                "the derivative rules; choose inputs where the function actually changes";
+    r = GradcheckResult{};
+    r.message =
+        "gradcheck: every numerical derivative is zero, so this check proves nothing about "
+        "the derivative rules; choose inputs where the function actually changes";
     return failure(r, opts);
   }
   return GradcheckResult{};
@@ -340,10 +367,11 @@ GradcheckResult gradcheck(const GradcheckFunctionN& f, const std::vector<Tensor>
 
 GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& opts) {
-  return check([&f](const std::vector<Tensor>& x) { return std::vector<Tensor>{f(x)}; }, inputs, opts);
+  return check([&f](const std::vector<Tensor>& x) { return std::vector<Tensor>{f(x)}; }, inputs,
+               opts);
 }
 
-// ---- second order ---------------------------------------------------------------------------------
+// ---- second order -------------------------------------------------------------------------------
 //
 // The backward pass is itself a function: it maps (x, v) to vᵀJ(x), and with create_graph=true it
 // is recorded like any other computation. gradgradcheck runs gradcheck on that function. Its
@@ -351,7 +379,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
 // its derivative with respect to x checks the derivatives *of the rules* — the second derivatives
 // that double backward, Hessian-vector products and rules built from other rules rely on.
 GradcheckResult gradgradcheck(const GradcheckFunctionN& f, const std::vector<Tensor>& inputs,
-                              const std::vector<Tensor>& grad_outputs, const GradcheckOptions& opts) {
+                              const std::vector<Tensor>& grad_outputs,
+                              const GradcheckOptions& opts) {
   const Prepared p = prepare_inputs(inputs);  // validates the inputs, as gradcheck will again
   std::vector<Tensor> reference;
   {
@@ -377,9 +406,10 @@ GradcheckResult gradgradcheck(const GradcheckFunctionN& f, const std::vector<Ten
     for (size_t a = 0; a < outs.size(); ++a) {
       const Tensor& v = grad_outputs[a];
       if (v.shape() != reference[outs[a]].shape() || v.dtype() != kFloat64)
-        throw ShapeError(msg("gradgradcheck: grad_outputs[", a, "] has shape ", shape_str(v.shape()),
-                             " and dtype ", to_string(v.dtype()), ", but output ", outs[a],
-                             " has shape ", shape_str(reference[outs[a]].shape()), " and dtype float64"));
+        throw ShapeError(msg("gradgradcheck: grad_outputs[", a, "] has shape ",
+                             shape_str(v.shape()), " and dtype ", to_string(v.dtype()),
+                             ", but output ", outs[a], " has shape ",
+                             shape_str(reference[outs[a]].shape()), " and dtype float64"));
       vs.push_back(v.detach().requires_grad_());
     }
   }
@@ -398,7 +428,8 @@ GradcheckResult gradgradcheck(const GradcheckFunctionN& f, const std::vector<Ten
     for (int j : p.checked) wrt.push_back(xs[j]);
     std::vector<Tensor> g(wrt.size());
     if (!roots.empty())
-      g = grad(roots, wrt, seeds, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      g = grad(roots, wrt, seeds, /*retain_graph=*/true, /*create_graph=*/true,
+               /*allow_unused=*/true);
     for (size_t b = 0; b < wrt.size(); ++b)
       if (!g[b].defined()) g[b] = zeros(wrt[b].shape(), kFloat64);  // unused: a constant zero
     return g;
@@ -410,7 +441,8 @@ GradcheckResult gradgradcheck(const GradcheckFunctionN& f, const std::vector<Ten
 }
 
 GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
-                              const std::vector<Tensor>& grad_outputs, const GradcheckOptions& opts) {
+                              const std::vector<Tensor>& grad_outputs,
+                              const GradcheckOptions& opts) {
   return gradgradcheck([&f](const std::vector<Tensor>& x) { return std::vector<Tensor>{f(x)}; },
                        inputs, grad_outputs, opts);
 }

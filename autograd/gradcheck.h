@@ -14,12 +14,13 @@
 //   auto f = [](const std::vector<Tensor>& x) { return x[0] * x[1].exp(); };
 //   Tensor a = randn({3, 1}, kFloat64).requires_grad_(), b = randn({4}, kFloat64).requires_grad_();
 //   auto r = autograd::gradcheck(f, {a, b});
-//   if (!r) std::cout << r.message;      // "Jacobian mismatch for output 0 with respect to input 1..."
+//   if (!r) std::cout << r.message;  // "Jacobian mismatch for output 0 with respect to input 1..."
 //
 // gradgradcheck does the same one level up: it checks the derivative *of the backward pass*
-// (create_graph=true), which is what double backward, and every rule built from other rules, rely on.
+// (create_graph=true), which double backward and every rule built from other rules rely on.
 //
-// Read next: autograd/gradcheck.cpp, then tests/test_gradcheck.cpp (every op of the sheet, checked).
+// Read next: autograd/gradcheck.cpp, then tests/test_gradcheck.cpp (every op of the sheet,
+// checked).
 #pragma once
 
 #include <cstdint>

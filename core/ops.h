@@ -65,15 +65,22 @@ Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
-Tensor max(const Tensor& x);  // the largest value (0-dim)
-Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);  // values only; see argmax
+Tensor max(const Tensor& x);  // the largest value (0-dim); its gradient is shared among ties
+// torch.max(x, dim).values: the value at the index argmax(x, dim) picks (the first of equal maxima),
+// computed as a gather at that index — so its gradient goes to that one element, as in PyTorch.
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor min(const Tensor& x);
 Tensor min(const Tensor& x, int64_t dim, bool keepdim = false);
+// torch.amax / torch.amin: the reduction over any dims; the gradient is shared evenly among ties.
+Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor argmax(const Tensor& x);  // index into the flattened tensor
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmin(const Tensor& x);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
-Tensor var(const Tensor& x, int64_t correction = 1);
+// Variance, dividing by N - correction (1: unbiased, PyTorch's default). dims = {} means all dims:
+// var(x, {}, 0) is the biased variance of every element.
+Tensor var(const Tensor& x);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction = 1,
            bool keepdim = false);
 // The reduction that undoes broadcasting: sums `x` down to `shape` (which must broadcast to

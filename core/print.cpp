@@ -43,6 +43,8 @@
 // Read next: core/print.h for the options; tests/test_print.cpp compares against PyTorch.
 #include "core/print.h"
 
+#include "autograd/node.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -294,7 +296,13 @@ std::vector<std::string> suffixes(const Tensor& t) {
   } else if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool) {
     out.push_back("dtype=" + dtype_repr(t.dtype()));
   }
-  if (g_autograd_suffixes) g_autograd_suffixes(t, out);
+  if (g_autograd_suffixes) {
+    g_autograd_suffixes(t, out);
+  } else if (t.grad_fn()) {  // the default: PyTorch's grad_fn=<MulBackward0> / requires_grad=True
+    out.push_back("grad_fn=<" + t.grad_fn()->name() + ">");
+  } else if (t.requires_grad()) {
+    out.push_back("requires_grad=True");
+  }
   return out;
 }
 

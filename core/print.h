@@ -57,10 +57,9 @@ std::string repr(const Tensor& t);
 // tensor, any dtype but float32); then whatever the autograd extension adds.
 std::vector<std::string> suffixes(const Tensor& t);
 
-// Autograd (autograd/) plugs in here the suffixes that belong to it — grad_fn=<MulBackward0> for
-// a tensor computed by a recorded op, requires_grad=True for a leaf that requires grad — so that
-// core/ never includes autograd headers. Same pattern as register_copy_bytes in core/device.h:
-// one slot, filled once at start-up; nullptr empties it.
+// The autograd suffixes — grad_fn=<MulBackward0> for a tensor computed by a recorded op,
+// requires_grad=True for a leaf that requires grad — are printed by default. A program may replace
+// them with its own function (a test does); nullptr restores the default.
 using SuffixFn = void (*)(const Tensor& t, std::vector<std::string>& out);
 void register_autograd_suffixes(SuffixFn fn);
 

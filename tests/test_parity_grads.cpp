@@ -1,4 +1,4 @@
-// tests/test_parity_grads.cpp — does Tandem's autograd compute what PyTorch's computes?
+// tests/test_parity_grads.cpp — does Tandem's autograd compute what PyTorch's does?
 //
 // tests/fixtures/grads.txt (written by scripts/fixtures/gen_grads.py; format in tests/fixture.h)
 // holds small composite expressions — an MLP with its cross-entropy, an attention head, a layer
@@ -44,7 +44,7 @@ Tolerance grad_tolerance(DType dtype) {
   return {1e-4, 1e-5};
 }
 
-// ---- the pieces the MLP cases share (same names as in gen_grads.py) -------------------------------
+// ---- the pieces the MLP cases share (same names as in gen_grads.py) -----------------------------
 
 // act(x W1 + b1) W2 + b2
 Tensor mlp_logits(const Activation& act, const In& in) {
@@ -80,26 +80,25 @@ Tensor layer_norm(const In& in) {
 // Case name -> the Tandem expression, in the order of gen_grads.py.
 const std::map<std::string, Expr>& expressions() {
   static const std::map<std::string, Expr> table = [] {
-    const Activation act_relu = [](const Tensor& t) { return relu(t); };
-    const Activation act_tanh = [](const Tensor& t) { return tanh(t); };
-    const Activation act_sigmoid = [](const Tensor& t) { return sigmoid(t); };
-    const Activation act_gelu = [](const Tensor& t) { return gelu(t); };
+    // The MLP cases differ only in the activation and in how the loss reads the labels.
+    auto mlp = [](Activation act, bool one_hot_labels) -> Expr {
+      return [act, one_hot_labels](const In& in) {
+        const Tensor logits = mlp_logits(act, in);
+        return one_hot_labels ? cross_entropy_one_hot(logits, in["labels"])
+                              : cross_entropy_gather(logits, in["labels"]);
+      };
+    };
+    const Activation act_relu = [](const Tensor& h) { return relu(h); };
+    const Activation act_gelu = [](const Tensor& h) { return gelu(h); };
     std::map<std::string, Expr> t{
         // ---- the MLP and its cross-entropy ----
-        {"mlp_relu_ce_gather",
-         [=](const In& in) { return cross_entropy_gather(mlp_logits(act_relu, in), in["labels"]); }},
-        {"mlp_tanh_ce_gather",
-         [=](const In& in) { return cross_entropy_gather(mlp_logits(act_tanh, in), in["labels"]); }},
-        {"mlp_sigmoid_ce_gather",
-         [=](const In& in) { return cross_entropy_gather(mlp_logits(act_sigmoid, in), in["labels"]); }},
-        {"mlp_gelu_ce_gather",
-         [=](const In& in) { return cross_entropy_gather(mlp_logits(act_gelu, in), in["labels"]); }},
-        {"mlp_relu_ce_one_hot",
-         [=](const In& in) { return cross_entropy_one_hot(mlp_logits(act_relu, in), in["labels"]); }},
-        {"mlp_relu_ce_gather_float64",
-         [=](const In& in) { return cross_entropy_gather(mlp_logits(act_relu, in), in["labels"]); }},
-        {"mlp_gelu_ce_one_hot_float64",
-         [=](const In& in) { return cross_entropy_one_hot(mlp_logits(act_gelu, in), in["labels"]); }},
+        {"mlp_relu_ce_gather", mlp(act_relu, false)},
+        {"mlp_tanh_ce_gather", mlp([](const Tensor& h) { return tanh(h); }, false)},
+        {"mlp_sigmoid_ce_gather", mlp([](const Tensor& h) { return sigmoid(h); }, false)},
+        {"mlp_gelu_ce_gather", mlp(act_gelu, false)},
+        {"mlp_relu_ce_one_hot", mlp(act_relu, true)},
+        {"mlp_relu_ce_gather_float64", mlp(act_relu, false)},
+        {"mlp_gelu_ce_one_hot_float64", mlp(act_gelu, true)},
         // ---- attention, softmax, normalisation ----
         {"attention", attention},
         {"attention_float64", attention},
@@ -137,7 +136,7 @@ const std::map<std::string, Expr>& expressions() {
         {"amax_ties",
          [](const In& in) {
            const Tensor& x = in["x"];
-           return max(x, 1) * in["w"] + max(x) + sum(min(x, 0));
+           return amax(x, {1}) * in["w"] + max(x) + sum(amin(x, {0}));
          }},
         {"max_dim_ties",
          [](const In& in) {
@@ -152,8 +151,8 @@ const std::map<std::string, Expr>& expressions() {
          }},
         {"views_more",
          [](const In& in) {
-           return exp(in["x"].permute({2, 0, 1})).select(1, 1).narrow(1, 1, 2).unsqueeze(0).flatten() *
-                  in["w"];
+           const Tensor picked = exp(in["x"].permute({2, 0, 1})).select(1, 1).narrow(1, 1, 2);
+           return picked.unsqueeze(0).flatten() * in["w"];
          }},
         {"slice_overlap",
          [](const In& in) {
@@ -164,7 +163,8 @@ const std::map<std::string, Expr>& expressions() {
         {"index_select_repeated",
          [](const In& in) {
            const Tensor& x = in["x"];
-           return index_select(x, 0, in["i"]) * in["w"] + index_select(x, 1, in["j"]).slice(0, 0, 2).sum();
+           return index_select(x, 0, in["i"]) * in["w"] +
+                  index_select(x, 1, in["j"]).slice(0, 0, 2).sum();
          }},
         {"gather_repeated", [](const In& in) { return gather(in["x"], 1, in["i"]) * in["w"]; }},
         // ---- elementwise compositions ----

@@ -14,7 +14,7 @@ using namespace tandem;
 
 namespace {
 
-// var(x, 1) means correction = 1 (not dim 1, as torch.var(x, 1) would): spell dims out as Dims{1}.
+// var takes dims as a list, var(x, Dims{1}), so that var(x, 1) cannot be misread as dim 1 or correction 1.
 using Dims = std::vector<int64_t>;
 
 // A [rows, cols] float32 matrix with varied, exactly representable values: m[i][j] = f(i, j).
@@ -320,9 +320,9 @@ TEST_CASE("var: unbiased by default, correction, dims", "[reduce]") {
   // [1, 2, 3, 4]: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5.
   Tensor x = tensor({1., 2., 3., 4.});
   CHECK(var(x).item<double>() == Approx(5.0 / 3));
-  CHECK(var(x, 0).item<double>() == Approx(5.0 / 4));
-  CHECK(var(x, 2).item<double>() == Approx(5.0 / 2));
-  CHECK(std::isinf(var(x, 4).item<double>()));  // N - correction = 0: 5 / 0, as in PyTorch
+  CHECK(var(x, Dims{}, 0).item<double>() == Approx(5.0 / 4));
+  CHECK(var(x, Dims{}, 2).item<double>() == Approx(5.0 / 2));
+  CHECK(std::isinf(var(x, Dims{}, 4).item<double>()));  // N - correction = 0: 5 / 0, as in PyTorch
   CHECK(std::isnan(var(tensor({7.})).item<double>()));  // one sample: 0 / 0
 
   // PyTorch: x = torch.tensor([[1.,5.,3.],[4.,2.,6.]]); x.var(1) -> [4., 4.];

@@ -1,4 +1,4 @@
-// tests/test_seeds.cpp — the examples of the articles that introduce the two frameworks, in Tandem.
+// tests/test_seeds.cpp — the examples of the articles that introduce both frameworks, in Tandem.
 //
 // Each example is translated line by line: the Python line as the article wrote it, in a comment,
 // then the C++ line that does the same with Tandem — a TensorFlow 1 program in graph mode
@@ -27,10 +27,9 @@ namespace {
 std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
 }  // namespace
 
-// ---- "TensorFlow Code Style" and "PyTorch Code Style": a row times a column ----------------------
+// ---- "TensorFlow Code Style" and "PyTorch Code Style": a row times a column ---------------------
 
-TEST_CASE("seed: tf.multiply of a row [[3, 4, 8]] and a column [[2], [3], [9]] broadcasts to 3x3",
-          "[seed]") {
+TEST_CASE("seed: tf.multiply of a row [[3, 4, 8]] and a column [[2], [3], [9]] is 3x3", "[seed]") {
   // Broadcasting stretches a [1,3] row and a [3,1] column to [3,3]: output[i][j] = b[i] * a[j].
   //   row 0: 2 * [3, 4, 8] = [ 6,  8, 16]
   //   row 1: 3 * [3, 4, 8] = [ 9, 12, 24]
@@ -89,7 +88,7 @@ TEST_CASE("seed: torch.mul of two float64 arrays from NumPy, [[3, 6, 8]] and [[1
         "        [18., 36., 48.]], dtype=tandem.float64)");
 }
 
-// ---- "TensorFlow: Google's Powerhouse" / "PyTorch: Facebook's Flexible Framework" ---------------
+// ---- "TensorFlow: Google's Powerhouse" / "PyTorch: Facebook's Flexible Framework" -------------
 
 TEST_CASE("seed: 3.0 * 4.0 is a 0-dim tensor holding 12", "[seed]") {
   // x = torch.tensor(3.0)          (TensorFlow: x = tf.constant(3.0))
@@ -105,7 +104,7 @@ TEST_CASE("seed: 3.0 * 4.0 is a 0-dim tensor holding 12", "[seed]") {
   CHECK(repr(z) == "tensor(12.)");
 }
 
-// ---- "Tensor Operations: The Building Blocks" ------------------------------------------------------
+// ---- "Tensor Operations: The Building Blocks" ---------------------------------------------------
 
 TEST_CASE("seed: the mean of [[1, 2], [3, 4]] needs a float tensor, and is 2.5", "[seed]") {
   // torch_tensor = torch.tensor([[1, 2], [3, 4]])
@@ -128,7 +127,7 @@ TEST_CASE("seed: the mean of [[1, 2], [3, 4]] needs a float tensor, and is 2.5",
   CHECK(repr(torch_result) == "tensor(2.5000)");
 }
 
-// ---- "Training Loop": zero_grad, forward, loss, backward, step ------------------------------------
+// ---- "Training Loop": zero_grad, forward, loss, backward, step ----------------------------------
 //
 // The article's train_step_torch, for the smallest model that has all its parts: logistic
 // regression p = sigmoid(x W + b) on 8 points in the plane, the binary cross-entropy written with
@@ -206,7 +205,8 @@ double train_step(const LogisticModel& model, const Tensor& inputs, const Tensor
 
 }  // namespace
 
-TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regression", "[seed][autograd]") {
+TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regression",
+          "[seed][autograd]") {
   const Tensor x = tensor({{0.5, 1.0}, {-1.0, 0.5}, {1.5, -0.5}, {-0.5, -1.5},
                            {1.0, 1.0}, {-1.5, 0.0}, {0.0, 2.0}, {2.0, 0.5}});
   const Tensor y = tensor({{1.}, {0.}, {1.}, {0.}, {1.}, {0.}, {1.}, {1.}});

@@ -233,9 +233,17 @@ Output sum(const Output& x, const std::vector<int64_t>& d, bool k) { return redu
 Output mean(const Output& x) { return reduce(ops::mean, x, {}, false); }
 Output mean(const Output& x, const std::vector<int64_t>& d, bool k) { return reduce(ops::mean, x, d, k); }
 Output max(const Output& x) { return reduce(ops::amax, x, {}, false); }
-Output max(const Output& x, int64_t d, bool k) { return reduce(ops::amax, x, {d}, k); }
+Output max(const Output& x, int64_t d, bool k) {  // as eager: the value at argmax (see core/ops.h)
+  const Output v = gather(x, d, argmax(x, d, true));
+  return k ? v : squeeze(v, d);
+}
 Output min(const Output& x) { return reduce(ops::amin, x, {}, false); }
-Output min(const Output& x, int64_t d, bool k) { return reduce(ops::amin, x, {d}, k); }
+Output min(const Output& x, int64_t d, bool k) {
+  const Output v = gather(x, d, argmin(x, d, true));
+  return k ? v : squeeze(v, d);
+}
+Output amax(const Output& x, const std::vector<int64_t>& d, bool k) { return reduce(ops::amax, x, d, k); }
+Output amin(const Output& x, const std::vector<int64_t>& d, bool k) { return reduce(ops::amin, x, d, k); }
 Output argmax(const Output& x) { return reduce(ops::argmax, x, {}, false); }
 Output argmax(const Output& x, int64_t d, bool k) { return reduce(ops::argmax, x, {d}, k); }
 Output argmin(const Output& x) { return reduce(ops::argmin, x, {}, false); }

@@ -89,6 +89,8 @@ Output max(const Output& x);
 Output max(const Output& x, int64_t dim, bool keepdim = false);
 Output min(const Output& x);
 Output min(const Output& x, int64_t dim, bool keepdim = false);
+Output amax(const Output& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Output amin(const Output& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Output argmax(const Output& x);
 Output argmax(const Output& x, int64_t dim, bool keepdim = false);
 Output argmin(const Output& x);

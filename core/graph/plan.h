@@ -60,11 +60,20 @@ int aliased_input(const Step& s);
 // nodes. Fed nodes become sources: their upstream is cut off.
 Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector<Node*>& fed);
 
-// Buffer assignment from the memory-planning pass: the slot each step writes into (-1: none, the
-// step allocates its own or aliases an input) and the size of each slot.
+// Buffer assignment from the memory-planning pass (core/graph/passes/memory_plan.cpp), made for one
+// shape signature of the feeds. Indexed by step unless said otherwise.
 struct MemoryPlan {
-  std::vector<int> slot_of_step;
-  std::vector<size_t> slot_bytes;
+  std::vector<Meta> metas;         // concrete shape and dtype of each value (runtime shape inference)
+  std::vector<Device> devices;     // where each value lives
+  std::vector<int> buffer_of;      // the step whose buffer holds the value: itself, or for a view or
+                                   // alias the step it aliases, followed to the end (-1: no value)
+  std::vector<int> last_use;       // per buffer: the last step that reads it or a view of it
+  std::vector<int> slot_of_step;   // the slot a step writes into (-1: none: it allocates its own
+                                   // buffer, aliases an input, or writes nothing)
+  std::vector<int> writes_over;    // the input step whose slot an elementwise step overwrites in
+                                   // place, because that input dies at this step (-1: none)
+  std::vector<size_t> slot_bytes;  // per slot: its size
+  std::vector<Device> slot_devices;  // per slot: its device
   size_t total_bytes() const;
 };
 

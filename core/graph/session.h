@@ -42,7 +42,9 @@ struct RunStats {
   int64_t nodes_executed = 0;     // steps that ran
   int64_t kernels_launched = 0;   // compute kernels called (a fused loop counts once)
   int64_t buffers_allocated = 0;  // tensor storages created during the run
-  int64_t peak_bytes = 0;         // peak of tensor memory during the run, above what was in use before
+  int64_t peak_bytes = 0;         // peak of tensor memory during the run, above what was in use
+                                  // before (the memory plan's slots count as the run's own, even
+                                  // when an earlier run allocated them)
 };
 
 class Session {

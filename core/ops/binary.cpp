@@ -76,8 +76,7 @@ void binary_loop(const Tensor& a, const Tensor& b, Tensor& out) {
 
   // Fast path: both operands laid out exactly like the output.
   if (a.shape() == out.shape() && b.shape() == out.shape() && a.is_contiguous() && b.is_contiguous()) {
-#pragma omp parallel for simd if (n >= loops::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    loops::parallel_for(n, n >= loops::kParallelGrain, [&](int64_t i) { po[i] = f(pa[i], pb[i]); });
     return;
   }
   // General path: walk rows of the output; broadcast dimensions have stride 0 in a or b.

@@ -101,11 +101,10 @@ void index_select_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out
       for (int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
       for (int64_t d = dim + 1; d < rank; ++d) inner *= x.shape()[d];
       const bool big = out.numel() >= loops::kParallelGrain;
-#pragma omp parallel for schedule(static) if (big)
-      for (int64_t t = 0; t < outer * count; ++t) {
+      loops::parallel_for(outer * count, big, [&](int64_t t) {
         const int64_t o = t / count, k = t % count;
         std::copy_n(px + (o * size + idx[k]) * inner, inner, po + t * inner);
-      }
+      });
       return;
     }
     // Strided x: slice k of the output is x.select(dim, idx[k]), copied through its strides.

@@ -11,7 +11,7 @@
 // dimensions that are laid out back to back in every operand behave like one longer dimension, so
 // a contiguous [64, 784] tensor is walked as one row of 50176 elements, not 64 rows of 784.
 //
-// Rows are independent, so large loops are split across threads with OpenMP.
+// Rows are independent, so large loops are split across threads with OpenMP (parallel_for).
 #pragma once
 
 #include <array>
@@ -22,8 +22,31 @@
 
 namespace tandem::loops {
 
-// Below this many elements, starting threads costs more than it saves.
-inline constexpr int64_t kParallelGrain = 32768;
+// Below this many elements, a loop runs on one thread: starting threads would cost more than it
+// saves. An elementwise loop over 2^18 floats (1 MiB) takes about 40 µs on one core of a 2020s
+// CPU; a second thread can save at most half of that, and waking it costs a few µs on an idle
+// machine but can cost milliseconds on a busy one (a thread of the team that the OS has
+// descheduled holds up the whole loop). PyTorch's grain is smaller (32768); measured on a shared
+// 2-core machine, that made a batch-1 training step of a small MLP 100x slower on two threads than
+// on one (bench/RESULTS.md). Fused loops in graph mode use the same grain.
+inline constexpr int64_t kParallelGrain = int64_t{1} << 18;
+
+// for (i = 0; i < n; ++i) body(i), split among the OpenMP threads when `parallel` is true (pass
+// something like `n * work_per_i >= kParallelGrain`).
+//
+// Why not simply `#pragma omp parallel for if (parallel)`? Because that still calls into the
+// OpenMP runtime when the condition is false: it builds a team of one thread, runs the loop and
+// tears the team down again — about 0.4 µs per loop, measured with GCC's libgomp, which is more
+// than the whole work of a kernel on a small tensor, and it is paid by every op of every eager
+// training step. So the serial case is a plain loop that never enters OpenMP.
+template <typename F> void parallel_for(int64_t n, bool parallel, F&& body) {
+  if (!parallel || n < 2) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) body(i);
+}
 
 // Merges dimensions d and d+1 wherever, for every operand k, stride[k][d] == stride[k][d+1] *
 // shape[d+1]. Drops size-1 dimensions. Returns the reduced shape; rewrites `strides` to match.
@@ -64,8 +87,7 @@ void for_each_row(const Shape& full_shape, std::array<Strides, N> strides, RowFn
   for (size_t k = 0; k < N; ++k) inner[k] = strides[k][rank - 1];
   const int64_t rows = numel(shape) / n;
 
-#pragma omp parallel for schedule(static) if (rows > 1 && rows * n >= kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, rows * n >= kParallelGrain, [&](int64_t r) {
     // Decompose the row number into indices of the outer dimensions (last varies fastest).
     std::array<int64_t, N> off{};
     int64_t rem = r;
@@ -75,7 +97,7 @@ void for_each_row(const Shape& full_shape, std::array<Strides, N> strides, RowFn
       for (size_t k = 0; k < N; ++k) off[k] += i * strides[k][d];
     }
     row(off, n, inner);
-  }
+  });
 }
 
 }  // namespace tandem::loops

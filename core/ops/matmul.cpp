@@ -22,9 +22,14 @@
 //     reached, hand-written per CPU family.
 // Eigen implements all of this in C++ templates (its "GEBP" kernel). OpenBLAS implements the same
 // scheme with micro-kernels written in assembly for each CPU (Haswell, Zen, SkylakeX...), picked
-// at run time, plus its own thread pool. With EIGEN_USE_BLAS defined (CMakeLists.txt does it when
-// OpenBLAS is found), Eigen forwards float and double products to OpenBLAS's sgemm / dgemm;
-// int64 products always use Eigen's own kernel. bench/RESULTS.md records which is faster here.
+// at run time, plus its own thread pool. When OpenBLAS is found (CMakeLists.txt then defines
+// TANDEM_HAVE_OPENBLAS and EIGEN_USE_BLAS), float and double products call its sgemm / dgemm
+// (directly: see gemm_one); int64 products always use Eigen's own kernel. Products with a
+// dimension of 1 (batch-1 layers) take neither: see vector_product. Which is faster? On the Zen 3 machine of
+// bench/RESULTS.md, OpenBLAS: Eigen's GEMM reached 0.7-0.8x of it on one thread, and on two threads
+// of a busy machine much less (Eigen's threads spin-wait for each other). So OpenBLAS is the
+// default (-DTANDEM_USE_BLAS=OFF builds without it), and matmul then runs at PyTorch's speed —
+// PyTorch calls the same OpenBLAS.
 //
 // Row-major meets a column-major library. BLAS, born in Fortran, stores matrices column-major;
 // Tandem is row-major. No copy is needed to bridge them, because the bytes of a row-major
@@ -49,11 +54,14 @@
 // Read next: core/ops/reduce.cpp; for the GPU side of the same op, cuda/ (the matmul ladder).
 #include <algorithm>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
 #include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/loops.h"
 
 namespace tandem {
 namespace {
@@ -183,6 +191,102 @@ Operand<T> make_operand(Tensor x, bool is_left, const Shape& batch_shape) {
   return op;
 }
 
+// ---- products with a dimension of 1: plain loops on one thread ---------------------------------
+//
+// At batch 1 a Linear layer is no matrix-matrix product at all. Its forward [1, 784] · [784, 256]
+// is a vector times a matrix (GEMV); its backward dW = xᵀ·g is an outer product [784, 1] · [1, 256]
+// and dx = g·Wᵀ a vector times a matrix again. Each reads or writes every element of the matrix
+// once and does one multiply-add per element: there is no reuse, so the GEMM tricks above
+// (blocking, packing) cannot help, and the speed limit is how fast the matrix streams through
+// memory. A plain loop whose inner loop has unit stride, which the compiler vectorises, reaches
+// that limit. What does cost time for such a product is everything around the arithmetic: Eigen's
+// GEMM path first sets the whole output to zero and then accumulates into it (one more pass over
+// the largest array), and OpenBLAS runs a GEMV of this size on all its threads — waking a pool for
+// ten microseconds of work, which on a busy machine means waiting for a descheduled thread. So a
+// product with m, n or k equal to 1 and at most kSmallVectorProduct multiply-adds takes these loops,
+// on the calling thread. (Larger ones go to the library, whose threads then pay for themselves.)
+constexpr int64_t kSmallVectorProduct = int64_t{1} << 20;
+
+// One matrix of an operand: element (i, j) at data[i * rs + j * cs]. A row-major matrix has
+// cs = 1, a column-major one rs = 1 (make_operand guarantees one of the two).
+template <typename T> struct MatrixView {
+  const T* data;
+  int64_t rs, cs;  // row step and column step, in elements
+};
+template <typename T> MatrixView<T> view_of(const Operand<T>& op, int64_t offset) {
+  return {op.data + offset, op.row_major ? op.ld : 1, op.row_major ? 1 : op.ld};
+}
+
+// The n elements v[0], v[step], v[2·step]...: the pointer itself when step is 1, else a packed
+// copy in `buffer`. The loops below then read every vector with unit stride, which is what lets
+// the compiler vectorise them (with a stride known only at run time it falls back to scalar code).
+template <typename T>
+const T* unit_stride(const T* v, int64_t n, int64_t step, std::vector<T>& buffer) {
+  if (step == 1) return v;
+  buffer.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) buffer[i] = v[i * step];
+  return buffer.data();
+}
+
+// C (m x n, row-major, contiguous) = A (m x k) · B (k x n), where m, n or k is 1.
+template <typename T>
+void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int64_t k, T* c) {
+  std::vector<T> buffer;
+  if (k == 1) {  // outer product: C[i][j] = A[i][0] · B[0][j], row by row
+    const T* b = unit_stride(B.data, n, B.cs, buffer);
+    for (int64_t i = 0; i < m; ++i) {
+      const T ai = A.data[i * A.rs];
+      T* ci = c + i * n;
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) ci[j] = ai * b[j];
+    }
+  } else if (m == 1) {
+    const T* a = unit_stride(A.data, k, A.cs, buffer);  // the one row of A
+    if (B.cs == 1) {
+      // Row vector times a row-major matrix: c = Σ_p a[p] · (row p of B). Adding whole rows of B
+      // ("axpy") reads B in memory order; c (n numbers) stays in L1 cache throughout.
+      std::fill(c, c + n, T(0));
+      for (int64_t p = 0; p < k; ++p) {
+        const T ap = a[p];
+        const T* bp = B.data + p * B.rs;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) c[j] += ap * bp[j];
+      }
+    } else {
+      // Row vector times a column-major matrix (a transposed weight, B = Wᵀ): column j of B is
+      // contiguous, so c[j] is one dot product read in memory order.
+      for (int64_t j = 0; j < n; ++j) {
+        const T* bj = B.data + j * B.cs;
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t p = 0; p < k; ++p) sum += a[p] * bj[p];
+        c[j] = sum;
+      }
+    }
+  } else {  // n == 1
+    const T* b = unit_stride(B.data, k, B.rs, buffer);  // the one column of B
+    if (A.cs == 1) {
+      // Row-major matrix times a column vector: c[i] = dot(row i of A, b).
+      for (int64_t i = 0; i < m; ++i) {
+        const T* ai = A.data + i * A.rs;
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t p = 0; p < k; ++p) sum += ai[p] * b[p];
+        c[i] = sum;
+      }
+    } else {
+      // Column-major matrix times a column vector: c = Σ_p b[p] · (column p of A), in memory order.
+      std::fill(c, c + m, T(0));
+      for (int64_t p = 0; p < k; ++p) {
+        const T bp = b[p];
+        const T* ap = A.data + p * A.cs;
+#pragma omp simd
+        for (int64_t i = 0; i < m; ++i) c[i] += ap[i] * bp;
+      }
+    }
+  }
+}
+
 // ---- the GEMM loop ------------------------------------------------------------------------------
 
 // Below this much work per matrix (m·n·k multiply-adds, 64³), one GEMM is too small to share among
@@ -190,22 +294,76 @@ Operand<T> make_operand(Tensor x, bool is_left, const Shape& batch_shape) {
 // decide whether one call runs on one thread; above it the GEMM itself uses all threads.
 constexpr int64_t kSmallGemm = 64 * 64 * 64;
 
+#ifdef TANDEM_HAVE_OPENBLAS
+// From OpenBLAS's cblas.h, declared here so that no BLAS header is needed to build (the enums of
+// that header are plain ints: RowMajor 101, NoTrans 111, Trans 112).
+extern "C" {
+void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
+                 int lda, const float* b, int ldb, float beta, float* c, int ldc);
+void cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha, const double* a,
+                 int lda, const double* b, int ldb, double beta, double* c, int ldc);
+}
+#endif
+
 template <typename T, int Order>
 using MatrixMap =
     Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
 template <typename T>
 using OutputMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
-// out[b] = A[b] · B[b] for every batch index b (the output is contiguous: batch b at b·m·n).
-// The storage orders are template parameters because Eigen picks its code path at compile time.
+// c = a · b through Eigen. The storage orders are template parameters because Eigen picks its code
+// path at compile time.
 template <typename T, int OrderA, int OrderB>
+void eigen_gemm(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t m, int64_t n, int64_t k, T* c) {
+  const MatrixMap<T, OrderA> am(a, m, k, Eigen::OuterStride<>(lda));
+  const MatrixMap<T, OrderB> bm(b, k, n, Eigen::OuterStride<>(ldb));
+  OutputMap<T> cm(c, m, n);
+  // noalias(): C does not overlap A or B, so Eigen may write the product straight into C
+  // instead of into a temporary that it then copies.
+  cm.noalias() = am * bm;
+}
+
+// One product C = A · B of the batch: matrices at offsets off_a and off_b, C contiguous at c.
+template <typename T>
+void gemm_one(const Operand<T>& A, const Operand<T>& B, int64_t off_a, int64_t off_b, T* c) {
+  const int64_t m = A.rows, k = A.cols, n = B.cols;
+  if ((m == 1 || n == 1 || k == 1) && m * n * k <= kSmallVectorProduct)
+    return vector_product(view_of(A, off_a), view_of(B, off_b), m, n, k, c);
+#ifdef TANDEM_HAVE_OPENBLAS
+  // float and double: straight to OpenBLAS, asking for C = 1·A·B + 0·C. (Through Eigen, the
+  // product is computed as C = 0, then C += A·B: one extra pass over C.) BLAS takes int sizes.
+  constexpr int64_t kMaxInt = 2147483647;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (std::max({m, n, k, A.ld, B.ld}) <= kMaxInt) {
+      constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+      const int ta = A.row_major ? kNoTrans : kTrans, tb = B.row_major ? kNoTrans : kTrans;
+      const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+      const int lda = static_cast<int>(A.ld), ldb = static_cast<int>(B.ld);
+      if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(kRowMajor, ta, tb, mi, ni, ki, 1.0f, A.data + off_a, lda, B.data + off_b, ldb, 0.0f, c, ni);
+      else
+        cblas_dgemm(kRowMajor, ta, tb, mi, ni, ki, 1.0, A.data + off_a, lda, B.data + off_b, ldb, 0.0, c, ni);
+      return;
+    }
+  }
+#endif
+  const T* a = A.data + off_a;
+  const T* b = B.data + off_b;
+  if (A.row_major && B.row_major) eigen_gemm<T, Eigen::RowMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c);
+  else if (A.row_major) eigen_gemm<T, Eigen::RowMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c);
+  else if (B.row_major) eigen_gemm<T, Eigen::ColMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c);
+  else eigen_gemm<T, Eigen::ColMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c);
+}
+
+// out[b] = A[b] · B[b] for every batch index b (the output is contiguous: batch b at b·m·n).
+template <typename T>
 void gemm_batches(const Operand<T>& A, const Operand<T>& B, const Shape& batch_shape, T* out) {
   const int64_t m = A.rows, k = A.cols, n = B.cols;
   const int64_t batches = numel(batch_shape);
   const auto batch_rank = static_cast<int64_t>(batch_shape.size());
+  if (batches == 1) return gemm_one(A, B, 0, 0, out);  // one product: no thread team to start
 
-#pragma omp parallel for schedule(static) if (batches > 1 && m * n * k <= kSmallGemm)
-  for (int64_t b = 0; b < batches; ++b) {
+  loops::parallel_for(batches, m * n * k <= kSmallGemm, [&](int64_t b) {
     // Decompose the batch number into batch indices (last varies fastest), as loops.h does.
     int64_t off_a = 0, off_b = 0, rem = b;
     for (int64_t d = batch_rank - 1; d >= 0; --d) {
@@ -214,13 +372,8 @@ void gemm_batches(const Operand<T>& A, const Operand<T>& B, const Shape& batch_s
       off_a += i * A.batch_strides[d];
       off_b += i * B.batch_strides[d];
     }
-    const MatrixMap<T, OrderA> a(A.data + off_a, m, k, Eigen::OuterStride<>(A.ld));
-    const MatrixMap<T, OrderB> bm(B.data + off_b, k, n, Eigen::OuterStride<>(B.ld));
-    OutputMap<T> c(out + b * m * n, m, n);
-    // noalias(): C does not overlap A or B, so Eigen may write the product straight into C
-    // instead of into a temporary that it then copies.
-    c.noalias() = a * bm;
-  }
+    gemm_one(A, B, off_a, off_b, out + b * m * n);
+  });
 }
 
 template <typename T>
@@ -242,17 +395,12 @@ void matmul_typed(const Tensor& a, const Tensor& b, const Shape& batch_shape, Te
     A.rows = a.numel() / k;
     A.cols = A.ld = k;
     const Operand<T> B = make_operand<T>(b, false, {});
-    if (B.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::RowMajor>(A, B, {}, po);
-    else gemm_batches<T, Eigen::RowMajor, Eigen::ColMajor>(A, B, {}, po);
-    return;
+    return gemm_batches<T>(A, B, {}, po);
   }
 
   const Operand<T> A = make_operand<T>(a, true, batch_shape);
   const Operand<T> B = make_operand<T>(b, false, batch_shape);
-  if (A.row_major && B.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::RowMajor>(A, B, batch_shape, po);
-  else if (A.row_major) gemm_batches<T, Eigen::RowMajor, Eigen::ColMajor>(A, B, batch_shape, po);
-  else if (B.row_major) gemm_batches<T, Eigen::ColMajor, Eigen::RowMajor>(A, B, batch_shape, po);
-  else gemm_batches<T, Eigen::ColMajor, Eigen::ColMajor>(A, B, batch_shape, po);
+  gemm_batches<T>(A, B, batch_shape, po);
 }
 
 void matmul_kernel(std::span<const Tensor> in, const Attrs& attrs, Tensor& out) {

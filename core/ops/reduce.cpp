@@ -16,16 +16,20 @@
 //     would copy the whole input; instead we sweep the rows once and add each row into a strip of
 //     accumulators, acc[j] += x[i][j], a loop the compiler vectorises across j.
 //
-// Anything else (a slice x[:, ::2], say) is first copied into (kept, reduced) order, after which it
-// is an inner reduction: a copy only where it pays.
+// Where the order of the elements does not matter (sum, max, not argmax), the reduced dims are
+// also sorted by stride, so sum(x.t()) reads memory front to back just like sum(x). Anything else
+// (a slice x[:, ::2], say) is first copied into (kept, reduced) order, after which it is an inner
+// reduction: a copy only where nothing better exists.
 //
 // Numerics, the part worth remembering:
-//  - float sums accumulate in double. A float32 accumulator has a 24-bit mantissa: past 2^24 =
-//    16,777,216 adding 1.0f changes nothing, and long before that every addition rounds away the
-//    low bits of the term. PyTorch counters this with cascade summation (sums of blocks, then sums
-//    of those sums). A double accumulator (53 bits) gives the same or better accuracy for any
-//    tensor that fits in memory, in one line. It costs little: big sums are limited by memory
-//    bandwidth, not by the adds. Integer and bool sums accumulate in int64, exactly.
+//  - float sums: short blocks in float32, folded into a double. A single float32 running sum has
+//    a 24-bit mantissa: past 2^24 = 16,777,216 adding 1.0f changes nothing, and long before that
+//    every addition rounds away the low bits of the term (0.1f added a million times that way is
+//    off by 1%). A double accumulator (53 bits) cures that for any tensor that fits in memory, but
+//    converting every element to double halves what one SIMD instruction can add. So each partial
+//    sum adds only 8 numbers in float32 (an error of a few units in the 7th digit at worst) and
+//    is then folded into a double: PyTorch's cascade summation in its simplest form. Integer and
+//    bool sums accumulate in int64, exactly.
 //  - var is computed in two passes: the mean first, then Σ (x - mean)². The one-pass formula
 //    E[x²] - E[x]² subtracts two big, nearly equal numbers when the mean is large next to the
 //    spread: for x = 10000 + {1, 2, 3}, E[x²] ≈ 1e8 while the variance (1) lives in the 9th digit,
@@ -104,24 +108,20 @@ Meta sum_meta(std::span<const Meta> in, const Attrs& a) {
   return {reduced_shape(in[0].shape, mask, a.keepdim), sum_dtype(in[0].dtype)};
 }
 
-void require_floating(DType dt, const char* op) {
-  if (is_floating(dt)) return;
-  if (std::string(op) == "mean")
-    throw DTypeError(msg("mean(): could not infer output dtype. Input dtype must be either a "
-                         "floating point or complex dtype. Got: ", to_string(dt),
-                         "; convert it first, e.g. x.to(kFloat32).mean()"));
-  throw DTypeError(msg(op, ": std and var only support floating point dtypes, got ", to_string(dt),
-                       "; convert it first, e.g. x.to(kFloat32)"));
-}
-
+// mean and var need a floating dtype: the mean of integers is not an integer.
 Meta mean_meta(std::span<const Meta> in, const Attrs& a) {
-  require_floating(in[0].dtype, "mean");
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg("mean(): could not infer output dtype. Input dtype must be either a "
+                         "floating point or complex dtype. Got: ", to_string(in[0].dtype),
+                         "; convert it first, e.g. x.to(kFloat32).mean()"));
   const auto mask = reduced_mask(in[0].shape, a.dims, "mean");
   return {reduced_shape(in[0].shape, mask, a.keepdim), in[0].dtype};
 }
 
 Meta var_meta(std::span<const Meta> in, const Attrs& a) {
-  require_floating(in[0].dtype, "var");
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg("var: std and var only support floating point dtypes, got ",
+                         to_string(in[0].dtype), "; convert it first, e.g. x.to(kFloat32)"));
   const auto mask = reduced_mask(in[0].shape, a.dims, "var");
   return {reduced_shape(in[0].shape, mask, a.keepdim), in[0].dtype};
 }
@@ -304,14 +304,13 @@ void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Wri
   }
 
   if (inner) {
-#pragma omp parallel for schedule(static) if (big && p.outputs > 1)
-    for (int64_t o = 0; o < p.outputs; ++o) {
+    loops::parallel_for(p.outputs, big, [&](int64_t o) {
       const T* base = data + kept_offset(p, o);
       Acc acc = r.init(o);
       for (size_t k = 0; k < p.runs.size(); ++k)
         r.row(acc, base + p.runs[k], p.run, o, static_cast<int64_t>(k) * p.run);
       write(o, acc);
-    }
+    });
     return;
   }
 
@@ -320,8 +319,7 @@ void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Wri
   const int64_t width = p.kept.back();
   const int64_t lines = p.outputs / width;
   const int64_t strips = (width + kStrip - 1) / kStrip;
-#pragma omp parallel for schedule(static) if (big && lines * strips > 1)
-  for (int64_t task = 0; task < lines * strips; ++task) {
+  loops::parallel_for(lines * strips, big, [&](int64_t task) {
     const int64_t j0 = (task % strips) * kStrip;
     const int64_t m = std::min(kStrip, width - j0);
     const int64_t o0 = (task / strips) * width + j0;
@@ -332,7 +330,7 @@ void reduce_loop(const Tensor& x, const std::vector<bool>& mask, const R& r, Wri
       r.columns(acc.data(), base + p.runs[k], p.run, p.run_stride, m, o0,
                 static_cast<int64_t>(k) * p.run);
     for (int64_t j = 0; j < m; ++j) write(o0 + j, acc[j]);
-  }
+  });
 }
 
 // ---- reducers ----------------------------------------------------------------------------------
@@ -572,14 +570,22 @@ Tensor max(const Tensor& x) {
   return call(ops::amax, {x}, reduce_attrs({}, false));
 }
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  return call(ops::amax, {x}, reduce_attrs({dim}, keepdim));
+  const Tensor v = gather(x, dim, argmax(x, dim, /*keepdim=*/true));
+  return keepdim ? v : v.squeeze(dim);
 }
 Tensor min(const Tensor& x) {
   if (x.numel() == 0) require_nonempty(x.shape(), std::vector<bool>(x.dim(), true), true, "min");
   return call(ops::amin, {x}, reduce_attrs({}, false));
 }
 Tensor min(const Tensor& x, int64_t dim, bool keepdim) {
-  return call(ops::amin, {x}, reduce_attrs({dim}, keepdim));
+  const Tensor v = gather(x, dim, argmin(x, dim, /*keepdim=*/true));
+  return keepdim ? v : v.squeeze(dim);
+}
+Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return call(ops::amax, {x}, reduce_attrs(dims, keepdim));
+}
+Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return call(ops::amin, {x}, reduce_attrs(dims, keepdim));
 }
 Tensor argmax(const Tensor& x) { return call(ops::argmax, {x}, reduce_attrs({}, false)); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
@@ -589,9 +595,7 @@ Tensor argmin(const Tensor& x) { return call(ops::argmin, {x}, reduce_attrs({}, 
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
   return call(ops::argmin, {x}, reduce_attrs({dim}, keepdim));
 }
-Tensor var(const Tensor& x, int64_t correction) {
-  return call(ops::var, {x}, reduce_attrs({}, false, correction));
-}
+Tensor var(const Tensor& x) { return call(ops::var, {x}, reduce_attrs({}, false, 1)); }
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
   return call(ops::var, {x}, reduce_attrs(dims, keepdim, correction));
 }

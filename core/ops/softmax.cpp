@@ -95,10 +95,12 @@ template <typename T, bool Log> void softmax_strip(const T* x, T* y, int64_t n, 
       if constexpr (!Log) y[i * inner + j] = e;
       s[j] += e;
     }
+  std::array<T, kStrip> t;  // log s (log_softmax) or s (softmax), in T
+  for (int64_t j = 0; j < w; ++j) t[j] = static_cast<T>(Log ? std::log(s[j]) : s[j]);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) {
-      if constexpr (Log) y[i * inner + j] = (x[i * inner + j] - m[j]) - static_cast<T>(std::log(s[j]));
-      else y[i * inner + j] = static_cast<T>(y[i * inner + j] / s[j]);
+      if constexpr (Log) y[i * inner + j] = (x[i * inner + j] - m[j]) - t[j];
+      else y[i * inner + j] = y[i * inner + j] / t[j];
     }
 }
 
@@ -119,17 +121,15 @@ template <bool Log> void softmax_kernel(std::span<const Tensor> in, const Attrs&
     T* py = out.data<T>();
     const bool big = out.numel() >= loops::kParallelGrain;
     if (inner == 1) {
-#pragma omp parallel for schedule(static) if (big && outer > 1)
-      for (int64_t r = 0; r < outer; ++r) softmax_row<T, Log>(px + r * n, py + r * n, n);
+      loops::parallel_for(outer, big, [&](int64_t r) { softmax_row<T, Log>(px + r * n, py + r * n, n); });
       return;
     }
     const int64_t strips = (inner + kStrip - 1) / kStrip;
-#pragma omp parallel for schedule(static) if (big && outer * strips > 1)
-    for (int64_t task = 0; task < outer * strips; ++task) {
+    loops::parallel_for(outer * strips, big, [&](int64_t task) {
       const int64_t j0 = (task % strips) * kStrip;
       const int64_t off = (task / strips) * n * inner + j0;
       softmax_strip<T, Log>(px + off, py + off, n, inner, std::min(kStrip, inner - j0));
-    }
+    });
   });
 }
 

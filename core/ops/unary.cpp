@@ -43,8 +43,7 @@ template <typename F, typename T> void unary_loop(const Tensor& x, Tensor& out) 
   T* po = out.data<T>();
   const int64_t n = out.numel();
   if (x.is_contiguous()) {
-#pragma omp parallel for simd if (n >= loops::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
+    loops::parallel_for(n, n >= loops::kParallelGrain, [&](int64_t i) { po[i] = f(px[i]); });
     return;
   }
   loops::for_each_row<2>(out.shape(), {out.strides(), x.strides()},

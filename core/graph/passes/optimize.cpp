@@ -9,8 +9,10 @@
 namespace tandem::graph {
 
 void optimize(Plan& plan, const SessionOptions& options) {
-  (void)options;
   prune(plan);
+  if (options.fold_constants) fold_constants(plan);
+  if (options.eliminate_common_subexpressions) eliminate_common_subexpressions(plan);
+  if (options.fuse_elementwise) fuse_elementwise(plan);
 }
 
 }  // namespace tandem::graph

@@ -1,0 +1,133 @@
+// core/graph/passes/constant_folding.cpp — compute once, while planning, what no run can change.
+//
+// A step whose inputs are all constants gives the same value on every run. There is no reason to
+// compute it on every run: compute it now, once, and replace the step by a constant holding the
+// result. The pass walks the plan in execution order — a topological order — so by the time it
+// looks at a step, every input that *could* be folded already has been, and a whole chain of
+// constant work collapses in a single pass:
+//
+//     before                                   after
+//       c0 = Const 2        c1 = Const 3
+//       t  = Mul(c0, c1)                          t = Const 6        (computed while planning)
+//       u  = Exp(t)                               u = Const e^6
+//       y  = Add(x, u)                            y = Add(x, u)      (x is a placeholder: stays)
+//
+// People rarely multiply two constants by hand, but programs that write graphs do: gradients()
+// turns d/dx x^2 into `2 * x^(2 - 1)`, and `2 - 1` is a step of two constants; a layer that scales
+// its initial weights by a constant factor is another. Those steps then cost nothing per run.
+//
+// The value is computed by the same `call()` of the op catalogue that the executor uses, so a
+// folded constant holds bit for bit the value the step would have computed at run time.
+//
+// What is never folded (when unsure, don't):
+//   - variables, placeholders and fed steps: their values arrive at run time (a fed step is a
+//     source whatever it was built from — the value fed in wins);
+//   - assign and no_op steps: they *do* something, not only compute a value;
+//   - a step with any input that is not a constant — including the shape-reading helpers
+//     (zeros_like, sum_to_like, ...) of a non-constant value, whose run-time shape is not known;
+//   - a result of more than kMaxFoldedElements elements: a folded value stays in the plan for as
+//     long as the Session keeps the plan, so folding `ones({4096}) * ones({4096, 1})` would trade
+//     one cheap kernel per run for 64 MB held for good;
+//   - a step whose evaluation fails (an index out of range, say): it stays, so that Session::run
+//     raises the error and names the user's line, exactly as it does without the pass.
+//
+// Steps left without readers (the constants a folded step used to read) are pruned at the end.
+//
+// Read next: core/graph/passes/cse.cpp (which then merges equal constants).
+#include "autograd/grad_mode.h"
+#include "core/factories.h"
+#include "core/graph/passes.h"
+#include "core/ops.h"
+
+namespace tandem::graph {
+
+namespace {
+
+// 1M elements: 4 MB of float32. Larger results are recomputed on every run instead of stored.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 20;
+
+bool fully_known(const Shape& shape) {
+  for (int64_t d : shape)
+    if (d == kUnknown) return false;
+  return true;
+}
+
+// The value of step `s` from the values of its (constant) inputs: the same formulas the executor
+// applies (core/graph/session.cpp). An undefined Tensor for kinds that are never folded.
+Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {
+  switch (s.kind) {
+    case Kind::op:
+      return call(*s.op, in, s.attrs);
+    case Kind::identity:
+    case Kind::stop_gradient:
+      return in[0];
+    case Kind::add_n: {
+      Tensor total = in[0];
+      for (size_t k = 1; k < in.size(); ++k) total = total + in[k];
+      return total;
+    }
+    case Kind::sum_to_like:
+      return in[0].shape() == in[1].shape() ? in[0] : sum_to(in[0], in[1].shape());
+    case Kind::expand_like:
+      return in[0].shape() == in[1].shape() ? in[0] : expand(in[0], in[1].shape());
+    case Kind::reshape_like:
+      return reshape(in[0], in[1].shape());
+    case Kind::zeros_like:
+      return zeros(in[0].shape(), in[0].dtype(), in[0].device());
+    case Kind::ones_like:
+      return ones(in[0].shape(), in[0].dtype(), in[0].device());
+    case Kind::count_ratio:
+      return full({}, in[1].numel() == 0 ? 0.0 : static_cast<double>(in[0].numel()) / in[1].numel(), kFloat64);
+    case Kind::placeholder:
+    case Kind::constant:
+    case Kind::variable:
+    case Kind::assign:
+    case Kind::assign_add:
+    case Kind::no_op:
+      break;
+  }
+  return Tensor();
+}
+
+}  // namespace
+
+int fold_constants(Plan& plan) {
+  std::vector<bool> fed(plan.steps.size(), false);
+  for (int f : plan.feeds) fed[f] = true;
+  no_grad no_recording;  // folding computes values; nothing here belongs on an autograd tape
+
+  int folded = 0;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    Step& s = plan.steps[i];
+    if (fed[i] || s.inputs.empty() || s.kernel_override) continue;
+    bool all_constant = true;
+    for (int j : s.inputs) all_constant = all_constant && plan.steps[j].kind == Kind::constant;
+    if (!all_constant) continue;
+    if (!fully_known(s.meta.shape) || numel(s.meta.shape) > kMaxFoldedElements) continue;
+
+    std::vector<Tensor> in;
+    for (int j : s.inputs) in.push_back(plan.steps[j].value);
+    Tensor value;
+    try {
+      value = evaluate(s, in);
+    } catch (const Error&) {
+      continue;  // leave it to Session::run, whose error names the node and the user's line
+    }
+    if (!value.defined()) continue;  // a kind that is never folded
+
+    // The step becomes a constant. It keeps its source (errors and drawings still point at the
+    // node the user wrote) and its control dependencies (they may be what makes an assign run).
+    s.kind = Kind::constant;
+    s.op = nullptr;
+    s.attrs = Attrs{};
+    s.inputs.clear();
+    s.value = value;
+    s.meta = meta_of(value);
+    s.label = "Const";
+    ++folded;
+  }
+  if (folded > 0) prune(plan);  // drop the constants nothing reads any more
+  return folded;
+}
+
+}  // namespace tandem::graph

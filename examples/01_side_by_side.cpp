@@ -1,0 +1,168 @@
+// examples/01_side_by_side.cpp — the same computations in both paradigms, side by side.
+//
+// Part 1: the seed articles' first examples. TensorFlow 1 builds a graph and runs it in a Session;
+//         PyTorch computes at once. Same numbers, different moment of computation.
+// Part 2: one model, written once as a template, trained on Fashion-MNIST in both modes from the same
+//         initial weights on the same batches. The losses agree to float rounding; what differs is
+//         *when* work happens, how much memory it takes, and how fast it runs.
+//
+// Run it with `make demo`. Read next: examples/02_eager_tape.cpp.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "data/idx.h"
+#include "tandem.h"
+
+using namespace tandem;
+namespace g = tandem::graph;
+
+// The model, written once. T is tandem::Tensor (eager) or graph::Output (graph): the same names
+// — matmul, relu, log_softmax — exist for both, so this one function serves both paradigms.
+template <class T> T mlp(const T& x, const std::vector<T>& p) {
+  T h1 = relu(matmul(x, p[0]) + p[1]);
+  T h2 = relu(matmul(h1, p[2]) + p[3]);
+  return matmul(h2, p[4]) + p[5];
+}
+
+// Cross-entropy of logits against integer labels: -mean over the batch of log softmax at the label.
+template <class T> T cross_entropy(const T& logits, const T& labels) {
+  return -mean(sum(to(one_hot(labels, 10), kFloat32) * log_softmax(logits, 1), {1}));
+}
+
+// Weights drawn once, then given to both modes: same start, same result.
+std::vector<Tensor> initial_weights() {
+  manual_seed(0);
+  auto layer = [](int64_t in, int64_t out) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));  // PyTorch's nn.Linear default
+    return std::vector<Tensor>{(rand({in, out}) * 2 - 1) * bound, (rand({out}) * 2 - 1) * bound};
+  };
+  std::vector<Tensor> p;
+  for (auto [in, out] : {std::pair{784, 256}, {256, 128}, {128, 10}})
+    for (Tensor& t : layer(in, out)) p.push_back(t);
+  return p;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void part1_seed_examples() {
+  std::cout << "=== Part 1: the seed examples ===\n\n";
+  std::cout << "TensorFlow 1 style: build a graph, then run it.\n";
+  g::Graph graph;
+  {
+    g::DefaultGraph use(graph);
+    g::Output a = g::constant(tensor({{3., 4., 8.}}));
+    g::Output b = g::constant(tensor({{2.}, {3.}, {9.}}));
+    g::Output output = g::mul(a, b);             // output = tf.multiply(a, b)
+    std::cout << "  output           = " << output << "   <- a node, no value yet\n";
+    g::Session s(graph);                           // s = tf.Session()
+    std::cout << "  s.run(output)    = " << s.run(output) << "\n\n";  // print(s.run(output))
+  }
+  std::cout << "PyTorch style: compute now.\n";
+  Tensor a = tensor({{3., 4., 8.}}), b = tensor({{2.}, {3.}, {9.}});
+  std::cout << "  mul(a, b)        = " << mul(a, b) << "\n";
+  std::cout << "  3. * 4.          = " << tensor(3.) * tensor(4.) << "\n";
+  std::cout << "  mean([[1,2],[3,4]]) = " << mean(tensor({{1., 2.}, {3., 4.}})) << "\n\n";
+}
+
+void part2_train_both_ways() {
+  std::cout << "=== Part 2: one MLP (784-256-128-10), trained both ways ===\n\n";
+  data::FashionMnist train;
+  try {
+    train = data::load_fashion_mnist(/*train=*/true);
+  } catch (const Error& e) {
+    std::cout << "  (skipped: " << e.what() << ")\n";
+    return;
+  }
+  const int64_t batch = 64, steps = 300;
+  const double lr = 0.1;
+  const Tensor images = train.images.reshape({-1, 784});
+  auto batch_at = [&](int64_t i) {
+    const int64_t start = (i * batch) % (images.size(0) - batch);
+    return std::pair{images.narrow(0, start, batch).contiguous(), train.labels.narrow(0, start, batch).contiguous()};
+  };
+  const std::vector<Tensor> init = initial_weights();
+
+  // ---- eager: PyTorch's loop --------------------------------------------------------------------
+  std::vector<Tensor> p;
+  for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
+  std::vector<double> eager_losses;
+  reset_peak_memory_stats();
+  const int64_t eager_base = memory_stats().bytes_in_use;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) {
+    auto [x, y] = batch_at(i);
+    Tensor loss = cross_entropy(mlp(x, p), y);  // forward: computed now, recorded on the tape
+    loss.backward();                            // walk the tape backward
+    {
+      no_grad guard;                            // optimizer.step(), by hand
+      for (const Tensor& w : p) {
+        w.sub_(w.grad(), lr);
+        w.set_grad(Tensor());                   // optimizer.zero_grad()
+      }
+    }
+    eager_losses.push_back(loss.item());
+  }
+  const double eager_time = seconds_since(t0);
+  const int64_t eager_peak = memory_stats().peak_bytes - eager_base;
+
+  // ---- graph: TensorFlow 1's loop ---------------------------------------------------------------
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  g::Output x = g::placeholder(kFloat32, {-1, 784}, "x");
+  g::Output y = g::placeholder(kInt64, {-1}, "y");
+  std::vector<g::Output> v;
+  for (size_t k = 0; k < init.size(); ++k) v.push_back(g::Variable(init[k], true, "p" + std::to_string(k)));
+  g::Output loss = cross_entropy(mlp(x, v), y);   // the same template, now adding nodes
+  std::vector<g::Output> grads = g::gradients({loss}, v);  // the gradient is more graph
+  std::vector<g::Output> updates;
+  for (size_t k = 0; k < v.size(); ++k) updates.push_back(g::assign_sub(v[k], grads[k] * lr));
+  g::Output train_op = g::group(updates, "train");
+  g::Session session(graph);
+  session.run(g::global_variables_initializer());
+  graph.finalize();  // nothing more may be added: the training loop only runs
+  std::vector<double> graph_losses;
+  int64_t graph_peak = 0;
+  t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) {
+    auto [xb, yb] = batch_at(i);
+    auto out = session.run({train_op, loss}, {{x, xb}, {y, yb}});
+    graph_losses.push_back(out[1].item());
+    graph_peak = std::max(graph_peak, session.last_run_stats().peak_bytes);
+  }
+  const double graph_time = seconds_since(t0);
+  const g::RunStats& st = session.last_run_stats();
+
+  std::cout << "  step   eager loss   graph loss\n";
+  double worst = 0;
+  for (int64_t i = 0; i < steps; ++i) {
+    worst = std::max(worst, std::abs(eager_losses[i] - graph_losses[i]));
+    if (i % 50 == 0 || i == steps - 1)
+      std::printf("  %4lld   %10.6f   %10.6f\n", static_cast<long long>(i), eager_losses[i], graph_losses[i]);
+  }
+  std::printf("\n  largest difference between the two columns: %.2e (float rounding)\n\n", worst);
+  std::printf("  graph: %lld nodes declared (%lld of them gradient nodes); one training step runs %lld\n",
+              static_cast<long long>(graph.size()),
+              static_cast<long long>(std::count_if(graph.nodes().begin(), graph.nodes().end(),
+                                                   [](const auto& n) { return n->is_gradient; })),
+              static_cast<long long>(st.nodes_executed));
+  std::printf("         steps with %lld kernel launches after the graph passes\n",
+              static_cast<long long>(st.kernels_launched));
+  std::printf("  time per step:    eager %.3f ms   graph %.3f ms\n", 1e3 * eager_time / steps, 1e3 * graph_time / steps);
+  std::printf("  peak memory:      eager %.2f MB   graph %.2f MB  (tensor memory above the weights)\n\n",
+              eager_peak / 1e6, graph_peak / 1e6);
+}
+
+int main() {
+  try {
+    part1_seed_examples();
+    part2_train_both_ways();
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

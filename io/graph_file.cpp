@@ -1,0 +1,581 @@
+// io/graph_file.cpp — freeze, serialize, parse: three conversions around one record per node.
+//
+// Every path goes through a NodeRecord, the flat description of one node (name, kind, op, attrs,
+// static meta, inputs by index, a constant's value):
+//
+//   freeze:  the trained Graph's needed nodes ──► records ──► a new Graph
+//   save:    a frozen Graph ──► records ──► bytes            (the layout: docs/graph_file_format.md)
+//   load:    bytes ──► records ──► a new Graph
+//
+// so "build a graph from records" is written once, and a loaded graph is made exactly the way a
+// frozen one is.
+//
+// READING UNTRUSTED BYTES. A file may be cut short, damaged, or not a graph file at all. The
+// loader checks, in this order: the magic word (is this ours?), the version (can we read it?), the
+// length the header announces against the bytes there are (cut short?), the CRC-32 (damaged?).
+// Only then does it parse the body, and even then every read asks the Reader whether enough bytes
+// remain first, and every count is checked against what remains before anything is allocated — a
+// file whose CRC was forged still cannot make the loader read past the end, allocate gigabytes, or
+// build a node whose inputs do not exist.
+//
+// Read next: docs/graph_file_format.md, examples/05_deploy_inference.cpp.
+#include "io/graph_file.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include "core/graph/ops.h"
+
+namespace tandem::io {
+
+using graph::Graph;
+using graph::Kind;
+using graph::Node;
+using graph::Output;
+
+namespace {
+
+// ---- the record ----------------------------------------------------------------------------------
+
+struct NodeRecord {
+  std::string name;
+  Kind kind = Kind::op;
+  std::string type;          // "MatMul": shown in drawings and errors
+  const OpDef* op = nullptr;  // Kind::op
+  bool is_gradient = false;
+  Attrs attrs;
+  Meta meta;
+  std::vector<uint32_t> inputs;  // indices of earlier records
+  Tensor value;                  // Kind::constant
+};
+
+// The file's codes for kinds and dtypes. They are written out here, not taken from the enums'
+// order, so that reordering an enum in the engine can never change what an old file means.
+struct KindCode {
+  Kind kind;
+  uint8_t code;
+  int inputs;  // how many inputs a node of this kind has; -1: one or more
+};
+constexpr KindCode kKindCodes[] = {
+    {Kind::op, 0, -1},           {Kind::placeholder, 1, 0},   {Kind::constant, 2, 0},
+    {Kind::identity, 3, 1},      {Kind::stop_gradient, 4, 1}, {Kind::add_n, 5, -1},
+    {Kind::sum_to_like, 6, 2},   {Kind::expand_like, 7, 2},   {Kind::reshape_like, 8, 2},
+    {Kind::zeros_like, 9, 1},    {Kind::ones_like, 10, 1},    {Kind::count_ratio, 11, 2},
+};
+// (Kind::variable, assign, assign_add and no_op have no code: they are state and control, which
+// freezing removes.)
+
+const KindCode* code_of(Kind k) {
+  for (const KindCode& c : kKindCodes)
+    if (c.kind == k) return &c;
+  return nullptr;
+}
+
+constexpr DType kDTypeCodes[] = {kFloat32, kFloat64, kInt64, kBool};  // code = position
+
+uint8_t dtype_code(DType dt) {
+  return static_cast<uint8_t>(std::find(std::begin(kDTypeCodes), std::end(kDTypeCodes), dt) -
+                              std::begin(kDTypeCodes));
+}
+
+bool fully_known(const Shape& s) {
+  return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
+}
+
+// ---- records -> Graph ------------------------------------------------------------------------------
+
+// Builds a new graph from records (already checked: inputs point backward, names are unique).
+// Names are kept as they are: the new graph has no scopes, so "dense/MatMul" stays "dense/MatMul".
+FrozenGraph build(const std::vector<NodeRecord>& records,
+                  const std::vector<std::pair<std::string, uint32_t>>& outputs) {
+  FrozenGraph f;
+  f.graph = std::make_unique<Graph>();
+  std::vector<Node*> nodes;
+  for (const NodeRecord& r : records) {
+    std::vector<Output> inputs;
+    for (uint32_t i : r.inputs) inputs.emplace_back(nodes[i]);
+    Node* n = f.graph->add_node(r.kind, r.type, std::move(inputs), r.meta, r.name);
+    if (n->name != r.name)
+      throw Error(msg("graph file: two nodes are named '", r.name, "'; every node needs its own name"));
+    n->op = r.op;
+    n->attrs = r.attrs;
+    n->value = r.value;
+    n->is_gradient = r.is_gradient;
+    nodes.push_back(n);
+    if (r.kind == Kind::placeholder) f.inputs.emplace_back(n);
+  }
+  for (const auto& [name, index] : outputs) f.outputs.emplace_back(nodes[index]);
+  return f;
+}
+
+// ---- little-endian bytes -------------------------------------------------------------------------
+
+// Numbers are written least significant byte first, whatever the machine, so a file written on
+// one computer reads the same on any other.
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) { le(v, 4); }
+  void u64(uint64_t v) { le(v, 8); }
+  void i64(int64_t v) { le(static_cast<uint64_t>(v), 8); }
+  void str(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    out_ += s;
+  }
+  // A contiguous CPU tensor's elements, each in little-endian byte order.
+  void elements(const Tensor& t) {
+    const auto* p = static_cast<const char*>(t.raw_data());
+    const size_t size = itemsize(t.dtype()), n = t.nbytes();
+    u64(n);
+    if constexpr (std::endian::native == std::endian::little) {
+      out_.append(p, n);
+    } else {
+      for (size_t e = 0; e < n; e += size)
+        for (size_t b = size; b-- > 0;) out_.push_back(p[e + b]);
+    }
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  void le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  std::string out_;
+};
+
+// Reads the same, refusing to go past `end`: each read first checks what remains.
+class Reader {
+ public:
+  Reader(const std::string& bytes, size_t begin, size_t end, const std::string& source)
+      : b_(bytes), pos_(begin), end_(end), source_(source) {}
+
+  size_t remaining() const { return end_ - pos_; }
+
+  void need(uint64_t n, const std::string& what) const {
+    if (n > remaining())
+      fail(msg(what, " needs ", n, " bytes at offset ", pos_, " but only ", remaining(), " remain"));
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(msg("load_graph: '", source_, "' is corrupt: ", what,
+                    ". Its checksum matches, so it was written like this, not damaged later: it was "
+                    "not made by this version's save_graph(). Save the graph again with save_graph()"));
+  }
+
+  uint8_t u8(const char* what) {
+    need(1, what);
+    return static_cast<uint8_t>(b_[pos_++]);
+  }
+  uint32_t u32(const char* what) { return static_cast<uint32_t>(le(4, what)); }
+  uint64_t u64(const char* what) { return le(8, what); }
+  int64_t i64(const char* what) { return static_cast<int64_t>(le(8, what)); }
+  std::string str(const char* what) {
+    const uint32_t n = u32(what);
+    need(n, what);
+    std::string s = b_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  // A count of items that take at least `min_bytes` each: more than the bytes left can hold is a
+  // corrupt file, caught before anything of that size is allocated.
+  uint32_t count(const char* what, size_t min_bytes) {
+    const uint32_t n = u32(what);
+    if (static_cast<uint64_t>(n) * min_bytes > remaining())
+      fail(msg(what, " is ", n, ", more than the ", remaining(), " bytes left can hold"));
+    return n;
+  }
+  DType dtype(const char* what) {
+    const uint8_t c = u8(what);
+    if (c >= std::size(kDTypeCodes)) fail(msg(what, " has the unknown dtype code ", int(c)));
+    return kDTypeCodes[c];
+  }
+  // `n` bytes of elements into a new tensor of `meta`.
+  Tensor elements(const Meta& meta) {
+    Tensor t = Tensor::empty(meta.shape, meta.dtype);
+    const size_t size = itemsize(meta.dtype), n = t.nbytes();
+    auto* p = static_cast<char*>(t.raw_data());
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(p, b_.data() + pos_, n);
+    } else {
+      for (size_t e = 0; e < n; e += size)
+        for (size_t k = 0; k < size; ++k) p[e + k] = b_[pos_ + e + size - 1 - k];
+    }
+    // A bool is one byte, 0 or 1; any other byte would break the kernels' assumptions.
+    if (meta.dtype == kBool)
+      for (size_t i = 0; i < n; ++i) p[i] = p[i] != 0;
+    pos_ += n;
+    return t;
+  }
+
+ private:
+  uint64_t le(int n, const char* what) {
+    need(n, what);
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(b_[pos_ + i])) << (8 * i);
+    pos_ += n;
+    return v;
+  }
+  const std::string& b_;
+  size_t pos_, end_;
+  const std::string& source_;
+};
+
+// zlib's CRC-32 of bytes [0, n). zlib takes lengths as 32-bit numbers, so it is fed in chunks.
+uint32_t crc32_of(const std::string& bytes, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (size_t at = 0; at < n;) {
+    const size_t chunk = std::min<size_t>(n - at, 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(chunk));
+    at += chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// True when the product of the sizes' magnitudes fits in 2^62 (0 and -1 count as 1): then no shape
+// arithmetic on them — numel, a shape rule's products — can overflow.
+bool sizes_fit(const std::vector<int64_t>& sizes) {
+  constexpr uint64_t kLimit = uint64_t{1} << 62;
+  uint64_t product = 1;
+  for (int64_t d : sizes) {
+    if (d == std::numeric_limits<int64_t>::min()) return false;
+    const uint64_t m = static_cast<uint64_t>(d < 0 ? -d : d);
+    if (m > 1 && product > kLimit / m) return false;
+    product *= m > 1 ? m : 1;
+  }
+  return true;
+}
+
+constexpr size_t kHeaderBytes = 8 + 4 + 8;  // magic, version, body size
+constexpr size_t kChecksumBytes = 4;
+constexpr uint32_t kMaxRank = 64;
+
+std::string hex_bytes(const std::string& bytes, size_t n) {
+  std::string out;
+  char buf[4];
+  for (size_t i = 0; i < std::min(n, bytes.size()); ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(static_cast<uint8_t>(bytes[i])));
+    if (i) out += ' ';
+    out += buf;
+  }
+  return out;
+}
+
+std::string names_of(const std::vector<Output>& outs) {
+  std::string s;
+  for (const Output& o : outs) s += (s.empty() ? "'" : ", '") + o.node()->name + "'";
+  return s.empty() ? "none" : s;
+}
+
+Output find_by_name(const std::vector<Output>& outs, const std::string& name, const char* what) {
+  std::string n = name;
+  if (n.size() > 2 && n.compare(n.size() - 2, 2, ":0") == 0) n.resize(n.size() - 2);
+  for (const Output& o : outs)
+    if (o.node()->name == n) return o;
+  throw Error(msg("FrozenGraph: no ", what, " named '", name, "'; the ", what, "s are ", names_of(outs)));
+}
+
+}  // namespace
+
+Output FrozenGraph::input(const std::string& name) const { return find_by_name(inputs, name, "input"); }
+Output FrozenGraph::output(const std::string& name) const { return find_by_name(outputs, name, "output"); }
+
+// ---- freeze --------------------------------------------------------------------------------------
+
+FrozenGraph freeze(graph::Session& session, const std::vector<Output>& outputs) {
+  const Graph& g = session.graph();
+  if (outputs.empty()) throw Error("freeze: no outputs given; name the values the frozen graph must compute");
+  const auto& nodes = g.nodes();
+
+  // 1. What the outputs need, through data edges only. Creation order is topological, so a single
+  //    pass from the last node to the first reaches every node an output depends on.
+  std::vector<bool> needed(nodes.size(), false);
+  for (const Output& o : outputs) {
+    if (!o.defined()) throw Error("freeze: an output is undefined (a gradient that does not exist?)");
+    if (o.node()->graph != &g)
+      throw Error(msg("freeze: output '", o.name(), "' is not from the session's graph"));
+    needed[o.node()->id] = true;
+  }
+  for (size_t i = nodes.size(); i-- > 0;) {
+    if (!needed[i]) continue;
+    const Node& n = *nodes[i];
+    if (n.kind == Kind::assign || n.kind == Kind::assign_add || n.kind == Kind::no_op)
+      throw Error(msg("freeze: the outputs depend on ", n.describe(), ", which ",
+                      n.kind == Kind::no_op ? "computes no value" : "changes a variable",
+                      "; a frozen graph holds no state. Freeze the values the model computes (its "
+                      "predictions), not the training step"));
+    for (const Output& in : n.inputs)
+      if (in.defined()) needed[in.node()->id] = true;
+  }
+
+  // 2. One record per needed node; a variable becomes a constant holding its current value.
+  std::vector<NodeRecord> records;
+  std::vector<int64_t> index(nodes.size(), -1);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!needed[i]) continue;
+    const Node& n = *nodes[i];
+    NodeRecord r{n.name, n.kind, n.type, n.op, n.is_gradient, n.attrs, n.meta, {}, n.value};
+    if (n.kind == Kind::variable) {
+      Tensor value;
+      try {
+        value = session.variable_value(Output(const_cast<Node*>(&n)));
+      } catch (const Error& e) {
+        throw Error(msg("freeze: ", e.what()));
+      }
+      r.kind = Kind::constant;
+      r.type = "Const";
+      r.value = value.cpu().contiguous().clone();  // a snapshot: later training does not change it
+    }
+    for (const Output& in : n.inputs) r.inputs.push_back(static_cast<uint32_t>(index[in.node()->id]));
+    index[i] = static_cast<int64_t>(records.size());
+    records.push_back(std::move(r));
+  }
+  std::vector<std::pair<std::string, uint32_t>> outs;
+  for (const Output& o : outputs) outs.emplace_back(o.node()->name, static_cast<uint32_t>(index[o.node()->id]));
+  return build(records, outs);
+}
+
+// ---- save ----------------------------------------------------------------------------------------
+
+std::string serialize_graph(const FrozenGraph& frozen) {
+  if (!frozen.graph) throw Error("save_graph: the FrozenGraph is empty (it holds no graph)");
+  const auto& nodes = frozen.graph->nodes();
+  Writer w;
+  w.bytes().append(kGraphFileMagic, 8);
+  w.u32(kGraphFileVersion);
+  w.u64(0);  // the body's size, filled in below once it is known
+  const size_t body_start = w.bytes().size();
+
+  w.u32(static_cast<uint32_t>(nodes.size()));
+  for (const auto& node : nodes) {
+    const Node& n = *node;
+    const KindCode* code = code_of(n.kind);
+    if (!code)
+      throw Error(msg("save_graph: ", n.describe(), " is a ", graph::kind_name(n.kind),
+                      "; a graph file holds no state or control nodes. Freeze the graph first: "
+                      "io::freeze(session, outputs) turns variables into constants and drops the rest"));
+    w.str(n.name);
+    w.u8(code->code);
+    w.str(n.type);
+    w.str(n.kind == Kind::op ? n.op->name : "");
+    w.u8(n.is_gradient ? 1 : 0);
+    // Attrs: every field, in declaration order (core/op.h).
+    w.u32(static_cast<uint32_t>(n.attrs.dims.size()));
+    for (int64_t d : n.attrs.dims) w.i64(d);
+    for (int64_t v : {n.attrs.dim, n.attrs.start, n.attrs.end, n.attrs.step, n.attrs.correction,
+                      n.attrs.num_classes})
+      w.i64(v);
+    w.u8(n.attrs.keepdim ? 1 : 0);
+    w.u8(dtype_code(n.attrs.dtype));
+    // Static meta, then inputs by index.
+    w.u8(dtype_code(n.meta.dtype));
+    w.u32(static_cast<uint32_t>(n.meta.shape.size()));
+    for (int64_t d : n.meta.shape) w.i64(d);
+    w.u32(static_cast<uint32_t>(n.inputs.size()));
+    for (const Output& in : n.inputs) w.u32(static_cast<uint32_t>(in.node()->id));
+    if (n.kind == Kind::constant) {
+      const Tensor v = n.value.cpu().contiguous();
+      if (v.shape() != n.meta.shape || v.dtype() != n.meta.dtype)
+        throw Error(msg("save_graph: ", n.describe(), " holds a ", to_string(v.dtype()), " value of shape ",
+                        shape_str(v.shape()), " but is declared ", to_string(n.meta.dtype), " ",
+                        shape_str(n.meta.shape)));
+      w.elements(v);
+    }
+  }
+  w.u32(static_cast<uint32_t>(frozen.outputs.size()));
+  for (const Output& o : frozen.outputs) {
+    if (!o.defined() || o.node()->graph != frozen.graph.get())
+      throw Error("save_graph: an output of the FrozenGraph is not a node of its graph");
+    w.str(o.node()->name);
+    w.u32(static_cast<uint32_t>(o.node()->id));
+  }
+
+  std::string& bytes = w.bytes();
+  const uint64_t body_size = bytes.size() - body_start;
+  for (int i = 0; i < 8; ++i) bytes[12 + i] = static_cast<char>((body_size >> (8 * i)) & 0xff);
+  w.u32(crc32_of(bytes, bytes.size()));
+  return bytes;
+}
+
+void save_graph(const FrozenGraph& frozen, const std::string& path) {
+  const std::string bytes = serialize_graph(frozen);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      throw Error(msg("save_graph: cannot write '", tmp, "' (", std::strerror(errno),
+                      "); check that the folder exists and is writable"));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) throw Error(msg("save_graph: writing '", tmp, "' failed (disk full?); '", path, "' is unchanged"));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error(msg("save_graph: cannot move '", tmp, "' to '", path, "': ", ec.message()));
+}
+
+// ---- load ----------------------------------------------------------------------------------------
+
+FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
+  const std::string where = "load_graph: '" + source + "'";
+  // 1. Is this ours, and can we read it?
+  if (bytes.empty())
+    throw Error(msg(where, " is empty (0 bytes): nothing was saved in it; save the graph again"));
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kGraphFileMagic, 8) != 0) {
+    if (bytes.size() < 8 && std::memcmp(bytes.data(), kGraphFileMagic, bytes.size()) == 0)
+      throw Error(msg(where, " is truncated: it has only ", bytes.size(),
+                      " bytes, not even a whole header; save or copy the file again"));
+    throw Error(msg(where, " is not a Tandem graph file: it should start with the bytes \"TGRAPH1\\0\" "
+                    "but starts with [", hex_bytes(bytes, 8), "]; load a file written by save_graph()"));
+  }
+  Reader header(bytes, 8, bytes.size(), source);
+  if (bytes.size() < kHeaderBytes)
+    throw Error(msg(where, " is truncated: it has only ", bytes.size(), " bytes, not even a whole ",
+                    kHeaderBytes, "-byte header; save or copy the file again"));
+  const uint32_t version = header.u32("the version");
+  if (version != kGraphFileVersion)
+    throw Error(msg(where, " is a version ", version, " graph file, but this Tandem reads version ",
+                    kGraphFileVersion, " only; save the graph again with this version of Tandem"));
+  // 2. Is it whole, and undamaged?
+  const uint64_t body_size = header.u64("the body size");
+  const size_t available = bytes.size() - kHeaderBytes;
+  if (body_size > available || available - body_size < kChecksumBytes)
+    throw Error(msg(where, " is truncated: its header announces ", body_size, " bytes of graph and a ",
+                    kChecksumBytes, "-byte checksum, but only ", available,
+                    " bytes follow the header; the file was cut short: save or copy it again"));
+  if (available - body_size > kChecksumBytes)
+    throw Error(msg(where, " has ", available - body_size - kChecksumBytes,
+                    " unexpected bytes after its checksum; it is damaged or not one graph file: "
+                    "save or copy it again"));
+  const size_t crc_at = kHeaderBytes + body_size;
+  Reader trailer(bytes, crc_at, bytes.size(), source);
+  const uint32_t stored = trailer.u32("the checksum");
+  const uint32_t actual = crc32_of(bytes, crc_at);
+  if (stored != actual) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "0x%08x but its contents give 0x%08x", stored, actual);
+    throw Error(msg(where, " is corrupt: its CRC-32 checksum is ", buf,
+                    "; the file was damaged after it was saved: save or copy it again"));
+  }
+
+  // 3. The body. From here on, a failure means a file that was written wrong, not damaged.
+  Reader r(bytes, kHeaderBytes, crc_at, source);
+  constexpr size_t kMinNodeBytes = 4 + 1 + 4 + 4 + 1 + 4 + 6 * 8 + 2 + 1 + 4 + 4;
+  const uint32_t n_nodes = r.count("the node count", kMinNodeBytes);
+  std::vector<NodeRecord> records;
+  records.reserve(n_nodes);
+  std::set<std::string> names;
+  for (uint32_t i = 0; i < n_nodes; ++i) {
+    NodeRecord rec;
+    rec.name = r.str("a node name");
+    const std::string node = msg("node ", i, " ('", rec.name, "')");
+    if (rec.name.empty() || !names.insert(rec.name).second)
+      r.fail(msg(node, " has an empty or repeated name"));
+    const uint8_t code = r.u8("a node kind");
+    const KindCode* kind = nullptr;
+    for (const KindCode& c : kKindCodes)
+      if (c.code == code) kind = &c;
+    if (!kind) r.fail(msg(node, " has the unknown kind code ", int(code)));
+    rec.kind = kind->kind;
+    rec.type = r.str("a node type");
+    const std::string op_name = r.str("an op name");
+    rec.is_gradient = (r.u8("node flags") & 1) != 0;
+    // Attrs.
+    const uint32_t n_dims = r.count("attrs.dims", 8);
+    for (uint32_t k = 0; k < n_dims; ++k) rec.attrs.dims.push_back(r.i64("attrs.dims"));
+    rec.attrs.dim = r.i64("attrs.dim");
+    rec.attrs.start = r.i64("attrs.start");
+    rec.attrs.end = r.i64("attrs.end");
+    rec.attrs.step = r.i64("attrs.step");
+    rec.attrs.correction = r.i64("attrs.correction");
+    rec.attrs.num_classes = r.i64("attrs.num_classes");
+    rec.attrs.keepdim = r.u8("attrs.keepdim") != 0;
+    rec.attrs.dtype = r.dtype("attrs.dtype");
+    // Meta.
+    rec.meta.dtype = r.dtype("the node's dtype");
+    const uint32_t rank = r.count("the node's rank", 8);
+    if (rank > kMaxRank) r.fail(msg(node, " has rank ", rank, " (at most ", kMaxRank, ")"));
+    for (uint32_t k = 0; k < rank; ++k) {
+      const int64_t d = r.i64("a dimension");
+      if (d < kUnknown) r.fail(msg(node, " has the negative size ", d));
+      rec.meta.shape.push_back(d);
+    }
+    if (!sizes_fit(rec.meta.shape) || !sizes_fit(rec.attrs.dims))
+      r.fail(msg(node, " has sizes whose product does not fit in 62 bits"));
+    // Inputs: earlier nodes only, so the graph is built in one pass, in order.
+    const uint32_t n_inputs = r.count("the input count", 4);
+    for (uint32_t k = 0; k < n_inputs; ++k) {
+      const uint32_t in = r.u32("an input index");
+      if (in >= i) r.fail(msg(node, " names input ", in, ", which is not an earlier node"));
+      rec.inputs.push_back(in);
+    }
+    if (kind->inputs >= 0 ? n_inputs != static_cast<uint32_t>(kind->inputs) : n_inputs == 0)
+      r.fail(msg(node, " is a ", graph::kind_name(rec.kind), " with ", n_inputs, " inputs"));
+
+    if (rec.kind == Kind::op) {
+      rec.op = find_op(op_name);
+      if (!rec.op)
+        throw Error(msg(where, ": ", node, " uses the op '", op_name, "', which this Tandem's op "
+                        "catalogue does not have (core/catalogue.cpp). The file was written by a "
+                        "Tandem with more ops: load it with that version, or add the op"));
+      if (rec.op->arity >= 0 && n_inputs != static_cast<uint32_t>(rec.op->arity))
+        r.fail(msg(node, " gives ", n_inputs, " inputs to '", op_name, "', which takes ", rec.op->arity));
+      // The op's shape rule must agree with the stored meta: the same check a new node gets.
+      std::vector<Meta> metas;
+      for (uint32_t in : rec.inputs) metas.push_back(records[in].meta);
+      Meta inferred;
+      try {
+        inferred = rec.op->shape(metas, rec.attrs);
+      } catch (const std::exception& e) {
+        r.fail(msg(node, ": the shape rule of '", op_name, "' rejects its inputs: ", e.what()));
+      }
+      if (inferred.shape != rec.meta.shape || inferred.dtype != rec.meta.dtype)
+        r.fail(msg(node, " is stored as ", to_string(rec.meta.dtype), " ", shape_str(rec.meta.shape),
+                   " but '", op_name, "' computes ", to_string(inferred.dtype), " ", shape_str(inferred.shape)));
+    } else if (!op_name.empty()) {
+      r.fail(msg(node, " is a ", graph::kind_name(rec.kind), " but names the op '", op_name, "'"));
+    }
+
+    if (rec.kind == Kind::constant) {
+      if (!fully_known(rec.meta.shape)) r.fail(msg(node, " is a constant of unknown shape"));
+      const uint64_t n_bytes = r.u64("a constant's size");
+      const uint64_t expected = static_cast<uint64_t>(numel(rec.meta.shape)) * itemsize(rec.meta.dtype);
+      if (n_bytes != expected)
+        r.fail(msg(node, " holds ", n_bytes, " bytes for a ", to_string(rec.meta.dtype), " tensor of shape ",
+                   shape_str(rec.meta.shape), ", which takes ", expected));
+      r.need(n_bytes, "a constant's elements");
+      rec.value = r.elements(rec.meta);
+    }
+    records.push_back(std::move(rec));
+  }
+
+  const uint32_t n_outputs = r.count("the output count", 8);
+  std::vector<std::pair<std::string, uint32_t>> outputs;
+  for (uint32_t k = 0; k < n_outputs; ++k) {
+    std::string name = r.str("an output name");
+    const uint32_t index = r.u32("an output index");
+    if (index >= records.size() || records[index].name != name)
+      r.fail(msg("output '", name, "' does not name a node of the file"));
+    outputs.emplace_back(std::move(name), index);
+  }
+  if (r.remaining() != 0) r.fail(msg(r.remaining(), " bytes are left over after the outputs"));
+  return build(records, outputs);
+}
+
+FrozenGraph load_graph(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(msg("load_graph: cannot open '", path, "' (", std::strerror(errno),
+                    "); check the path. A graph file is written by io::save_graph()"));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(msg("load_graph: reading '", path, "' failed (is it a folder?)"));
+  return parse_graph(bytes, path);
+}
+
+}  // namespace tandem::io
