@@ -216,9 +216,13 @@ int main(int argc, char** argv) {
         result("step" + tag + "_" + variant, t.median_s * 1e3, "ms");
         result("peak" + tag + "_" + variant, static_cast<double>(peak()) / 1024.0, "KiB");
       };
-      auto graph_peak = [](const GraphStep& gs) {
+      auto graph_peak = [&](const GraphStep& gs) {
         gs.step();
-        return gs.session->last_run_stats().peak_bytes;
+        const g::RunStats& st = gs.session->last_run_stats();
+        std::printf("# graph: %lld nodes, %lld steps planned, %lld kernels launched per step\n",
+                    static_cast<long long>(st.nodes_in_graph), static_cast<long long>(st.steps_planned),
+                    static_cast<long long>(st.kernels_launched));
+        return st.peak_bytes;
       };
       measure("eager", [&] { return eager.step(); }, [&] { return eager_peak_bytes(eager); });
       measure("graph", [&] { return with_passes.step(); }, [&] { return graph_peak(with_passes); });

@@ -86,3 +86,66 @@ PY
 }
 
 compare "matmul, float32, n x n · n x n (GFLOP/s = 2n³/t)" bench_matmul bench_matmul.py
+
+# ---- one training step of an MLP: Tandem eager and graph, PyTorch, LibTorch ---------------------
+# bench_mlp_step prints several Tandem variants (eager, graph with and without passes) and their
+# peak memory; bench_mlp_step.py and bench_mlp_libtorch the same step in PyTorch from Python and
+# from C++. LibTorch is optional: its program is built here, on first use, when CMake found
+# LibTorch (Debian's libtorch-dev); otherwise its column stays empty.
+compare_mlp_step() {
+  local exe="$BUILD/bench_mlp_step" lt="$BUILD/bench_mlp_libtorch" script="$ROOT/bench/bench_mlp_step.py"
+  if [[ ! -x "$exe" ]]; then
+    echo "MLP step: $exe not found; build it first (ninja -C $BUILD bench_mlp_step)" >&2
+    return 1
+  fi
+  if [[ ! -x "$lt" ]] && grep -q 'build bench_mlp_libtorch:' "$BUILD/build.ninja" 2>/dev/null; then
+    echo "(building the LibTorch benchmark: ninja -C $BUILD bench_mlp_libtorch)"
+    ninja -C "$BUILD" bench_mlp_libtorch >/dev/null || echo "LibTorch benchmark did not build; its column stays empty" >&2
+  fi
+  local out
+  out="$(mktemp)"
+  for ((r = 1; r <= ROUNDS; ++r)); do
+    "$exe" --threads "$THREADS" "$@" | sed -n 's/^RESULT /T /p' >>"$out"
+    if [[ $have_torch = 1 ]]; then
+      "$PYTHON" "$script" --threads "$THREADS" "$@" | sed -n 's/^RESULT /P /p' >>"$out"
+    fi
+    if [[ -x "$lt" ]]; then "$lt" --threads "$THREADS" "$@" | sed -n 's/^RESULT /L /p' >>"$out"; fi
+  done
+  echo
+  "$PYTHON" - "$out" <<'PY'
+import collections, re, statistics, sys
+vals = collections.defaultdict(list)   # (kind, batch, variant) -> values over rounds
+batches = []
+for line in open(sys.argv[1]):
+    _, case, value, _unit = line.split(maxsplit=3)
+    m = re.fullmatch(r"(step|peak)_b(\d+)_(\w+)", case)
+    if not m:
+        continue
+    kind, b, variant = m.group(1), int(m.group(2)), m.group(3)
+    vals[(kind, b, variant)].append(float(value))
+    if b not in batches:
+        batches.append(b)
+med = lambda k: statistics.median(vals[k]) if vals.get(k) else None
+fmt = lambda v, f="{:.3f}": "" if v is None else f.format(v)
+ratio = lambda a, b: "" if a is None or b is None else f"{a / b:.2f}"
+print("## MLP 784-256-128-10 training step (forward, cross-entropy, backward, SGD): ms per step")
+print("| batch | Tandem eager | Tandem graph | graph, no passes | PyTorch | LibTorch "
+      "| graph speed-up over eager | eager / LibTorch time | eager / PyTorch time |")
+print("|---|---|---|---|---|---|---|---|---|")
+for b in batches:
+    e, g, n = (med(("step", b, v)) for v in ("eager", "graph", "graph_nopasses"))
+    p, l = med(("step", b, "pytorch")), med(("step", b, "libtorch"))
+    print(f"| {b} | {fmt(e)} | {fmt(g)} | {fmt(n)} | {fmt(p)} | {fmt(l)} "
+          f"| {ratio(e, g)} | {ratio(e, l)} | {ratio(e, p)} |")
+print()
+print("## Peak tensor memory of one step, above the weights and the batch: KiB")
+print("| batch | eager | graph | graph, no passes | graph / eager | graph, no passes / eager |")
+print("|---|---|---|---|---|---|")
+for b in batches:
+    e, g, n = (med(("peak", b, v)) for v in ("eager", "graph", "graph_nopasses"))
+    print(f"| {b} | {fmt(e, '{:.1f}')} | {fmt(g, '{:.1f}')} | {fmt(n, '{:.1f}')} | {ratio(g, e)} | {ratio(n, e)} |")
+PY
+  rm -f "$out"
+}
+
+compare_mlp_step

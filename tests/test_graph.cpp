@@ -167,7 +167,7 @@ TEST_CASE("control dependencies and group order side effects", "[graph]") {
   CHECK(vals(s.variable_value(v)) == std::vector<double>{3});
 }
 
-TEST_CASE("a finalized graph refuses new nodes; fetches must come from the session's graph", "[graph][errors]") {
+TEST_CASE("a finalized graph refuses new nodes, fetches must come from the session's graph", "[graph][errors]") {
   g::Graph g1, g2;
   g::Output a;
   {

@@ -298,7 +298,7 @@ TEST_CASE("CSE: a repeated expression is computed once, and both fetches still g
   CHECK(plan.fetches[1] == plan.fetches[2]);  // both fetches now name the surviving step
 }
 
-TEST_CASE("CSE: equal constants merge; add and mul commute, sub does not", "[graph][passes]") {
+TEST_CASE("CSE: equal constants merge, add and mul commute, sub does not", "[graph][passes]") {
   g::Graph graph;
   g::DefaultGraph use(graph);
   g::Output x = g::placeholder(kFloat32, {2});
@@ -421,6 +421,15 @@ TEST_CASE("fusion: a DAG whose intermediate is read twice fuses whole", "[graph]
   CHECK(on.labels.back() == "Fused[Add,Mul,Sub]");
   CHECK(on.stats.kernels_launched == 1);
   CHECK(on.stats.steps_planned == 3);  // x, y and the fused step: t is never stored
+
+  // The diamond b = a + a, c = b + b: its gradient is two AddNs (dc/db = g + g, dc/da = that
+  // twice), which fuse with each other, and dc/da = 4.
+  g::Output a = g::placeholder(kFloat64, {});
+  g::Output b = a + a;
+  g::Output da = g::gradients({b + b}, {a})[0];
+  const Run d = run_with(graph, kFuse, {da}, {{a, tensor(3.0, kFloat64)}});
+  CHECK(d.values[0].item() == 4.0);
+  CHECK(d.labels.back() == "Fused[AddN,AddN]");
 }
 
 TEST_CASE("fusion stops where a value is needed outside the group", "[graph][passes]") {
@@ -463,7 +472,7 @@ TEST_CASE("fusion: run-time shapes, broadcasting, strided inputs and sizes", "[g
   const Feed cases[] = {
       {randn({3, 5}), randn({3, 1}), randn({5})},
       {randn({1, 7}), randn({4, 1}), randn({7})},            // x broadcasts along rows, too
-      {randn({300, 700}), randn({300, 1}), randn({700})},    // 210000 elements: threads, blocks
+      {randn({600, 700}), randn({600, 1}), randn({700})},    // 420000 elements: threads, blocks
       {randn({70, 90}).t(), randn({90, 1}), randn({70})},    // a transposed view
       {randn({1, 1}), randn({1, 1}), randn({1})},
       {randn({0, 4}), randn({0, 1}), randn({4})},

@@ -289,15 +289,20 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
   }
 
   // ---- execute ---------------------------------------------------------------------------------------
+  // One `in` and `in_meta` for the whole run, refilled per step: a run of a small graph is mostly
+  // such bookkeeping, and two fresh vectors per step were a visible part of it. An op step with a
+  // memory plan reads its shapes from the plan, so it skips copying the inputs' metas.
+  std::vector<Tensor> in;
+  std::vector<Meta> in_meta;  // the inputs' shapes: from the plan, or from the values themselves
   for (size_t i = 0; i < n; ++i) {
     const Step& s = plan.steps[i];
     if (is_fed[i]) continue;
-    std::vector<Tensor> in;
-    std::vector<Meta> in_meta;  // the inputs' shapes: from the plan, or from the values themselves
-    in.reserve(s.inputs.size());
+    in.clear();
+    in_meta.clear();
+    const bool need_meta = !mp || s.kind != Kind::op;
     for (int j : s.inputs) {
       in.push_back(values[j]);
-      in_meta.push_back(mp ? mp->metas[j] : values[j].defined() ? meta_of(values[j]) : Meta{});
+      if (need_meta) in_meta.push_back(mp ? mp->metas[j] : values[j].defined() ? meta_of(values[j]) : Meta{});
     }
     // The buffer a compute step writes into: its slot when the memory plan gives it one, else new.
     auto meta = [&] { return mp ? mp->metas[i] : runtime_meta(s, in_meta); };
@@ -457,6 +462,7 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
       rethrow_with_node(e, s.source);
     }
     ++stats_.nodes_executed;
+    in.clear();  // before the values are dropped: a slot must not stay held by this step's inputs
     if (options_.plan_memory) {
       for (size_t k = 0; k < s.inputs.size(); ++k) {
         if (mp && reads_only_shape(s, k)) continue;

@@ -13,11 +13,11 @@
 //       y  = Add(x, u)                            y = Add(x, u)      (x is a placeholder: stays)
 //
 // People rarely multiply two constants by hand, but programs that write graphs do: gradients()
-// turns d/dx x^2 into `2 * x^(2 - 1)`, and `2 - 1` is a step of two constants; a layer that scales
-// its initial weights by a constant factor is another. Those steps then cost nothing per run.
+// turns d/dx x^2 into `2 * x^(2 - 1)`, and `2 - 1` is a step of two constants; a scale written as
+// `1 / sqrt(constant(d))` is another. Those steps then cost nothing per run.
 //
-// The value is computed by the same `call()` of the op catalogue that the executor uses, so a
-// folded constant holds bit for bit the value the step would have computed at run time.
+// The value is computed by the op catalogue's own kernels (through call()), the ones the executor
+// runs, so a folded constant holds bit for bit the value the step would have computed at run time.
 //
 // What is never folded (when unsure, don't):
 //   - variables, placeholders and fed steps: their values arrive at run time (a fed step is a
@@ -53,7 +53,9 @@ bool fully_known(const Shape& shape) {
 }
 
 // The value of step `s` from the values of its (constant) inputs: the same formulas the executor
-// applies (core/graph/session.cpp). An undefined Tensor for kinds that are never folded.
+// applies (core/graph/session.cpp). An undefined Tensor for kinds that are never folded, and for
+// an AddN of mixed dtypes (the executor converts first and then sums, which can round differently
+// from summing first: not worth reproducing for a case gradients() never builds).
 Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {
   switch (s.kind) {
     case Kind::op:
@@ -61,7 +63,9 @@ Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {
     case Kind::identity:
     case Kind::stop_gradient:
       return in[0];
-    case Kind::add_n: {
+    case Kind::add_n: {  // ((x0 + x1) + x2) + ...; only for one dtype throughout (see above)
+      for (const Tensor& t : in)
+        if (t.dtype() != s.meta.dtype) return Tensor();
       Tensor total = in[0];
       for (size_t k = 1; k < in.size(); ++k) total = total + in[k];
       return total;
@@ -113,7 +117,7 @@ int fold_constants(Plan& plan) {
     } catch (const Error&) {
       continue;  // leave it to Session::run, whose error names the node and the user's line
     }
-    if (!value.defined()) continue;  // a kind that is never folded
+    if (!value.defined()) continue;  // a kind, or an AddN, that is not folded
 
     // The step becomes a constant. It keeps its source (errors and drawings still point at the
     // node the user wrote) and its control dependencies (they may be what makes an assign run).
