@@ -2,7 +2,7 @@
 //
 // A CUDA kernel is one function run by many threads at once, grouped in *blocks* (up to 1024
 // threads that can share fast on-chip memory and wait for each other) that form a *grid*. The
-// host code of every op in cuda/ answers the same two questions, and the answers live here, in
+// host code of every op in cuda/ answers the same questions, and the answers live here, in
 // plain C++ that the CPU tests exercise (tests/test_cuda.cpp, tag [cuda-logic]):
 //
 //   1. How many blocks?  An elementwise op over n elements launches blocks_for(n) blocks of
