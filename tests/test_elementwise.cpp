@@ -6,6 +6,7 @@
 
 #include "core/factories.h"
 #include "core/ops.h"
+#include "core/threads.h"
 
 using namespace tandem;
 
@@ -179,13 +180,26 @@ TEST_CASE("unary dtype rules: real functions give float32 for integers", "[eleme
 
 TEST_CASE("large elementwise ops take the parallel path and agree with the serial one", "[elementwise]") {
   manual_seed(3);
-  Tensor a = randn({300, 400}), b = randn({400});
-  Tensor c = a * b;  // 120000 elements: above the OpenMP threshold
+  const int before = get_num_threads();
+  set_num_threads(2);
+  Tensor a = randn({300, 500}), b = randn({500});
+  Tensor c = a * b;  // 150000 elements: above loops::kParallelGrain
   const auto av = vals(a), bv = vals(b), cv = vals(c);
-  for (int64_t i = 0; i < 300 * 400; i += 997)
-    CHECK(cv[i] == static_cast<double>(static_cast<float>(av[i]) * static_cast<float>(bv[i % 400])));
+  for (int64_t i = 0; i < 300 * 500; i += 997)
+    CHECK(cv[i] == static_cast<double>(static_cast<float>(av[i]) * static_cast<float>(bv[i % 500])));
   Tensor t = a.t();  // strided input, large
   CHECK(allclose(exp(t).t(), exp(a)));
+
+  // A contiguous in-place update is ONE row of 150000 elements after coalescing, which the loop
+  // cuts into pieces for the threads (the last piece shorter): every element still updated once.
+  Tensor w = a.clone();
+  w.sub_(a, 0.5);  // w = a - 0.5 a
+  const auto wv = vals(w);
+  bool all = true;
+  for (size_t i = 0; i < wv.size(); ++i)
+    all = all && wv[i] == static_cast<double>(static_cast<float>(av[i]) - 0.5f * static_cast<float>(av[i]));
+  CHECK(all);
+  set_num_threads(before);
 }
 
 TEST_CASE("ops refuse tensors on different devices", "[elementwise][errors]") {

@@ -8,6 +8,7 @@
 
 #include "core/factories.h"
 #include "core/ops.h"
+#include "core/threads.h"
 
 using namespace tandem;
 
@@ -75,4 +76,21 @@ TEST_CASE("matmul: a product with a dimension of 1 but too large for the plain l
   // 1 x 1100 · 1100 x 1000 is over kSmallVectorProduct (2^20 multiply-adds): the library's GEMM.
   const Tensor x = ints<float>({1, 1100}, 1), w = ints<float>({1100, 1000}, 2);
   check(x, w);
+}
+
+TEST_CASE("matmul: batch-1 products big enough to share among threads give the same numbers", "[matmul]") {
+  // 784 x 256 = 200,704 multiply-adds, over loops::kParallelGrain: with two threads each product
+  // below is split (rows of an outer product, column blocks of a vector-matrix product). The
+  // integers keep every sum exact, so each thread count must match the written-out sum exactly.
+  const Tensor x = ints<float>({1, 784}, 1), w = ints<float>({784, 256}, 2), g = ints<float>({1, 256}, 3);
+  const int before = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    INFO(threads << " threads");
+    check(x, w);          // forward: row vector · row-major weight, column blocks
+    check(g, w.t());      // backward to the input: g · Wᵀ, one dot product per column
+    check(x.t(), g);      // backward to the weight: the outer product, by rows
+    check(w, g.t());      // weight · column vector, one dot product per row
+  }
+  set_num_threads(before);
 }

@@ -30,6 +30,11 @@ int eliminate_common_subexpressions(Plan& plan);
 // Returns how many fused steps were made. (core/graph/passes/fusion.cpp)
 int fuse_elementwise(Plan& plan);
 
+// Folds each SGD-style update of a 2-D variable, AssignAdd(v, alpha · MatMul(a, b)), into one GEMM
+// that adds into v, so the weight gradient is never stored. Returns how many updates were fused.
+// (core/graph/passes/update_fusion.cpp)
+int fuse_updates(Plan& plan);
+
 // Runs the optional passes chosen in `options`, in a fixed order.
 void optimize(Plan& plan, const SessionOptions& options);
 

@@ -8,6 +8,7 @@
 //   prune            keep only the steps the fetches need       (core/graph/passes/prune.cpp)
 //   fold constants   precompute steps whose inputs are all constants
 //   CSE              merge steps that compute the same thing from the same inputs
+//   fuse updates     fold an optimizer step into the GEMM that computes its weight gradient
 //   fuse             turn chains of elementwise steps into one loop over memory
 //   plan memory      give each step's output a reusable buffer, by liveness
 //

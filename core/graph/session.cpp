@@ -341,6 +341,21 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
         case Kind::assign:
         case Kind::assign_add: {
           const Node* var = plan.steps[s.inputs[0]].source;
+          if (s.kernel_override) {
+            // An update fused with the product that computes its increment
+            // (core/graph/passes/update_fusion.cpp): the kernel adds into the variable's tensor,
+            // in place when nothing else holds its storage, else into a copy of it.
+            auto it = variables_.find(var);
+            if (it == variables_.end())
+              throw Error(msg("Attempting to use uninitialized value ", var->name, " in AssignAdd"));
+            const bool in_place = it->second.storage().use_count() == 1 && it->second.device().is_cpu();
+            Tensor target = in_place ? it->second : it->second.clone();
+            s.kernel_override(in, target);
+            if (!in_place || target.impl_ptr() != it->second.impl_ptr()) variables_[var] = target.to(var->meta.dtype);
+            ++stats_.kernels_launched;
+            values[i] = variables_[var];
+            break;
+          }
           const Tensor& value = in[1];
           if (value.shape() != var->meta.shape)
             throw ShapeError(msg(s.source->type, ": cannot assign a value of shape ", shape_str(value.shape()),

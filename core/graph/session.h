@@ -31,8 +31,9 @@ struct SessionOptions {
   bool eliminate_common_subexpressions = true;
   bool fuse_elementwise = true;
   bool plan_memory = true;
+  bool fuse_updates = true;  // optimizer steps folded into their gradient GEMMs
   // Everything off: the plain interpreter, which keeps every value until the run ends.
-  static SessionOptions no_passes() { return {false, false, false, false}; }
+  static SessionOptions no_passes() { return {false, false, false, false, false}; }
 };
 
 // What the last run did (the numbers the demos and benchmarks compare with eager mode).

@@ -23,13 +23,18 @@
 namespace tandem::loops {
 
 // Below this many elements, a loop runs on one thread: starting threads would cost more than it
-// saves. An elementwise loop over 2^18 floats (1 MiB) takes about 40 µs on one core of a 2020s
-// CPU; a second thread can save at most half of that, and waking it costs a few µs on an idle
-// machine but can cost milliseconds on a busy one (a thread of the team that the OS has
-// descheduled holds up the whole loop). PyTorch's grain is smaller (32768); measured on a shared
-// 2-core machine, that made a batch-1 training step of a small MLP 100x slower on two threads than
-// on one (bench/RESULTS.md). Fused loops in graph mode use the same grain.
-inline constexpr int64_t kParallelGrain = int64_t{1} << 18;
+// saves. An elementwise loop over 2^17 floats (512 KiB) takes about 15-20 µs on one core of a
+// 2020s CPU when its data sits in the L3 cache; a second thread saves up to half of that, while
+// handing work to a team whose threads are still spinning from the last loop costs about a
+// microsecond. (A weight of 784 x 256 floats, the first layer of bench/'s MLP, is above the grain:
+// its SGD update and its batch-1 products run on every thread.) PyTorch's grain is smaller
+// (32768). The risk of any grain is a busy machine: a thread of the team that the OS has
+// descheduled holds up the whole loop, for milliseconds. Under heavy load, use one thread
+// (set_num_threads(1), OMP_NUM_THREADS=1). Fused loops in graph mode use the same grain.
+inline constexpr int64_t kParallelGrain = int64_t{1} << 17;
+
+// How many elements of a long row one thread takes at a time (32 KiB of floats).
+inline constexpr int64_t kRowPiece = 8192;
 
 // for (i = 0; i < n; ++i) body(i), split among the OpenMP threads when `parallel` is true (pass
 // something like `n * work_per_i >= kParallelGrain`).
@@ -86,8 +91,16 @@ void for_each_row(const Shape& full_shape, std::array<Strides, N> strides, RowFn
   std::array<int64_t, N> inner{};
   for (size_t k = 0; k < N; ++k) inner[k] = strides[k][rank - 1];
   const int64_t rows = numel(shape) / n;
+  const bool parallel = rows * n >= kParallelGrain;
+  // Threads share rows. A contiguous tensor coalesces into ONE long row, which would leave one
+  // thread all the work: when there are fewer rows than pieces of kRowPiece elements, the rows are
+  // cut into such pieces, and the threads share the pieces. (Every caller treats the elements of a
+  // row independently, so a piece is as good as a row.)
+  const int64_t pieces = parallel && rows < 64 ? (n + kRowPiece - 1) / kRowPiece : 1;
+  const int64_t piece = pieces == 1 ? n : kRowPiece;
 
-  parallel_for(rows, rows * n >= kParallelGrain, [&](int64_t r) {
+  parallel_for(rows * pieces, parallel, [&](int64_t t) {
+    const int64_t r = t / pieces, start = (t % pieces) * piece;
     // Decompose the row number into indices of the outer dimensions (last varies fastest).
     std::array<int64_t, N> off{};
     int64_t rem = r;
@@ -96,7 +109,8 @@ void for_each_row(const Shape& full_shape, std::array<Strides, N> strides, RowFn
       rem /= shape[d];
       for (size_t k = 0; k < N; ++k) off[k] += i * strides[k][d];
     }
-    row(off, n, inner);
+    for (size_t k = 0; k < N; ++k) off[k] += start * inner[k];
+    row(off, std::min(piece, n - start), inner);
   });
 }
 

@@ -62,6 +62,7 @@
 #include "core/op.h"
 #include "core/ops.h"
 #include "core/ops/loops.h"
+#include "core/ops/matmul.h"
 
 namespace tandem {
 namespace {
@@ -191,7 +192,7 @@ Operand<T> make_operand(Tensor x, bool is_left, const Shape& batch_shape) {
   return op;
 }
 
-// ---- products with a dimension of 1: plain loops on one thread ---------------------------------
+// ---- products with a dimension of 1: plain loops ----------------------------------------------
 //
 // At batch 1 a Linear layer is no matrix-matrix product at all. Its forward [1, 784] · [784, 256]
 // is a vector times a matrix (GEMV); its backward dW = xᵀ·g is an outer product [784, 1] · [1, 256]
@@ -201,10 +202,11 @@ Operand<T> make_operand(Tensor x, bool is_left, const Shape& batch_shape) {
 // memory. A plain loop whose inner loop has unit stride, which the compiler vectorises, reaches
 // that limit. What does cost time for such a product is everything around the arithmetic: Eigen's
 // GEMM path first sets the whole output to zero and then accumulates into it (one more pass over
-// the largest array), and OpenBLAS runs a GEMV of this size on all its threads — waking a pool for
-// ten microseconds of work, which on a busy machine means waiting for a descheduled thread. So a
-// product with m, n or k equal to 1 and at most kSmallVectorProduct multiply-adds takes these loops,
-// on the calling thread. (Larger ones go to the library, whose threads then pay for themselves.)
+// the largest array), and OpenBLAS runs a GEMV of this size through its own thread pool, a second
+// pool beside OpenMP's. So a product with m, n or k equal to 1 and at most kSmallVectorProduct
+// multiply-adds takes these loops, split among the OpenMP threads by the same rule as elementwise
+// loops (loops::kParallelGrain). Larger ones go to the library, whose threads then pay for
+// themselves.
 constexpr int64_t kSmallVectorProduct = int64_t{1} << 20;
 
 // One matrix of an operand: element (i, j) at data[i * rs + j * cs]. A row-major matrix has
@@ -229,53 +231,66 @@ const T* unit_stride(const T* v, int64_t n, int64_t step, std::vector<T>& buffer
 }
 
 // C (m x n, row-major, contiguous) = A (m x k) · B (k x n), where m, n or k is 1.
+//
+// Big enough products (the 784 x 256 layer of bench/: 200,704 multiply-adds) are split among the
+// threads, each taking whole rows of C, or a block of its columns when C is a single row. They are
+// memory-bound, and each core brings its own L1/L2 caches and load/store bandwidth to the matrix.
 template <typename T>
 void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int64_t k, T* c) {
   std::vector<T> buffer;
+  const bool parallel = m * n * k >= loops::kParallelGrain;
   if (k == 1) {  // outer product: C[i][j] = A[i][0] · B[0][j], row by row
     const T* b = unit_stride(B.data, n, B.cs, buffer);
-    for (int64_t i = 0; i < m; ++i) {
+    loops::parallel_for(m, parallel, [&](int64_t i) {
       const T ai = A.data[i * A.rs];
       T* ci = c + i * n;
 #pragma omp simd
       for (int64_t j = 0; j < n; ++j) ci[j] = ai * b[j];
-    }
+    });
   } else if (m == 1) {
     const T* a = unit_stride(A.data, k, A.cs, buffer);  // the one row of A
     if (B.cs == 1) {
       // Row vector times a row-major matrix: c = Σ_p a[p] · (row p of B). Adding whole rows of B
-      // ("axpy") reads B in memory order; c (n numbers) stays in L1 cache throughout.
-      std::fill(c, c + n, T(0));
-      for (int64_t p = 0; p < k; ++p) {
-        const T ap = a[p];
-        const T* bp = B.data + p * B.rs;
+      // ("axpy") reads B in memory order; c stays in L1 cache throughout. Threads take blocks of
+      // kColumnBlock columns: each reads its part of every row of B.
+      constexpr int64_t kColumnBlock = 64;
+      loops::parallel_for((n + kColumnBlock - 1) / kColumnBlock, parallel, [&](int64_t blk) {
+        const int64_t j0 = blk * kColumnBlock, j1 = std::min(n, j0 + kColumnBlock);
+        T* cb = c + j0;
+        const int64_t w = j1 - j0;
+        std::fill(cb, cb + w, T(0));
+        for (int64_t p = 0; p < k; ++p) {
+          const T ap = a[p];
+          const T* bp = B.data + p * B.rs + j0;
 #pragma omp simd
-        for (int64_t j = 0; j < n; ++j) c[j] += ap * bp[j];
-      }
+          for (int64_t j = 0; j < w; ++j) cb[j] += ap * bp[j];
+        }
+      });
     } else {
       // Row vector times a column-major matrix (a transposed weight, B = Wᵀ): column j of B is
       // contiguous, so c[j] is one dot product read in memory order.
-      for (int64_t j = 0; j < n; ++j) {
+      loops::parallel_for(n, parallel, [&](int64_t j) {
         const T* bj = B.data + j * B.cs;
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
         for (int64_t p = 0; p < k; ++p) sum += a[p] * bj[p];
         c[j] = sum;
-      }
+      });
     }
   } else {  // n == 1
     const T* b = unit_stride(B.data, k, B.rs, buffer);  // the one column of B
     if (A.cs == 1) {
       // Row-major matrix times a column vector: c[i] = dot(row i of A, b).
-      for (int64_t i = 0; i < m; ++i) {
+      loops::parallel_for(m, parallel, [&](int64_t i) {
         const T* ai = A.data + i * A.rs;
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
         for (int64_t p = 0; p < k; ++p) sum += ai[p] * b[p];
         c[i] = sum;
-      }
+      });
     } else {
       // Column-major matrix times a column vector: c = Σ_p b[p] · (column p of A), in memory order.
+      // (One thread: splitting it would need a sum of per-thread vectors, for a rare case.)
       std::fill(c, c + m, T(0));
       for (int64_t p = 0; p < k; ++p) {
         const T bp = b[p];
@@ -285,6 +300,21 @@ void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int6
       }
     }
   }
+}
+
+// C (m x n, row-major, contiguous) += alpha · A (m x 1) · B (1 x n): a rank-1 update, BLAS's GER.
+// At batch 1 this is a Linear layer's weight gradient xᵀ·g *and* its SGD step in one pass over W,
+// which is what the graph pass core/graph/passes/update_fusion.cpp asks for.
+template <typename T>
+void rank_one_update(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, T alpha, T* c) {
+  std::vector<T> buffer;
+  const T* b = unit_stride(B.data, n, B.cs, buffer);
+  loops::parallel_for(m, m * n >= loops::kParallelGrain, [&](int64_t i) {
+    const T ai = alpha * A.data[i * A.rs];
+    T* ci = c + i * n;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) ci[j] += ai * b[j];
+  });
 }
 
 // ---- the GEMM loop ------------------------------------------------------------------------------
@@ -311,27 +341,37 @@ using MatrixMap =
 template <typename T>
 using OutputMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
-// c = a · b through Eigen. The storage orders are template parameters because Eigen picks its code
-// path at compile time.
+// c = a · b through Eigen, or c += alpha · a · b when `accumulate`. The storage orders are template
+// parameters because Eigen picks its code path at compile time.
 template <typename T, int OrderA, int OrderB>
-void eigen_gemm(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t m, int64_t n, int64_t k, T* c) {
+void eigen_gemm(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t m, int64_t n, int64_t k, T* c,
+                T alpha, bool accumulate) {
   const MatrixMap<T, OrderA> am(a, m, k, Eigen::OuterStride<>(lda));
   const MatrixMap<T, OrderB> bm(b, k, n, Eigen::OuterStride<>(ldb));
   OutputMap<T> cm(c, m, n);
   // noalias(): C does not overlap A or B, so Eigen may write the product straight into C
   // instead of into a temporary that it then copies.
-  cm.noalias() = am * bm;
+  if (accumulate) cm.noalias() += alpha * (am * bm);
+  else cm.noalias() = am * bm;
 }
 
-// One product C = A · B of the batch: matrices at offsets off_a and off_b, C contiguous at c.
+// One product of the batch, matrices at offsets off_a and off_b, C contiguous at c:
+//     C = A · B                  (accumulate false: every product op)
+//     C = C + alpha · A · B      (accumulate true: matmul_accumulate below)
+// The second is BLAS's full GEMM, C = alpha·A·B + beta·C with beta = 1, for free: GEMM reads C
+// anyway when beta is not 0.
 template <typename T>
-void gemm_one(const Operand<T>& A, const Operand<T>& B, int64_t off_a, int64_t off_b, T* c) {
+void gemm_one(const Operand<T>& A, const Operand<T>& B, int64_t off_a, int64_t off_b, T* c,
+              T alpha = T(1), bool accumulate = false) {
   const int64_t m = A.rows, k = A.cols, n = B.cols;
-  if ((m == 1 || n == 1 || k == 1) && m * n * k <= kSmallVectorProduct)
+  if (!accumulate && (m == 1 || n == 1 || k == 1) && m * n * k <= kSmallVectorProduct)
     return vector_product(view_of(A, off_a), view_of(B, off_b), m, n, k, c);
+  if (accumulate && k == 1 && m * n <= kSmallVectorProduct)
+    return rank_one_update(view_of(A, off_a), view_of(B, off_b), m, n, alpha, c);
 #ifdef TANDEM_HAVE_OPENBLAS
-  // float and double: straight to OpenBLAS, asking for C = 1·A·B + 0·C. (Through Eigen, the
-  // product is computed as C = 0, then C += A·B: one extra pass over C.) BLAS takes int sizes.
+  // float and double: straight to OpenBLAS, asking for C = 1·A·B + 0·C, or C = alpha·A·B + 1·C
+  // when accumulating. (Through Eigen, a plain product is computed as C = 0, then C += A·B: one
+  // extra pass over C.) BLAS takes int sizes.
   constexpr int64_t kMaxInt = 2147483647;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     if (std::max({m, n, k, A.ld, B.ld}) <= kMaxInt) {
@@ -339,20 +379,25 @@ void gemm_one(const Operand<T>& A, const Operand<T>& B, int64_t off_a, int64_t o
       const int ta = A.row_major ? kNoTrans : kTrans, tb = B.row_major ? kNoTrans : kTrans;
       const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
       const int lda = static_cast<int>(A.ld), ldb = static_cast<int>(B.ld);
+      const T beta = accumulate ? T(1) : T(0);
       if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(kRowMajor, ta, tb, mi, ni, ki, 1.0f, A.data + off_a, lda, B.data + off_b, ldb, 0.0f, c, ni);
+        cblas_sgemm(kRowMajor, ta, tb, mi, ni, ki, alpha, A.data + off_a, lda, B.data + off_b, ldb, beta, c, ni);
       else
-        cblas_dgemm(kRowMajor, ta, tb, mi, ni, ki, 1.0, A.data + off_a, lda, B.data + off_b, ldb, 0.0, c, ni);
+        cblas_dgemm(kRowMajor, ta, tb, mi, ni, ki, alpha, A.data + off_a, lda, B.data + off_b, ldb, beta, c, ni);
       return;
     }
   }
 #endif
   const T* a = A.data + off_a;
   const T* b = B.data + off_b;
-  if (A.row_major && B.row_major) eigen_gemm<T, Eigen::RowMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c);
-  else if (A.row_major) eigen_gemm<T, Eigen::RowMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c);
-  else if (B.row_major) eigen_gemm<T, Eigen::ColMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c);
-  else eigen_gemm<T, Eigen::ColMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c);
+  if (A.row_major && B.row_major)
+    eigen_gemm<T, Eigen::RowMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c, alpha, accumulate);
+  else if (A.row_major)
+    eigen_gemm<T, Eigen::RowMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c, alpha, accumulate);
+  else if (B.row_major)
+    eigen_gemm<T, Eigen::ColMajor, Eigen::RowMajor>(a, A.ld, b, B.ld, m, n, k, c, alpha, accumulate);
+  else
+    eigen_gemm<T, Eigen::ColMajor, Eigen::ColMajor>(a, A.ld, b, B.ld, m, n, k, c, alpha, accumulate);
 }
 
 // out[b] = A[b] · B[b] for every batch index b (the output is contiguous: batch b at b·m·n).
@@ -435,5 +480,30 @@ OpDef matmul{"matmul", 2, matmul_shape, matmul_kernel, nullptr, nullptr, false};
 
 // ---- the user-facing function -------------------------------------------------------------------
 Tensor matmul(const Tensor& a, const Tensor& b) { return call(ops::matmul, {a, b}); }
+
+// ---- C += alpha · A · B (core/ops/matmul.h) -------------------------------------------------------
+bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double alpha) {
+  if (a.dim() != 2 || b.dim() != 2 || c.dim() != 2 || a.shape()[1] != b.shape()[0] ||
+      c.shape() != Shape{a.shape()[0], b.shape()[1]})
+    throw ShapeError(msg("matmul_accumulate: cannot add the product of mat1 ", shape_str(a.shape()),
+                         " and mat2 ", shape_str(b.shape()), " into a matrix of shape ",
+                         shape_str(c.shape()), " (expected [m, k] x [k, n] into [m, n])"));
+  const DType t = c.dtype();
+  const bool direct = c.device().is_cpu() && a.device().is_cpu() && b.device().is_cpu() &&
+                      c.is_contiguous() && a.dtype() == t && b.dtype() == t &&
+                      (t == kFloat32 || t == kFloat64) && c.storage() != a.storage() &&
+                      c.storage() != b.storage();
+  if (!direct) return false;
+  if (c.numel() == 0 || a.shape()[1] == 0) return true;  // nothing to add
+  auto run = [&]<typename T>() {
+    const Operand<T> A = make_operand<T>(a, true, {});
+    const Operand<T> B = make_operand<T>(b, false, {});
+    gemm_one<T>(A, B, 0, 0, c.data<T>(), static_cast<T>(alpha), true);
+  };
+  if (t == kFloat32) run.operator()<float>();
+  else run.operator()<double>();
+  c.storage()->version++;
+  return true;
+}
 
 }  // namespace tandem

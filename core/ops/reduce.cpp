@@ -356,6 +356,10 @@ template <typename T> struct SumReducer {
 
   void row(Acc& acc, const T* p, int64_t n, int64_t, int64_t) const {
     constexpr int64_t kBlock = kLanes * kFoldEvery;
+    if (n < kBlock) {  // a short run: not worth setting up the lanes (a sum over a dim of size 1...)
+      for (int64_t i = 0; i < n; ++i) acc += static_cast<Acc>(p[i]);
+      return;
+    }
     Acc wide[kLanes] = {};  // the folded partial sums, still independent of each other
     int64_t i = 0;
     for (; i + kBlock <= n; i += kBlock) {
@@ -604,6 +608,10 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
 // (as at::sum_to does) — the common case for gradients of same-shape operands.
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape && x.dtype() != kBool) return x;
+  // Only dims of size 1 to sum over ([1, 256] -> [256], a batch-1 bias gradient): each sum has one
+  // term, so the result is x itself, seen with the target's shape. A view, no loop.
+  if (numel(x.shape()) == numel(shape) && x.dtype() != kBool && is_expandable_to(shape, x.shape()))
+    return reshape(x, shape);
   Attrs a;
   a.dims = shape;
   return call(ops::sum_to, {x}, a);

@@ -1,0 +1,21 @@
+// core/ops/matmul.h — the one matmul entry point beyond the op: C += alpha · A · B, in place.
+//
+// The op `matmul` (core/ops.h) always writes a new result. An optimizer step that follows a
+// weight gradient, W -= lr · (Xᵀ · G), does not need that result: GEMM can add the product
+// straight into W (BLAS's C = alpha·A·B + beta·C with beta = 1), and the gradient is never stored.
+// Graph mode's update-fusion pass (core/graph/passes/update_fusion.cpp) rewrites such updates into
+// calls of this function. It records nothing on the tape: it is a kernel, not an op.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace tandem {
+
+// c += alpha · a · b for 2-D a [m, k], b [k, n] and c [m, n]; a and b may be transposed views.
+// Throws ShapeError when the shapes do not fit. Returns false, having written nothing, when it
+// cannot add into c directly — c not contiguous or not on the CPU, a dtype that differs from c's
+// or is not float32/float64, c sharing memory with a or b — and the caller computes
+// c + alpha · (a · b) out of place instead.
+bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double alpha);
+
+}  // namespace tandem
