@@ -18,10 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "core/small_vector.h"
+
 namespace tandem {
 
-using Shape = std::vector<int64_t>;
-using Strides = std::vector<int64_t>;
+// Sizes and strides are short lists: up to six numbers live inside the object, with no heap
+// allocation (core/small_vector.h says why that matters).
+using Shape = SmallVector<int64_t, 6>;
+using Strides = SmallVector<int64_t, 6>;
 
 inline constexpr int64_t kUnknown = -1;
 

@@ -250,7 +250,7 @@ void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int6
   } else if (m == 1) {
     const T* a = unit_stride(A.data, k, A.cs, buffer);  // the one row of A
     if (B.cs == 1) {
-      // Row vector times a row-major matrix: c = Σ_p a[p] · (row p of B). Adding whole rows of B
+      // Row vector times a row-major matrix: c = Σ_p a[p] · (row p of B). Adding rows of B
       // ("axpy") reads B in memory order; c stays in L1 cache throughout. Threads take blocks of
       // kColumnBlock columns: each reads its part of every row of B.
       constexpr int64_t kColumnBlock = 64;
@@ -259,7 +259,17 @@ void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int6
         T* cb = c + j0;
         const int64_t w = j1 - j0;
         std::fill(cb, cb + w, T(0));
-        for (int64_t p = 0; p < k; ++p) {
+        // Four rows of B per pass: c is loaded and stored once per four rows, not once per row
+        // (the loads and stores of c, not the multiply-adds, were what limited the one-row loop).
+        int64_t p = 0;
+        for (; p + 4 <= k; p += 4) {
+          const T a0 = a[p], a1 = a[p + 1], a2 = a[p + 2], a3 = a[p + 3];
+          const T* b0 = B.data + p * B.rs + j0;
+          const T *b1 = b0 + B.rs, *b2 = b1 + B.rs, *b3 = b2 + B.rs;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) cb[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+        }
+        for (; p < k; ++p) {
           const T ap = a[p];
           const T* bp = B.data + p * B.rs + j0;
 #pragma omp simd
