@@ -71,6 +71,16 @@ const std::vector<Derivative>& derivative_sheet() {
       {&ops::expand, "dx = sum_to(g, x.shape)", kNone, false, RULE(expand_grad)},
       {&ops::cat, "dx_i = g[offset_i : offset_i + size_i]", kNone, false, RULE(cat_grad)},
       {&ops::stack, "dx_i = g.select(dim, i)", kNone, false, RULE(stack_grad)},
+      {&ops::conv2d, "dx = conv2d_input_grad(g, w); dw = conv2d_weight_grad(x, g)", kIn01, false, RULE(conv2d_grad)},
+      {&ops::conv2d_input_grad, "dg = conv2d(gz, w); dw = conv2d_weight_grad(gz, g)", kIn01, false,
+       RULE(conv2d_input_grad_grad)},
+      {&ops::conv2d_weight_grad, "dx = conv2d_input_grad(g, gz); dg = conv2d(x, gz)", kIn01, false,
+       RULE(conv2d_weight_grad_grad)},
+      {&ops::max_pool2d, "dx = g at each window's max", kIn0, false, RULE(max_pool2d_grad)},
+      {&ops::max_pool2d_backward, "dg = gz read at each window's max; dx = 0", kIn1, false,
+       RULE(max_pool2d_backward_grad)},
+      {&ops::max_pool2d_gather, "dv = gz sent to each window's max; dx = 0", kIn1, false,
+       RULE(max_pool2d_gather_grad)},
   };
   return sheet;
 }

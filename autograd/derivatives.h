@@ -329,6 +329,50 @@ template <class C> Grads<C> stack_grad(C& c) {
   return r;
 }
 
+// ---- convolution and pooling (core/ops/conv.cpp) --------------------------------------------------
+// Window attributes (Attrs::dims): conv2d {sh, sw, ph, pw}; the gradient ops add two sizes.
+
+// y = conv2d(x, w):   dx = conv2d_input_grad(g, w)     (the transposed convolution: col2im of Wᵀ·g)
+//                     dw = conv2d_weight_grad(x, g)    (Σ over images of g · im2col(x)ᵀ)
+template <class C> Grads<C> conv2d_grad(C& c) {
+  const auto& d = c.attrs.dims;
+  Grads<C> r(2);
+  if (c.needs_grad(0))
+    r[0] = conv2d_input_grad(c.grad, c.input(1), {d[0], d[1], d[2], d[3], c.input_size(0, 2), c.input_size(0, 3)});
+  if (c.needs_grad(1))
+    r[1] = conv2d_weight_grad(c.input(0), c.grad, {d[0], d[1], d[2], d[3], c.input_size(1, 2), c.input_size(1, 3)});
+  return r;
+}
+// z = conv2d_input_grad(g, w), linear in each input:   dg = conv2d(gz, w),  dw = conv2d_weight_grad(gz, g)
+template <class C> Grads<C> conv2d_input_grad_grad(C& c) {
+  const auto& d = c.attrs.dims;
+  Grads<C> r(2);
+  if (c.needs_grad(0)) r[0] = conv2d(c.grad, c.input(1), {d[0], d[1]}, {d[2], d[3]});
+  if (c.needs_grad(1))
+    r[1] = conv2d_weight_grad(c.grad, c.input(0), {d[0], d[1], d[2], d[3], c.input_size(1, 2), c.input_size(1, 3)});
+  return r;
+}
+// z = conv2d_weight_grad(x, g), linear in each input:  dx = conv2d_input_grad(g, gz),  dg = conv2d(x, gz)
+template <class C> Grads<C> conv2d_weight_grad_grad(C& c) {
+  const auto& d = c.attrs.dims;
+  Grads<C> r(2);
+  if (c.needs_grad(0))
+    r[0] = conv2d_input_grad(c.input(1), c.grad, {d[0], d[1], d[2], d[3], c.input_size(0, 2), c.input_size(0, 3)});
+  if (c.needs_grad(1)) r[1] = conv2d(c.input(0), c.grad, {d[0], d[1]}, {d[2], d[3]});
+  return r;
+}
+// y = max_pool2d(x):   dx = g sent to each window's largest element (the first, among ties)
+template <class C> Grads<C> max_pool2d_grad(C& c) { return {max_pool2d_backward(c.grad, c.input(0), c.attrs.dims)}; }
+// z = max_pool2d_backward(g, x):   dg = gz read at each window's largest element;  dx = 0 (x only
+// decides where g goes: z is piecewise constant in x)
+template <class C> Grads<C> max_pool2d_backward_grad(C& c) {
+  return {max_pool2d_gather(c.grad, c.input(1), c.attrs.dims), typename C::T()};
+}
+// z = max_pool2d_gather(v, x):   dv = gz sent back to each window's largest element;  dx = 0
+template <class C> Grads<C> max_pool2d_gather_grad(C& c) {
+  return {max_pool2d_backward(c.grad, c.input(1), c.attrs.dims), typename C::T()};
+}
+
 // ---- the table ------------------------------------------------------------------------------------
 }  // namespace tandem::autograd
 

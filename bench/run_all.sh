@@ -148,5 +148,4 @@ PY
   rm -f "$out"
 }
 
-compare "matmul, float32, n x n · n x n (GFLOP/s = 2n³/t)" bench_matmul bench_matmul.py
 compare_mlp_step

@@ -22,6 +22,9 @@ const std::vector<const OpDef*>& catalogue() {
       &index_select, &gather, &one_hot, &index_add, &scatter_add, &slice_scatter, &select_scatter,
       // views and joining
       &reshape, &permute, &slice, &select, &expand, &squeeze, &unsqueeze, &cat, &stack,
+      // convolution and pooling
+      &conv2d, &conv2d_input_grad, &conv2d_weight_grad, &max_pool2d, &max_pool2d_backward,
+      &max_pool2d_gather,
   };
   return all;
 }

@@ -31,6 +31,7 @@
 //   5. give it a derivative rule in autograd/ and a test in tests/.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ namespace tandem {
 // The non-tensor arguments of an op. One plain struct for all ops: each op reads the fields it
 // documents and ignores the rest (sum reads `dims` and `keepdim`, softmax reads `dim`...).
 struct Attrs {
-  std::vector<int64_t> dims;  // reduction dims, a permutation, or a target shape
+  Shape dims;                 // reduction dims, a permutation, a target shape, or a conv/pool window
   int64_t dim = 0;            // the one dimension softmax / cat / gather / select / slice act on
   int64_t start = 0;          // slice: first index
   int64_t end = 0;            // slice: one past the last index
@@ -52,6 +53,9 @@ struct Attrs {
   bool keepdim = false;       // reductions: keep reduced dims with size 1
   DType dtype = kFloat32;     // to(dtype)
 };
+
+// (height, width): a stride, a padding or a kernel size of conv2d and max_pool2d.
+using Pair = std::array<int64_t, 2>;
 
 // What a shape rule knows about a value: its shape (possibly with unknown dims) and dtype.
 struct Meta {
@@ -112,6 +116,9 @@ extern OpDef index_add, scatter_add, slice_scatter, select_scatter;
 extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze;
 // joining (core/ops/join.cpp)
 extern OpDef cat, stack;
+// convolution and pooling, and the ops their gradients need (core/ops/conv.cpp)
+extern OpDef conv2d, conv2d_input_grad, conv2d_weight_grad;
+extern OpDef max_pool2d, max_pool2d_backward, max_pool2d_gather;
 }  // namespace ops
 
 }  // namespace tandem

@@ -7,6 +7,7 @@
 // Read next: core/ops/binary.cpp (broadcasting kernels), core/ops/matmul.cpp (GEMM).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -94,6 +95,20 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // ---- softmax family -------------------------------------------------------------------------
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- convolution and pooling (images [N, C, H, W]; core/ops/conv.cpp) ------------------------
+// F.conv2d: weight [O, C, kh, kw], zero padding; optional bias [O]. Output [N, O, Ho, Wo] with
+// Ho = (H + 2·padding - kh) / stride + 1.
+Tensor conv2d(const Tensor& x, const Tensor& weight, Pair stride = {1, 1}, Pair padding = {0, 0});
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Pair stride = {1, 1},
+              Pair padding = {0, 0});
+// F.max_pool2d: the largest value of each kernel window; stride {0, 0} means the kernel size.
+Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride = {0, 0}, Pair padding = {0, 0});
+// The ops the derivative sheet uses for their gradients (window layouts: core/ops/conv.cpp).
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& weight, const Shape& window);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window);
+Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, const Shape& window);
+Tensor max_pool2d_gather(const Tensor& values, const Tensor& x, const Shape& window);
 
 // ---- indexing -------------------------------------------------------------------------------
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index: 1-D int64

@@ -497,6 +497,32 @@ const std::vector<Case>& cases() {
                  [](V x) { return stack({x[0], x[1]}, 0); }, {rn({2, 3}), rn_t(2, 3)}});
     t.push_back({"stack", "dim -1",
                  [](V x) { return stack({x[0], x[1]}, -1); }, {rn({3}), rn({3})}});
+
+    // ---- convolution and pooling ----
+    t.push_back({"conv2d", "[2,3,5,5] * [4,3,3,3], padding 1",
+                 [](V x) { return conv2d(x[0], x[1], {1, 1}, {1, 1}); }, {rn({2, 3, 5, 5}), rn({4, 3, 3, 3})}});
+    t.push_back({"conv2d", "strided input, stride (2,1), padding (0,2), a 3x2 kernel",
+                 [](V x) { return conv2d(x[0], x[1], {2, 1}, {0, 2}); }, {rn_step({1, 2, 6, 5}), rn({3, 2, 3, 2})}});
+    t.push_back({"conv2d_input_grad", "g [2,4,5,5], w [4,3,3,3], input 5x5",
+                 [](V x) { return conv2d_input_grad(x[0], x[1], {1, 1, 1, 1, 5, 5}); },
+                 {rn({2, 4, 5, 5}), rn({4, 3, 3, 3})}});
+    t.push_back({"conv2d_weight_grad", "x [2,3,5,5], g [2,4,3,3], stride 2, padding 1",
+                 [](V x) { return conv2d_weight_grad(x[0], x[1], {2, 2, 1, 1, 3, 3}); },
+                 {rn({2, 3, 5, 5}), rn({2, 4, 3, 3})}});
+    t.push_back({"max_pool2d", "2x2 windows, stride 2",
+                 [](V x) { return max_pool2d(x[0], {2, 2}); }, {rn({2, 2, 4, 4})}});
+    t.push_back({"max_pool2d", "3x3 windows, stride 2, padding 1 (overlapping)",
+                 [](V x) { return max_pool2d(x[0], {3, 3}, {2, 2}, {1, 1}); }, {rn({1, 2, 5, 6})}});
+    {
+      // The pooled input only says where the gradient goes: a constant of these cases.
+      const Tensor pooled = randn({1, 2, 5, 6}, kFloat64);
+      t.push_back({"max_pool2d_backward", "g [1,2,3,3] routed into a [1,2,5,6] input",
+                   [pooled](V x) { return max_pool2d_backward(x[0], pooled, {3, 3, 2, 2, 1, 1}); },
+                   {rn({1, 2, 3, 3})}});
+      t.push_back({"max_pool2d_gather", "values [1,2,5,6] read at the winners",
+                   [pooled](V x) { return max_pool2d_gather(x[0], pooled, {3, 3, 2, 2, 1, 1}); },
+                   {rn({1, 2, 5, 6})}});
+    }
     return t;
   }();
   // clang-format on

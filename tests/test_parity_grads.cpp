@@ -210,6 +210,19 @@ const std::map<std::string, Expr>& expressions() {
          }},
         {"mse_loss",
          [](const In& in) { return mean(pow(matmul(in["x"], in["w"]) - in["target"], 2)); }},
+        // ---- convolution and pooling ----
+        {"conv_pool_relu",
+         [](const In& in) { return relu(max_pool2d(conv2d(in["x"], in["w"], in["b"], {1, 1}, {1, 1}), {2, 2})); }},
+        {"conv_stride_pad_float64", [](const In& in) { return conv2d(in["x"], in["w"], {2, 1}, {2, 1}); }},
+        {"max_pool_overlap_pad",
+         [](const In& in) { return max_pool2d(in["x"], {3, 3}, {2, 2}, {1, 1}) * in["w"]; }},
+        {"convnet_seed",
+         [](const In& in) {
+           Tensor h = relu(max_pool2d(conv2d(in["x"], in["c1"], in["b1"]), {2, 2}));
+           h = relu(max_pool2d(conv2d(h, in["c2"], in["b2"]), {2, 2}));
+           const Tensor logits = matmul(h.reshape({h.size(0), -1}), in["f1"]) + in["fb1"];
+           return cross_entropy_gather(logits, in["labels"]);  // F.nll_loss(F.log_softmax(...))
+         }},
     };
     return t;
   }();

@@ -10,6 +10,8 @@ namespace tandem::graph {
 
 std::string type_name(const OpDef& op) {
   if (std::string(op.name) == "matmul") return "MatMul";
+  if (std::string(op.name) == "conv2d") return "Conv2D";  // TF's names for these two
+  if (std::string(op.name) == "max_pool2d") return "MaxPool";
   std::string out;
   bool upper = true;
   for (const char* p = op.name; *p; ++p) {
@@ -266,6 +268,41 @@ Output log_softmax(const Output& x, int64_t dim) {
   Attrs a;
   a.dim = dim;
   return make_op(ops::log_softmax, {x}, a);
+}
+
+namespace {
+Attrs window_attrs(const Shape& window) {
+  Attrs a;
+  a.dims = window;
+  return a;
+}
+}  // namespace
+
+Output conv2d(const Output& x, const Output& w, Pair stride, Pair padding) {
+  return make_op(ops::conv2d, {x, w}, window_attrs({stride[0], stride[1], padding[0], padding[1]}));
+}
+Output conv2d(const Output& x, const Output& w, const Output& bias, Pair stride, Pair padding) {
+  if (bias.shape().size() != 1)
+    throw ShapeError(msg("conv2d: expected a 1-D bias (one per output channel), but got shape ",
+                         shape_str(bias.shape())));
+  return conv2d(x, w, stride, padding) + reshape(bias, {bias.shape()[0], 1, 1});
+}
+Output max_pool2d(const Output& x, Pair kernel, Pair stride, Pair padding) {
+  if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // as eager mode: stride defaults to the kernel
+  return make_op(ops::max_pool2d, {x},
+                 window_attrs({kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]}));
+}
+Output conv2d_input_grad(const Output& g, const Output& w, const Shape& window) {
+  return make_op(ops::conv2d_input_grad, {g, w}, window_attrs(window));
+}
+Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window) {
+  return make_op(ops::conv2d_weight_grad, {x, g}, window_attrs(window));
+}
+Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window) {
+  return make_op(ops::max_pool2d_backward, {g, x}, window_attrs(window));
+}
+Output max_pool2d_gather(const Output& values, const Output& x, const Shape& window) {
+  return make_op(ops::max_pool2d_gather, {values, x}, window_attrs(window));
 }
 
 Output index_select(const Output& x, int64_t dim, const Output& index) {

@@ -103,6 +103,16 @@ Output matmul(const Output& a, const Output& b);
 Output softmax(const Output& x, int64_t dim);
 Output log_softmax(const Output& x, int64_t dim);
 
+// Convolution and pooling on [N, C, H, W] images, as in eager mode (core/ops.h).
+Output conv2d(const Output& x, const Output& weight, Pair stride = {1, 1}, Pair padding = {0, 0});
+Output conv2d(const Output& x, const Output& weight, const Output& bias, Pair stride = {1, 1},
+              Pair padding = {0, 0});
+Output max_pool2d(const Output& x, Pair kernel, Pair stride = {0, 0}, Pair padding = {0, 0});
+Output conv2d_input_grad(const Output& g, const Output& weight, const Shape& window);
+Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window);
+Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window);
+Output max_pool2d_gather(const Output& values, const Output& x, const Shape& window);
+
 Output index_select(const Output& x, int64_t dim, const Output& index);
 Output gather(const Output& x, int64_t dim, const Output& index);
 Output one_hot(const Output& labels, int64_t num_classes);  // num_classes must be given in a graph

