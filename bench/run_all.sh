@@ -149,3 +149,10 @@ PY
 }
 
 compare_mlp_step
+
+# ---- the floor of a batch-1 eager step: three passes over the first weight, no framework ---------
+if [[ -x "$BUILD/bench_step_floor" ]]; then
+  echo
+  echo "## Floor of a batch-1 step: plain loops over the 784 x 256 weight (bench_step_floor.cpp), µs"
+  "$BUILD/bench_step_floor" | sed -n 's/^RESULT \([a-z_]*\) \([0-9.]*\) us/| \1 | \2 |/p'
+fi
