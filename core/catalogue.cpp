@@ -25,6 +25,8 @@ const std::vector<const OpDef*>& catalogue() {
       // convolution and pooling
       &conv2d, &conv2d_input_grad, &conv2d_weight_grad, &max_pool2d, &max_pool2d_backward,
       &max_pool2d_gather,
+      // random numbers
+      &rand_like,
   };
   return all;
 }

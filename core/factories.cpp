@@ -156,7 +156,6 @@ Tensor ones_like(const Tensor& t, std::optional<DType> dt) { return ones(t.shape
 Tensor full_like(const Tensor& t, const Scalar& v, std::optional<DType> dt) {
   return full(t.shape(), v, dt.value_or(t.dtype()), t.device());
 }
-Tensor rand_like(const Tensor& t) { return rand(t.shape(), t.dtype()); }
 Tensor randn_like(const Tensor& t) { return randn(t.shape(), t.dtype()); }
 
 }  // namespace tandem

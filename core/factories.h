@@ -132,7 +132,10 @@ Tensor empty_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor zeros_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor ones_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor full_like(const Tensor& t, const Scalar& value, std::optional<DType> dtype = std::nullopt);
+// rand_like is an op (core/ops/random.cpp), so graphs have it too; `shared_dims` get size 1 (one
+// draw shared along them).
 Tensor rand_like(const Tensor& t);
+Tensor rand_like(const Tensor& t, const std::vector<int64_t>& shared_dims);
 Tensor randn_like(const Tensor& t);
 
 }  // namespace tandem

@@ -75,6 +75,7 @@ struct OpDef {
   ViewKernel view;          // view kernel, device-independent (null for compute ops)
   ComputeKernel cuda;       // CUDA kernel, attached by cuda/ when built (null otherwise)
   bool elementwise;         // one output element from the same-index input elements (fusable)
+  bool random = false;      // draws random numbers: not a function of its inputs (rand_like)
 
   bool is_view() const { return view != nullptr; }
 };
@@ -119,6 +120,8 @@ extern OpDef cat, stack;
 // convolution and pooling, and the ops their gradients need (core/ops/conv.cpp)
 extern OpDef conv2d, conv2d_input_grad, conv2d_weight_grad;
 extern OpDef max_pool2d, max_pool2d_backward, max_pool2d_gather;
+// random numbers (core/ops/random.cpp)
+extern OpDef rand_like;
 }  // namespace ops
 
 }  // namespace tandem

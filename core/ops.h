@@ -110,6 +110,12 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window)
 Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, const Shape& window);
 Tensor max_pool2d_gather(const Tensor& values, const Tensor& x, const Shape& window);
 
+// ---- dropout (core/dropout.h) -----------------------------------------------------------------
+// F.dropout: in training, zero each element with probability p, scale the others by 1 / (1 - p).
+Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
+// F.dropout2d: the same for whole channels of an [N, C, H, W] batch.
+Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true);
+
 // ---- indexing -------------------------------------------------------------------------------
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index: 1-D int64
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);        // index: same rank

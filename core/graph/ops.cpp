@@ -3,6 +3,7 @@
 
 #include <numeric>
 
+#include "core/dropout.h"
 #include "core/factories.h"
 #include "core/ops.h"
 
@@ -303,6 +304,18 @@ Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window
 }
 Output max_pool2d_gather(const Output& values, const Output& x, const Shape& window) {
   return make_op(ops::max_pool2d_gather, {values, x}, window_attrs(window));
+}
+
+Output rand_like(const Output& x, const std::vector<int64_t>& shared_dims) {
+  Attrs a;
+  a.dims = shared_dims;
+  return make_op(ops::rand_like, {x}, a);
+}
+Output dropout(const Output& x, double p, bool training) { return dropout_with(x, p, training, {}); }
+Output dropout2d(const Output& x, double p, bool training) {
+  if (x.shape().size() != 4)
+    throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", tf_shape_str(x.shape())));
+  return dropout_with(x, p, training, {2, 3});
 }
 
 Output index_select(const Output& x, int64_t dim, const Output& index) {

@@ -113,6 +113,11 @@ Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window)
 Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window);
 Output max_pool2d_gather(const Output& values, const Output& x, const Shape& window);
 
+// Random numbers drawn afresh on every run (core/ops/random.cpp), and dropout (core/dropout.h).
+Output rand_like(const Output& x, const std::vector<int64_t>& shared_dims = {});
+Output dropout(const Output& x, double p = 0.5, bool training = true);
+Output dropout2d(const Output& x, double p = 0.5, bool training = true);
+
 Output index_select(const Output& x, int64_t dim, const Output& index);
 Output gather(const Output& x, int64_t dim, const Output& index);
 Output one_hot(const Output& labels, int64_t num_classes);  // num_classes must be given in a graph

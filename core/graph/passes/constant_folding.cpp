@@ -104,6 +104,7 @@ int fold_constants(Plan& plan) {
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& s = plan.steps[i];
     if (fed[i] || s.inputs.empty() || s.kernel_override) continue;
+    if (s.kind == Kind::op && s.op->random) continue;  // a fresh draw every run: never a constant
     bool all_constant = true;
     for (int j : s.inputs) all_constant = all_constant && plan.steps[j].kind == Kind::constant;
     if (!all_constant) continue;

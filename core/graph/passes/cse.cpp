@@ -101,6 +101,7 @@ bool same_constant(const Tensor& a, const Tensor& b) {
 // `after_assigns` is how many assign steps run before s, for steps that read a variable.
 std::string key_of(const Step& s, bool reads_variable, int after_assigns) {
   if (never_merged(s.kind) || s.kernel_override) return {};
+  if (s.kind == Kind::op && s.op->random) return {};  // two draws are two different values
   std::string key = kind_name(s.kind);
   key += ' ';
   if (s.kind == Kind::constant) {  // "constant float32[2, 3] #<hash of the bytes>"

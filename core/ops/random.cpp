@@ -1,0 +1,61 @@
+// core/ops/random.cpp — random numbers as an op, so that a graph draws new ones on every run.
+//
+// In eager mode a random tensor is just a factory call (rand(), core/factories.h): it runs once,
+// now. In a graph, "a tensor of random numbers" must be a *node*, drawn afresh each time
+// Session::run reaches it — the mask of a dropout layer changes from step to step. So
+// rand_like(x) is an op of the catalogue: uniform numbers in [0, 1) with x's shape and dtype
+// (x's values are not read), from the same generator as rand() (manual_seed makes runs repeat).
+//
+// Two graph passes must know that such an op is not a function of its inputs
+// (OpDef::random): constant folding must not freeze its value at planning time, and common-
+// subexpression elimination must not merge two draws into one.
+//
+// With attrs.dims, the draw is shared along those dims (they get size 1 and broadcast):
+// dropout2d drops whole channels with one number per (image, channel), dims {2, 3}.
+//
+// Read next: core/dropout.h (dropout, built from this op and ordinary arithmetic).
+#include "core/dropout.h"
+#include "core/factories.h"
+#include "core/op.h"
+#include "core/ops.h"
+#include "core/ops/copy.h"
+
+namespace tandem {
+namespace {
+
+Meta rand_like_shape(std::span<const Meta> in, const Attrs& a) {
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg("rand_like: expected a floating point tensor, but got dtype ", to_string(in[0].dtype)));
+  Shape shape = in[0].shape;
+  for (int64_t d : a.dims) shape[normalize_dim(d, static_cast<int64_t>(shape.size()), "rand_like")] = 1;
+  return {shape, in[0].dtype};
+}
+
+void rand_like_kernel(std::span<const Tensor>, const Attrs&, Tensor& out) {
+  copy_into(rand(out.shape(), out.dtype()), out);
+}
+
+}  // namespace
+
+namespace ops {
+// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise, random}
+OpDef rand_like{"rand_like", 1, rand_like_shape, rand_like_kernel, nullptr, nullptr, false, true};
+}  // namespace ops
+
+Tensor rand_like(const Tensor& t) { return call(ops::rand_like, {t}); }
+
+Tensor rand_like(const Tensor& t, const std::vector<int64_t>& shared_dims) {
+  Attrs a;
+  a.dims = shared_dims;
+  return call(ops::rand_like, {t}, a);
+}
+
+Tensor dropout(const Tensor& x, double p, bool training) { return dropout_with(x, p, training, {}); }
+
+Tensor dropout2d(const Tensor& x, double p, bool training) {
+  if (x.dim() != 4)
+    throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", shape_str(x.shape())));
+  return dropout_with(x, p, training, {2, 3});
+}
+
+}  // namespace tandem
