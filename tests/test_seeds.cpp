@@ -14,9 +14,13 @@
 // Read next: tests/test_autograd.cpp (the tape in detail), tests/test_parity_grads.cpp.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/graph/gradients.h"
 #include "core/graph/ops.h"
 #include "core/graph/session.h"
 #include "tandem.h"
@@ -254,4 +258,187 @@ TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regressio
   // The weights are still leaves that require grad: the updates ran outside the tape.
   CHECK(W.is_leaf());
   CHECK(W.requires_grad());
+}
+
+// ---- "A ConvNet for MNIST dataset", both ways ------------------------------------------------------
+//
+// The article shows the same kind of network twice: a PyTorch nn.Module and a TensorFlow 1 graph.
+// They are not the same network (the PyTorch one has 10 and 20 filters without padding and two
+// dropouts; the TensorFlow one 'SAME' padding, the sizes of the TensorFlow example it comes from —
+// 32 and 64 filters, 1024 hidden units — and a dropout fed as keep_prob), so each is translated
+// as written. Tandem lays images out [N, C, H, W] as PyTorch does; TensorFlow's [N, H, W, C] and
+// its [kh, kw, in, out] filters become [N, 1, 28, 28] and [out, in, kh, kw].
+
+namespace {
+
+// class Net(nn.Module):
+struct SeedNet {
+  Tensor conv1_w, conv1_b;  // self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+  Tensor conv2_w, conv2_b;  // self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+                            // self.conv2_drop = nn.Dropout2d()         (p = 0.5, below)
+  Tensor fc1_w, fc1_b;      // self.fc1 = nn.Linear(320, 50)            (x · W + b: W is [320, 50])
+  Tensor fc2_w, fc2_b;      // self.fc2 = nn.Linear(50, 10)
+  bool training = true;     // self.training
+
+  std::vector<Tensor> parameters() const { return {conv1_w, conv1_b, conv2_w, conv2_b, fc1_w, fc1_b, fc2_w, fc2_b}; }
+
+  // def forward(self, x):
+  Tensor forward(Tensor x) const {
+    // x = F.relu(F.max_pool2d(self.conv1(x), 2))
+    x = relu(max_pool2d(conv2d(x, conv1_w, conv1_b), {2, 2}));
+    // x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+    x = relu(max_pool2d(dropout2d(conv2d(x, conv2_w, conv2_b), 0.5, training), {2, 2}));
+    // x = x.view(-1, 320)
+    x = x.view({-1, 320});
+    // x = F.relu(self.fc1(x))
+    x = relu(matmul(x, fc1_w) + fc1_b);
+    // x = F.dropout(x, training=self.training)
+    x = dropout(x, 0.5, training);
+    // x = self.fc2(x)
+    x = matmul(x, fc2_w) + fc2_b;
+    // return F.log_softmax(x, dim=1)
+    return log_softmax(x, 1);
+  }
+};
+
+// nn.Linear's and nn.Conv2d's default initialisation: uniform in ±1/sqrt(fan_in).
+Tensor uniform_init(const Shape& shape, int64_t fan_in) {
+  return (rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)));
+}
+
+SeedNet make_seed_net() {
+  return {uniform_init({10, 1, 5, 5}, 25).requires_grad_(),   uniform_init({10}, 25).requires_grad_(),
+          uniform_init({20, 10, 5, 5}, 250).requires_grad_(), uniform_init({20}, 250).requires_grad_(),
+          uniform_init({320, 50}, 320).requires_grad_(),      uniform_init({50}, 320).requires_grad_(),
+          uniform_init({50, 10}, 50).requires_grad_(),        uniform_init({10}, 50).requires_grad_()};
+}
+
+}  // namespace
+
+TEST_CASE("seed: the PyTorch ConvNet (conv, max_pool2d, Dropout2d, view, dropout, log_softmax)",
+          "[seed][conv]") {
+  manual_seed(41);
+  SeedNet net = make_seed_net();
+  const Tensor images = rand({8, 1, 28, 28});  // a batch of MNIST-sized images
+  const Tensor labels = randint(0, 10, {8, 1});
+
+  // The shapes through the network: 28 -> conv 5x5 -> 24 -> pool -> 12 -> conv -> 8 -> pool -> 4,
+  // and 20 channels of 4 x 4 are the 320 inputs of fc1.
+  const Tensor log_probs = net.forward(images);
+  CHECK(log_probs.shape() == Shape{8, 10});
+  // log_softmax: each row's probabilities add up to 1.
+  CHECK(allclose(sum(exp(log_probs), {1}), ones({8}), 1e-5, 1e-6));
+
+  // In training mode the dropouts draw new masks on every call; in eval mode (net.eval()) they are
+  // the identity and the network is a function.
+  CHECK_FALSE(equal(net.forward(images), net.forward(images)));
+  net.training = false;
+  CHECK(equal(net.forward(images), net.forward(images)));
+
+  // Training steps (F.nll_loss on log_softmax, SGD) lower the loss on this batch.
+  auto nll = [&](const Tensor& lp) { return -mean(gather(lp, 1, labels)); };
+  net.training = false;  // measure without dropout noise
+  const double before = nll(net.forward(images)).item();
+  net.training = true;
+  for (int step = 0; step < 60; ++step) {
+    const Tensor loss = nll(net.forward(images));
+    loss.backward();
+    no_grad guard;
+    for (const Tensor& p : net.parameters()) {
+      p.sub_(p.grad(), 0.2);
+      p.set_grad(Tensor());
+    }
+  }
+  net.training = false;
+  const double after = nll(net.forward(images)).item();
+  INFO("loss before " << before << ", after " << after);
+  // Two dropouts of p = 0.5 make every step see a different, much thinned network, so the loss
+  // falls slowly (from 2.33 to about 2.1 here; without the dropouts it halves in these 60 steps).
+  CHECK(after < 0.95 * before);
+}
+
+TEST_CASE("seed: the TensorFlow ConvNet as a graph, and the same network in eager mode", "[seed][conv][graph]") {
+  namespace g = tandem::graph;
+  manual_seed(42);
+  constexpr int64_t num_input = 784, num_classes = 10;
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  // X = tf.placeholder(tf.float32, [None, num_input])
+  const g::Output X = g::placeholder(kFloat32, {-1, num_input}, "X");
+  // Y = tf.placeholder(tf.float32, [None, num_classes])
+  const g::Output Y = g::placeholder(kFloat32, {-1, num_classes}, "Y");
+  // keep_prob = tf.placeholder(tf.float32)  # dropout (keep probability)
+  const g::Output keep_prob = g::placeholder(kFloat32, {}, "keep_prob");
+
+  // def conv2d(x, W, b, strides=1):  tf.nn.conv2d(..., padding='SAME'), bias_add, relu.
+  // 'SAME' with stride 1 keeps the size: a 5x5 filter needs 2 pixels of zeros on each side.
+  auto conv2d_same = [](const g::Output& x, const g::Output& W, const g::Output& b) {
+    const int64_t pad = (W.shape()[2] - 1) / 2;
+    return g::relu(g::conv2d(x, W, b, {1, 1}, {pad, pad}));
+  };
+  // def maxpool2d(x, k=2): tf.nn.max_pool(x, ksize=[1, k, k, 1], strides=[1, k, k, 1], padding='SAME')
+  // (on the even sizes here, 'SAME' pooling adds no padding)
+  auto maxpool2d = [](const g::Output& x, int64_t k = 2) { return g::max_pool2d(x, {k, k}, {k, k}); };
+
+  // weights = {'wc1': [5, 5, 1, 32], 'wc2': [5, 5, 32, 64], 'wd1': [7*7*64, 1024], 'out': [1024, 10]}
+  std::map<std::string, Tensor> weights = {{"wc1", randn({32, 1, 5, 5}) * 0.1}, {"wc2", randn({64, 32, 5, 5}) * 0.03},
+                                           {"wd1", randn({7 * 7 * 64, 1024}) * 0.02}, {"out", randn({1024, 10}) * 0.03}};
+  std::map<std::string, Tensor> biases = {{"bc1", randn({32}) * 0.1}, {"bc2", randn({64}) * 0.1},
+                                          {"bd1", randn({1024}) * 0.1}, {"out", randn({10}) * 0.1}};
+  std::map<std::string, g::Output> w, b;
+  for (const auto& [k, v] : weights) w[k] = g::Variable(v, true, k);
+  for (const auto& [k, v] : biases) b[k] = g::Variable(v, true, "b" + k);
+
+  // def Net(x, weights, biases, dropout):
+  auto Net = [&](g::Output x, const g::Output& dropout_keep) {
+    x = g::reshape(x, {-1, 1, 28, 28});                 // x = tf.reshape(x, shape=[-1, 28, 28, 1])
+    g::Output conv1 = conv2d_same(x, w["wc1"], b["bc1"]);  // conv1 = conv2d(x, weights['wc1'], biases['bc1'])
+    conv1 = maxpool2d(conv1, 2);                        // conv1 = maxpool2d(conv1, k=2)
+    g::Output conv2 = conv2d_same(conv1, w["wc2"], b["bc2"]);
+    conv2 = maxpool2d(conv2, 2);
+    // fc1 = tf.reshape(conv2, [-1, weights['wd1'].get_shape().as_list()[0]])
+    g::Output fc1 = g::reshape(conv2, {-1, w["wd1"].shape()[0]});
+    fc1 = g::matmul(fc1, w["wd1"]) + b["bd1"];          // fc1 = tf.add(tf.matmul(fc1, weights['wd1']), biases['bd1'])
+    fc1 = g::relu(fc1);                                 // fc1 = tf.nn.relu(fc1)
+    // fc1 = tf.nn.dropout(fc1, dropout): keep each unit with probability keep_prob, scale by 1/keep_prob
+    fc1 = fc1 * g::to(g::rand_like(fc1) < dropout_keep, kFloat32) / dropout_keep;
+    return g::matmul(fc1, w["out"]) + b["out"];        // out = tf.add(tf.matmul(fc1, weights['out']), biases['out'])
+  };
+  const g::Output logits = Net(X, keep_prob);
+  CHECK(logits.shape() == Shape{kUnknown, num_classes});
+  // loss_op = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(logits=logits, labels=Y))
+  const g::Output loss_op = -g::mean(g::sum(g::log_softmax(logits, 1) * Y, {1}));
+  // train_op = tf.train.GradientDescentOptimizer(learning_rate).minimize(loss_op)
+  std::vector<g::Output> params, updates;
+  for (const auto& [k, v] : w) params.push_back(v);
+  for (const auto& [k, v] : b) params.push_back(v);
+  const std::vector<g::Output> grads = g::gradients({loss_op}, params);
+  for (size_t i = 0; i < params.size(); ++i) updates.push_back(g::assign_sub(params[i], grads[i] * 0.05));
+  const g::Output train_op = g::group(updates, "train");
+
+  g::Session sess(graph);
+  sess.run(g::global_variables_initializer(graph));
+  const Tensor batch_x = rand({4, num_input});
+  const Tensor batch_y = one_hot(tensor({3, 1, 4, 1}), num_classes).to(kFloat32);
+
+  // The same network in eager mode, from the same values, with dropout off (keep_prob = 1):
+  // graph and eager logits agree.
+  auto eager_logits = [&](const Tensor& xb) {
+    Tensor x = reshape(xb, {-1, 1, 28, 28});
+    x = max_pool2d(relu(conv2d(x, weights["wc1"], biases["bc1"], {1, 1}, {2, 2})), {2, 2});
+    x = max_pool2d(relu(conv2d(x, weights["wc2"], biases["bc2"], {1, 1}, {2, 2})), {2, 2});
+    x = relu(matmul(reshape(x, {-1, 7 * 7 * 64}), weights["wd1"]) + biases["bd1"]);
+    return matmul(x, weights["out"]) + biases["out"];
+  };
+  const Tensor graph_logits = sess.run(logits, {{X, batch_x}, {keep_prob, tensor(1.0f)}});
+  CHECK(allclose(graph_logits, eager_logits(batch_x), 1e-4, 1e-5));
+
+  // Training with dropout (keep_prob 0.75) lowers the loss measured without it.
+  const g::FeedDict eval_feed = {{X, batch_x}, {Y, batch_y}, {keep_prob, tensor(1.0f)}};
+  const double before = sess.run(loss_op, eval_feed).item();
+  for (int step = 0; step < 20; ++step)
+    sess.run(train_op, {{X, batch_x}, {Y, batch_y}, {keep_prob, tensor(0.75f)}});
+  const double after = sess.run(loss_op, eval_feed).item();
+  INFO("loss before " << before << ", after " << after);
+  CHECK(after < 0.5 * before);
 }
