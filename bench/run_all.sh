@@ -150,6 +150,14 @@ PY
 
 compare_mlp_step
 
+# ---- the seed ConvNet on Fashion-MNIST (needs the dataset: Debian's dataset-fashion-mnist) -------
+if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
+  compare "seed ConvNet on Fashion-MNIST, batch 64, eager: ms per step, s per epoch (938 steps)" \
+    bench_convnet_epoch bench_convnet_epoch.py
+else
+  echo "seed ConvNet: skipped, Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+fi
+
 # ---- the floor of a batch-1 eager step: three passes over the first weight, no framework ---------
 if [[ -x "$BUILD/bench_step_floor" ]]; then
   echo

@@ -1,0 +1,113 @@
+// bench/bench_convnet_epoch.cpp — training the seed article's ConvNet on Fashion-MNIST, eager mode.
+//
+// The network of the PyTorch article (tests/test_seeds.cpp translates it line by line): conv 5x5
+// (10 filters), max-pool 2, relu, conv 5x5 (20 filters), Dropout2d, max-pool 2, relu, a Linear
+// 320-50 with relu and dropout, a Linear 50-10, log_softmax, NLL loss; plain SGD (lr 0.01).
+// Batches of 64 training images, in order. Where a batch-1 MLP is bound by overhead and memory,
+// this step is bound by arithmetic: about 0.5 million multiply-adds per image forward, most of
+// them in the second convolution, i.e. in the GEMM that im2col turns it into (core/ops/conv.cpp).
+//
+// Method: 10 warm-up steps, then --steps steps (default 300; --steps 0 runs the whole epoch of
+// 938), each timed; the median step time, and the epoch time that makes at 938 steps.
+//
+//   usage: bench_convnet_epoch [--threads N (2)] [--steps N (300)]
+//   Twin: bench/bench_convnet_epoch.py (PyTorch, the same network and data).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/threads.h"
+#include "data/idx.h"
+#include "tandem.h"
+
+using namespace tandem;
+
+namespace {
+
+constexpr int64_t kBatch = 64;
+constexpr double kLearningRate = 0.01;
+
+struct Net {
+  std::vector<Tensor> p;  // conv1 w, b; conv2 w, b; fc1 w, b; fc2 w, b
+
+  // nn.Conv2d's and nn.Linear's default initialisation: uniform in ±1/sqrt(fan_in).
+  static Tensor init(const Shape& shape, int64_t fan_in) {
+    return ((rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)))).requires_grad_();
+  }
+  Net() {
+    manual_seed(0);
+    p = {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
+         init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
+  }
+  Tensor forward(Tensor x) const {
+    x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
+    x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5), {2, 2}));
+    x = dropout(relu(matmul(x.reshape({-1, 320}), p[4]) + p[5]), 0.5);
+    return log_softmax(matmul(x, p[6]) + p[7], 1);
+  }
+  double step(const Tensor& x, const Tensor& y) const {
+    const Tensor loss = -mean(gather(forward(x), 1, y));  // F.nll_loss
+    loss.backward();
+    no_grad guard;
+    for (const Tensor& w : p) {
+      w.sub_(w.grad(), kLearningRate);
+      w.set_grad(Tensor());
+    }
+    return loss.item();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  int64_t steps = 300;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (arg == "--steps" && i + 1 < argc) steps = std::atoll(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--threads N] [--steps N (0: a whole epoch)]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    set_num_threads(threads);
+    const data::FashionMnist train = data::load_fashion_mnist(true);
+    const int64_t n = train.images.size(0), per_epoch = n / kBatch;
+    if (steps <= 0 || steps > per_epoch) steps = per_epoch;
+    const Tensor images = train.images.reshape({n, 1, 28, 28});
+    const Tensor labels = train.labels.reshape({n, 1});
+    auto batch = [&](int64_t i) {
+      const int64_t s = (i % per_epoch) * kBatch;
+      return std::pair{images.slice(0, s, s + kBatch).contiguous(), labels.slice(0, s, s + kBatch).contiguous()};
+    };
+    Net net;
+    for (int64_t i = 0; i < 10; ++i) {
+      auto [x, y] = batch(i);
+      net.step(x, y);
+    }
+    std::vector<double> times;
+    double last_loss = 0;
+    for (int64_t i = 0; i < steps; ++i) {
+      auto [x, y] = batch(10 + i);
+      const auto t0 = std::chrono::steady_clock::now();
+      last_loss = net.step(x, y);
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(times.begin(), times.end());
+    const double median_ms = 1e3 * times[times.size() / 2];
+    std::printf("# Tandem seed ConvNet on Fashion-MNIST, batch %lld, %d threads, %lld steps timed, last loss %.3f\n",
+                static_cast<long long>(kBatch), get_num_threads(), static_cast<long long>(steps), last_loss);
+    std::printf("RESULT convnet_step %.3f ms\n", median_ms);
+    std::printf("RESULT convnet_epoch %.2f s\n", median_ms * static_cast<double>(per_epoch) / 1e3);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

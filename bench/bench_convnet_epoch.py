@@ -1,0 +1,88 @@
+"""bench/bench_convnet_epoch.py — PyTorch's twin of bench/bench_convnet_epoch.cpp.
+
+The seed article's ConvNet (nn.Conv2d 1-10-20 with 5x5 kernels, max_pool2d, Dropout2d, Linear
+320-50-10, log_softmax) trained with F.nll_loss and plain SGD (lr 0.01, the update written out
+under no_grad as the Tandem side does) on Fashion-MNIST, batches of 64 in order. Parameters are
+plain tensors with x @ W + b, as on the Tandem side. 10 warm-up steps, then --steps timed steps;
+prints the median step time and the epoch time at 938 steps.
+
+    usage: python3 bench/bench_convnet_epoch.py [--threads N (2)] [--steps N (300; 0: an epoch)]
+"""
+import argparse
+import gzip
+import math
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DATA = "/usr/share/datasets/fashion-mnist"
+BATCH = 64
+LR = 0.01
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def init(shape, fan_in):
+    bound = 1.0 / math.sqrt(fan_in)
+    return ((torch.rand(shape) * 2 - 1) * bound).requires_grad_()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=300)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    images = torch.from_numpy(read_idx(DATA + "/train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
+    labels = torch.from_numpy(read_idx(DATA + "/train-labels-idx1-ubyte.gz").astype(np.int64))
+    images = images.reshape(-1, 1, 28, 28)
+    per_epoch = images.shape[0] // BATCH
+    steps = per_epoch if args.steps <= 0 or args.steps > per_epoch else args.steps
+
+    torch.manual_seed(0)
+    p = [init((10, 1, 5, 5), 25), init((10,), 25), init((20, 10, 5, 5), 250), init((20,), 250),
+         init((320, 50), 320), init((50,), 320), init((50, 10), 50), init((10,), 50)]
+
+    def step(x, y):
+        h = F.relu(F.max_pool2d(F.conv2d(x, p[0], p[1]), 2))
+        h = F.relu(F.max_pool2d(F.dropout2d(F.conv2d(h, p[2], p[3]), 0.5), 2))
+        h = F.dropout(F.relu(h.reshape(-1, 320) @ p[4] + p[5]), 0.5)
+        loss = F.nll_loss(F.log_softmax(h @ p[6] + p[7], 1), y)
+        loss.backward()
+        with torch.no_grad():
+            for w in p:
+                w.sub_(w.grad, alpha=LR)
+                w.grad = None
+        return loss.item()
+
+    def batch(i):
+        s = (i % per_epoch) * BATCH
+        return images[s:s + BATCH], labels[s:s + BATCH]
+
+    for i in range(10):
+        step(*batch(i))
+    times, loss = [], 0.0
+    for i in range(steps):
+        x, y = batch(10 + i)
+        t0 = time.perf_counter()
+        loss = step(x, y)
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times) * 1e3
+    print(f"# PyTorch {torch.__version__} seed ConvNet, batch {BATCH}, {torch.get_num_threads()} threads, "
+          f"{steps} steps timed, last loss {loss:.3f}")
+    print(f"RESULT convnet_step {med:.3f} ms")
+    print(f"RESULT convnet_epoch {med * per_epoch / 1e3:.2f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
