@@ -13,6 +13,7 @@
 #include "core/graph/gradients.h"
 #include "core/graph/ops.h"
 #include "core/graph/session.h"
+#include "core/ops/conv_geometry.h"
 #include "tandem.h"
 
 using namespace tandem;
@@ -182,4 +183,42 @@ TEST_CASE("a graph conv2d whose input size is unknown cannot be differentiated w
   // The weight's gradient needs only the kernel's size; the input's needs H and W.
   CHECK_NOTHROW(g::gradients({g::sum(y)}, {w}));
   CHECK_THROWS_WITH(g::gradients({g::sum(y)}, {x}), Catch::Contains("which is unknown (?) in this graph"));
+}
+
+TEST_CASE("the per-element geometry of the GPU kernels rebuilds the CPU's im2col and col2im",
+          "[conv][cuda-logic]") {
+  // cuda/conv.cu computes one element per thread with core/ops/conv_geometry.h. Here the same
+  // functions, run on the CPU, must reproduce what the CPU kernels compute with their loops.
+  manual_seed(23);
+  struct Setup {
+    int64_t C, H, W, O, kh, kw, sh, sw, ph, pw;
+  };
+  for (const Setup& s : {Setup{3, 7, 6, 4, 3, 3, 1, 1, 1, 1}, Setup{2, 9, 8, 3, 5, 4, 2, 1, 2, 1},
+                         Setup{1, 5, 5, 2, 2, 2, 2, 2, 0, 0}}) {
+    const int64_t N = 2, Ho = (s.H + 2 * s.ph - s.kh) / s.sh + 1, Wo = (s.W + 2 * s.pw - s.kw) / s.sw + 1;
+    const int64_t rows = s.C * s.kh * s.kw, plane = s.C * s.H * s.W;
+    const ConvGeometry geo{s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, Ho, Wo};
+    const Tensor x = randn({N, s.C, s.H, s.W}, kFloat64), w = randn({s.O, s.C, s.kh, s.kw}, kFloat64);
+    const std::vector<double> xv = x.to_vector<double>();
+
+    // im2col entry by entry, then one GEMM per image: the convolution.
+    std::vector<double> cols(static_cast<size_t>(N * rows * Ho * Wo));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t q = 0; q < Ho * Wo; ++q) {
+          const int64_t e = geo.source(r, q);
+          cols[(n * rows + r) * Ho * Wo + q] = e < 0 ? 0.0 : xv[n * plane + e];
+        }
+    const Tensor y = matmul(w.reshape({s.O, rows}), from_vector(cols, {N, rows, Ho * Wo}));
+    CHECK(allclose(y.reshape({N, s.O, Ho, Wo}), conv2d(x, w, {s.sh, s.sw}, {s.ph, s.pw}), 1e-12, 1e-12));
+
+    // col2im element by element: the input's gradient.
+    const Tensor g = randn({N, s.O, Ho, Wo}, kFloat64);
+    const std::vector<double> dcols = matmul(w.reshape({s.O, rows}).t(), g.reshape({N, s.O, Ho * Wo})).to_vector<double>();
+    std::vector<double> dx(static_cast<size_t>(N * plane));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t e = 0; e < plane; ++e) dx[n * plane + e] = geo.gather_cols(dcols.data() + n * rows * Ho * Wo, e);
+    CHECK(allclose(from_vector(dx, {N, s.C, s.H, s.W}),
+                   conv2d_input_grad(g, w, {s.sh, s.sw, s.ph, s.pw, s.H, s.W}), 1e-12, 1e-12));
+  }
 }

@@ -260,7 +260,9 @@ TEST_CASE("cuda backend: kernels registered at start-up, and a machine without a
   for (const OpDef* op : {&ops::add, &ops::mul, &ops::gt, &ops::where, &ops::relu_backward, &ops::exp,
                           &ops::gelu, &ops::clone, &ops::cast, &ops::sum, &ops::mean, &ops::amax,
                           &ops::argmax, &ops::sum_to, &ops::softmax, &ops::log_softmax, &ops::index_select,
-                          &ops::index_add, &ops::gather, &ops::scatter_add, &ops::matmul})
+                          &ops::index_add, &ops::gather, &ops::scatter_add, &ops::matmul, &ops::conv2d,
+                          &ops::conv2d_input_grad, &ops::conv2d_weight_grad, &ops::max_pool2d,
+                          &ops::max_pool2d_backward, &ops::max_pool2d_gather, &ops::rand_like})
     CHECK(op->cuda != nullptr);
   CHECK(ops::var.cuda == nullptr);  // not every op has a CUDA kernel yet
   // Asking never throws, GPU or not.
@@ -654,7 +656,8 @@ TEST_CASE("cuda: gradients through the eager engine match the CPU", "[cuda]") {
 TEST_CASE("cuda: an MLP trained on the GPU gives the CPU's losses", "[cuda]") {
   SKIP_WITHOUT_GPU();
   // A 2-layer MLP, cross-entropy on one-hot targets, plain SGD for 20 steps, run twice from the
-  // same initial weights: on the CPU (Tensor::sub_) and on the GPU (cuda::add_ with -lr).
+  // same initial weights: on the CPU and on the GPU, with the same Tensor::sub_ (on the GPU it
+  // computes out of place and copies back; see core/ops/inplace.cpp).
   manual_seed(11);
   const Tensor x0 = randn({64, 20}), labels = randint(0, 5, {64});
   const Tensor w1_0 = randn({20, 32}) * 0.3, w2_0 = randn({32, 5}) * 0.3;
@@ -673,8 +676,7 @@ TEST_CASE("cuda: an MLP trained on the GPU gives the CPU's losses", "[cuda]") {
       losses.push_back(loss.cpu().item());
       no_grad guard;
       for (const Tensor& p : params) {
-        if (d.is_cpu()) p.sub_(p.grad(), lr);
-        else cuda::add_(p, p.grad(), -lr);
+        p.sub_(p.grad(), lr);
         p.set_grad(Tensor());
       }
     }
@@ -692,6 +694,39 @@ TEST_CASE("cuda: an MLP trained on the GPU gives the CPU's losses", "[cuda]") {
   for (size_t i = 0; i < cpu_params.size(); ++i) CHECK(allclose(gpu_params[i].cpu(), cpu_params[i], 1e-3, 1e-5));
 }
 
+TEST_CASE("cuda: conv2d, max_pool2d and their gradients match the CPU", "[cuda]") {
+  SKIP_WITHOUT_GPU();
+  manual_seed(13);
+  // Odd sizes, a stride, padding and overlapping pooling windows.
+  const Tensor x = randn({3, 2, 11, 9}), w = randn({5, 2, 3, 4}) * 0.3, b = randn({5});
+  auto loss_and_grads = [&](Device d) {
+    const Tensor xd = x.to(d).requires_grad_(), wd = w.to(d).requires_grad_(), bd = b.to(d).requires_grad_();
+    const Tensor y = max_pool2d(relu(conv2d(xd, wd, bd, {2, 1}, {1, 2})), {3, 3}, {2, 2}, {1, 1});
+    const Tensor loss = (y * y).sum();
+    loss.backward();
+    return std::vector<Tensor>{y.detach().cpu(), xd.grad().cpu(), wd.grad().cpu(), bd.grad().cpu()};
+  };
+  const auto on_cpu = loss_and_grads(Device::cpu()), on_gpu = loss_and_grads(Device::cuda());
+  for (size_t i = 0; i < on_cpu.size(); ++i) {
+    INFO("result " << i << " (y, dx, dw, db)");
+    CHECK(allclose(on_gpu[i], on_cpu[i], 1e-4, 1e-5));
+  }
+  // The ops the second derivatives use, directly.
+  const Tensor g = randn({3, 5, 6, 10});
+  check_close(conv2d_input_grad(gpu(g), gpu(w), {2, 1, 1, 2, 11, 9}), conv2d_input_grad(g, w, {2, 1, 1, 2, 11, 9}), 1e-4, 1e-5);
+  check_close(conv2d_weight_grad(gpu(x), gpu(g), {2, 1, 1, 2, 3, 4}), conv2d_weight_grad(x, g, {2, 1, 1, 2, 3, 4}), 1e-4, 1e-5);
+  const Tensor v = randn({3, 2, 11, 9});
+  check_close(max_pool2d_gather(gpu(v), gpu(x), {3, 3, 2, 2, 1, 1}), max_pool2d_gather(v, x, {3, 3, 2, 2, 1, 1}));
+}
+
+TEST_CASE("cuda: dropout draws the CPU's masks from the same seed", "[cuda]") {
+  SKIP_WITHOUT_GPU();
+  manual_seed(14);
+  const Tensor on_cpu = dropout(ones({4, 100}), 0.3);
+  manual_seed(14);
+  check_close(dropout(gpu(ones({4, 100})), 0.3), on_cpu);
+}
+
 TEST_CASE("cuda: errors on the GPU are lessons too", "[cuda]") {
   SKIP_WITHOUT_GPU();
   const Tensor x = gpu(randn({3, 4}));
@@ -704,6 +739,22 @@ TEST_CASE("cuda: errors on the GPU are lessons too", "[cuda]") {
   CHECK_THROWS_AS(gpu(tensor({1, 2})) + gpu(tensor({3, 4})), DTypeError);
   // One GPU: cuda:1 is refused clearly.
   CHECK_THROWS_WITH(zeros({2}).to(Device::cuda(1)), Catch::Contains("cuda:0"));
+  // In-place ops on the GPU: fill_, copy_, mul_ and a gradient accumulated over two backward calls.
+  {
+    no_grad guard;
+    const Tensor t = gpu(zeros({2, 3}));
+    t.fill_(2.0);
+    CHECK(t.cpu().to_vector<float>() == std::vector<float>(6, 2.0f));
+    t.mul_(gpu(tensor({1.f, 2.f, 3.f})));
+    CHECK(t.cpu().to_vector<float>() == std::vector<float>{2, 4, 6, 2, 4, 6});
+    t.copy_(tensor({{1.f, 1.f, 1.f}, {0.f, 0.f, 0.f}}));  // from the CPU: moved, then copied
+    CHECK(t.cpu().to_vector<float>() == std::vector<float>{1, 1, 1, 0, 0, 0});
+    CHECK_THROWS_WITH(gpu(zeros({3, 2})).t().add_(t), Catch::Contains("non-contiguous"));
+  }
+  const Tensor a = gpu(tensor({1.f, 2.f})).requires_grad_();
+  (a * a).sum().backward();
+  (a * a).sum().backward();  // accumulates into the existing .grad: 2a + 2a
+  CHECK(a.grad().cpu().to_vector<float>() == std::vector<float>{4, 8});
   // cuda::add_ checks what Tensor::add_ checks.
   const Tensor w = gpu(randn({3, 4})).requires_grad_();
   CHECK_THROWS_WITH(cuda::add_(w, x, -0.1), Catch::Contains("no_grad"));

@@ -51,6 +51,7 @@
 
 #include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/conv_geometry.h"
 #include "core/ops/loops.h"
 #include "core/ops/matmul.h"
 
@@ -307,33 +308,15 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
 
 // ---- max pooling kernels ----------------------------------------------------------------------------
 
-// Where the winner of window (ho, wo) of one H x W plane is: its index in the plane, or -1 when
-// the window lies wholly in the padding (which the size rules above never allow).
-template <typename T>
-int64_t window_argmax(const T* plane, int64_t H, int64_t W, const Window& k, int64_t ho, int64_t wo) {
-  const int64_t h0 = ho * k.sh - k.ph, w0 = wo * k.sw - k.pw;
-  int64_t best = -1;
-  T best_v = -std::numeric_limits<T>::infinity();
-  for (int64_t h = std::max<int64_t>(h0, 0); h < std::min(h0 + k.kh, H); ++h)
-    for (int64_t w = std::max<int64_t>(w0, 0); w < std::min(w0 + k.kw, W); ++w) {
-      const T v = plane[h * W + w];
-      if (best < 0 || v > best_v || std::isnan(v)) {
-        best = h * W + w;
-        best_v = v;
-        if (std::isnan(v)) return best;  // a NaN wins, and the first NaN wins
-      }
-    }
-  return best;
-}
-
 // Calls f(plane index p, position o within the output plane, winner index i within the input
-// plane) for every window of every (n, c) plane, planes in parallel.
+// plane) for every window of every (n, c) plane, planes in parallel. The winner is found by the
+// same function the GPU kernels run (core/ops/conv_geometry.h).
 template <typename T, typename F>
 void for_each_window(const T* x, int64_t planes, int64_t H, int64_t W, const Window& k, int64_t Ho, int64_t Wo, F f) {
+  const ConvGeometry geo{1, H, W, k.kh, k.kw, k.sh, k.sw, k.ph, k.pw, Ho, Wo};
   loops::parallel_for(planes, planes * Ho * Wo * k.kh * k.kw >= loops::kParallelGrain, [&](int64_t p) {
     const T* plane = x + p * H * W;
-    for (int64_t ho = 0; ho < Ho; ++ho)
-      for (int64_t wo = 0; wo < Wo; ++wo) f(p, ho * Wo + wo, window_argmax(plane, H, W, k, ho, wo));
+    for (int64_t o = 0; o < Ho * Wo; ++o) f(p, o, geo.window_argmax(plane, o));
   });
 }
 

@@ -40,10 +40,17 @@ void check_shape(const Tensor& self, const Tensor& other, const char* op) {
                          "; an in-place op cannot change the shape of its tensor"));
 }
 
-void require_cpu(const Tensor& self, const char* op) {
-  if (!self.device().is_cpu())
-    throw Error(msg(op, ": in-place ops on ", to_string(self.device()),
-                    " tensors are not available; use the out-of-place op"));
+// On another device (a GPU), the loops of this file cannot run: the new value is computed out of
+// place by the device's kernels, then copied over the tensor's bytes (a device-to-device copy).
+// One temporary more than a fused kernel would need, and the same result. The tensor must be
+// contiguous, so that its bytes are one block.
+void write_back(const Tensor& self, const Tensor& value, const char* op) {
+  if (!self.is_contiguous())
+    throw Error(msg(op, ": in-place ops on non-contiguous ", to_string(self.device()),
+                    " tensors are not supported; make it contiguous first (x = x.contiguous())"));
+  const Tensor v = value.dtype() == self.dtype() ? value.contiguous() : value.to(self.dtype()).contiguous();
+  copy_bytes(self.raw_data(), self.device(), v.raw_data(), v.device(), self.nbytes());
+  self.storage()->version++;
 }
 
 // self[i] = f(self[i], other[i]) over self's shape, other broadcast and converted to self's dtype.
@@ -90,8 +97,11 @@ const Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
     rebase(*this, alpha.to_double() == 1.0 ? add(*this, other) : add(*this, other * alpha));
     return *this;
   }
-  require_cpu(*this, "add_");
   const double a = alpha.to_double();
+  if (!device().is_cpu()) {
+    write_back(*this, a == 1.0 ? add(*this, other) : add(*this, other * alpha), "add_");
+    return *this;
+  }
   // A floating tensor computes in its own type, as PyTorch does: alpha is converted once, so the
   // loop stays in float for float32 (w.sub_(g, lr), every optimizer step) and vectorises 8 wide.
   // Integer tensors compute in double, then truncate.
@@ -116,7 +126,10 @@ const Tensor& Tensor::mul_(const Tensor& other) const {
     rebase(*this, mul(*this, other));
     return *this;
   }
-  require_cpu(*this, "mul_");
+  if (!device().is_cpu()) {
+    write_back(*this, mul(*this, other), "mul_");
+    return *this;
+  }
   apply_inplace(*this, other, [](auto s, auto o) { return s * o; });
   storage()->version++;
   return *this;
@@ -138,7 +151,10 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
     rebase(*this, tandem::to(tandem::expand(src, shape()), dtype()).clone());
     return *this;
   }
-  require_cpu(*this, "copy_");
+  if (!device().is_cpu()) {  // broadcast and convert with the device's copy kernel (clone)
+    write_back(*this, tandem::to(tandem::expand(src.to(device()), shape()), dtype()).clone(), "copy_");
+    return *this;
+  }
   copy_into(src.device() == device() ? src : src.to(device()), *this);
   storage()->version++;
   return *this;
@@ -146,9 +162,12 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
 
 const Tensor& Tensor::fill_(const Scalar& value) const {
   check_leaf(*this, "fill_");
-  require_cpu(*this, "fill_");
-  copy_into(full({}, value, dtype()), *this);
-  storage()->version++;
+  if (device().is_cpu()) {
+    copy_into(full({}, value, dtype()), *this);
+    storage()->version++;
+  } else {
+    write_back(*this, full(shape(), value, dtype()), "fill_");  // filled on the host, copied over
+  }
   if (requires_grad() && !is_leaf()) impl().autograd.reset();  // a constant now: no history
   return *this;
 }

@@ -18,7 +18,6 @@
 #include "core/factories.h"
 #include "core/op.h"
 #include "core/ops.h"
-#include "core/ops/copy.h"
 
 namespace tandem {
 namespace {
@@ -31,15 +30,19 @@ Meta rand_like_shape(std::span<const Meta> in, const Attrs& a) {
   return {shape, in[0].dtype};
 }
 
+// Drawn on the host from the one generator, then copied to the output's device: the same seed
+// gives the same numbers on the CPU and on a GPU (so dropout masks match across devices too).
+// The output is a fresh contiguous buffer, so one byte copy fills it. Serves both devices.
 void rand_like_kernel(std::span<const Tensor>, const Attrs&, Tensor& out) {
-  copy_into(rand(out.shape(), out.dtype()), out);
+  const Tensor host = rand(out.shape(), out.dtype());
+  copy_bytes(out.raw_data(), out.device(), host.raw_data(), Device::cpu(), out.nbytes());
 }
 
 }  // namespace
 
 namespace ops {
 // {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise, random}
-OpDef rand_like{"rand_like", 1, rand_like_shape, rand_like_kernel, nullptr, nullptr, false, true};
+OpDef rand_like{"rand_like", 1, rand_like_shape, rand_like_kernel, nullptr, rand_like_kernel, false, true};
 }  // namespace ops
 
 Tensor rand_like(const Tensor& t) { return call(ops::rand_like, {t}); }
