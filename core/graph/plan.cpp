@@ -60,6 +60,16 @@ std::vector<int> Plan::reader_counts() const {
   return count;
 }
 
+StepRoles roles_of(const Plan& plan) {
+  const size_t n = plan.steps.size();
+  StepRoles r{std::vector<bool>(n, false), std::vector<bool>(n, false), std::vector<bool>(n, false)};
+  for (int f : plan.feeds) r.fed[f] = true;
+  for (int f : plan.fetches) r.fetched[f] = true;
+  for (const Step& s : plan.steps)
+    for (int c : s.control) r.control_target[c] = true;
+  return r;
+}
+
 int aliased_input(const Step& s) {
   switch (s.kind) {
     case Kind::identity:

@@ -53,6 +53,14 @@ struct Plan {
   std::vector<int> reader_counts() const;
 };
 
+// The steps whose values are wanted outside the plan's data edges — fed by the caller, fetched by
+// it, or named by a control dependency — which a rewriting pass must leave in place.
+struct StepRoles {
+  std::vector<bool> fed, fetched, control_target;
+  bool pinned(int i) const { return fed[i] || fetched[i] || control_target[i]; }
+};
+StepRoles roles_of(const Plan& plan);
+
 // A step whose output is (a view of) one of its inputs' storage: no buffer of its own.
 // Returns the input position it aliases, or -1.
 int aliased_input(const Step& s);

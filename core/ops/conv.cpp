@@ -45,9 +45,8 @@
 //   max_pool2d (+ grads)   {kh, kw, sh, sw, ph, pw}
 //
 // Read next: autograd/derivatives.h (conv2d_grad, max_pool2d_grad).
-#include <cmath>
-#include <limits>
-#include <string>
+#include <algorithm>
+#include <array>
 
 #include "core/op.h"
 #include "core/ops.h"
@@ -371,9 +370,9 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
   });
 }
 
-Attrs with_dims(std::initializer_list<int64_t> d) {
+Attrs window_attrs(const Shape& window) {
   Attrs a;
-  a.dims = Shape(d);
+  a.dims = window;
   return a;
 }
 
@@ -392,7 +391,7 @@ OpDef max_pool2d_gather{"max_pool2d_gather", 2, max_pool2d_gather_shape, max_poo
 
 // ---- the user-facing functions ---------------------------------------------------------------------------
 Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
-  return call(ops::conv2d, {x, w}, with_dims({stride[0], stride[1], padding[0], padding[1]}));
+  return call(ops::conv2d, {x, w}, window_attrs({stride[0], stride[1], padding[0], padding[1]}));
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Pair stride, Pair padding) {
@@ -403,34 +402,24 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Pair stride,
 }
 
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& window) {
-  Attrs a;
-  a.dims = window;
-  return call(ops::conv2d_input_grad, {g, w}, a);
+  return call(ops::conv2d_input_grad, {g, w}, window_attrs(window));
 }
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window) {
-  Attrs a;
-  a.dims = window;
-  return call(ops::conv2d_weight_grad, {x, g}, a);
+  return call(ops::conv2d_weight_grad, {x, g}, window_attrs(window));
 }
 
 Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride, Pair padding) {
   if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch: stride defaults to kernel_size
-  Attrs a;
-  a.dims = Shape{kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]};
-  return call(ops::max_pool2d, {x}, a);
+  return call(ops::max_pool2d, {x}, window_attrs({kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]}));
 }
 
 Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, const Shape& window) {
-  Attrs a;
-  a.dims = window;
-  return call(ops::max_pool2d_backward, {g, x}, a);
+  return call(ops::max_pool2d_backward, {g, x}, window_attrs(window));
 }
 
 Tensor max_pool2d_gather(const Tensor& d, const Tensor& x, const Shape& window) {
-  Attrs a;
-  a.dims = window;
-  return call(ops::max_pool2d_gather, {d, x}, a);
+  return call(ops::max_pool2d_gather, {d, x}, window_attrs(window));
 }
 
 }  // namespace tandem

@@ -330,11 +330,8 @@ Program compile(const Plan& plan, const std::vector<int>& members, const std::ve
 
 int fuse_elementwise(Plan& plan) {
   const int n = static_cast<int>(plan.steps.size());
-  std::vector<bool> fed(n, false), fetched(n, false), control_target(n, false);
-  for (int f : plan.feeds) fed[f] = true;
-  for (int f : plan.fetches) fetched[f] = true;
-  for (const Step& s : plan.steps)
-    for (int c : s.control) control_target[c] = true;
+  const StepRoles roles = roles_of(plan);
+  const std::vector<bool>& fed = roles.fed;
   const std::vector<int> readers = plan.reader_counts();
 
   std::vector<bool> grouped(n, false);
@@ -364,7 +361,7 @@ int fuse_elementwise(Plan& plan) {
       candidates.erase(candidates.begin());
       const Step& s = plan.steps[c];
       const bool joins = !grouped[c] && fusable(plan, c, fed) && s.meta.shape == r.meta.shape &&
-                         s.meta.dtype == r.meta.dtype && !fetched[c] && !control_target[c] &&
+                         s.meta.dtype == r.meta.dtype && !roles.fetched[c] && !roles.control_target[c] &&
                          reads_from_group[c] == readers[c];
       if (!joins) continue;
       grouped[c] = true;

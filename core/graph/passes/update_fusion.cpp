@@ -85,13 +85,9 @@ std::string alpha_label(double alpha) {
 
 int fuse_updates(Plan& plan) {
   const int n = static_cast<int>(plan.steps.size());
-  std::vector<bool> fed(n, false), fetched(n, false), control_target(n, false);
-  for (int f : plan.feeds) fed[f] = true;
-  for (int f : plan.fetches) fetched[f] = true;
-  for (const Step& s : plan.steps)
-    for (int c : s.control) control_target[c] = true;
+  const StepRoles roles = roles_of(plan);
   const std::vector<int> readers = plan.reader_counts();
-  auto used_only_once = [&](int i) { return readers[i] == 1 && !fetched[i] && !control_target[i] && !fed[i]; };
+  auto used_only_once = [&](int i) { return readers[i] == 1 && !roles.pinned(i); };
 
   // How many assignments each variable step has: an early update must be the only one.
   std::vector<int> assignments(n, 0);
@@ -101,7 +97,7 @@ int fuse_updates(Plan& plan) {
   int fused = 0;
   for (int u = 0; u < n; ++u) {
     Step& update = plan.steps[u];
-    if (update.kind != Kind::assign_add || update.kernel_override || update.inputs.size() != 2 || fed[u]) continue;
+    if (update.kind != Kind::assign_add || update.kernel_override || update.inputs.size() != 2 || roles.fed[u]) continue;
     const int var = update.inputs[0];
     const Meta& vm = plan.steps[var].meta;
     if (plan.steps[var].kind != Kind::variable || vm.shape.size() != 2) continue;
@@ -144,7 +140,7 @@ int fuse_updates(Plan& plan) {
     mark_aliases(plan, var, alias);
     bool early = assignments[var] == 1 && update.control.empty() && !alias[a] && !alias[b];
     for (int i = 0; i < n && early; ++i) {
-      if (alias[i] && fetched[i]) early = false;
+      if (alias[i] && roles.fetched[i]) early = false;
       if (i <= e || i == u) continue;
       for (int in : plan.steps[i].inputs)
         if (alias[in] && !alias[i]) early = false;  // a later step reads the old value
