@@ -16,6 +16,7 @@
 #include "core/graph/gradients.h"
 #include "core/graph/ops.h"
 #include "core/graph/session.h"
+#include "core/losses.h"
 #include "core/ops.h"
 #include "core/print.h"
 #include "core/shape.h"

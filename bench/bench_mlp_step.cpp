@@ -12,7 +12,7 @@
 // At batch 64 the arithmetic grows 64-fold and the GEMMs start to matter.
 //
 // The model is written once, as a template (as in examples/01_side_by_side.cpp), and instantiated
-// with Tensor (eager) and graph::Output (graph). Cross-entropy is the gather form,
+// with Tensor (eager) and graph::Output (graph). Cross-entropy (core/losses.h) is the gather form,
 //     loss = -mean_b log_softmax(logits)[b, y_b]
 // which is what PyTorch's F.cross_entropy computes (log_softmax, then nll_loss, a gather).
 // The update is what torch.optim.SGD does: w -= lr * dL/dw, then the gradient is cleared.
@@ -60,10 +60,7 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
   return matmul(h2, p[4]) + p[5];
 }
 
-// labels: int64 [B, 1]. gather picks log p(y_b | x_b) from each row.
-template <class T> T cross_entropy(const T& logits, const T& labels) {
-  return -mean(gather(log_softmax(logits, 1), 1, labels));
-}
+// The loss is cross_entropy from core/losses.h (labels: int64 [B]).
 
 std::vector<Tensor> initial_weights() {
   manual_seed(0);
@@ -137,7 +134,7 @@ struct GraphStep {
       : xb(xv), yb(yv) {
     g::DefaultGraph use(graph);
     x = g::placeholder(kFloat32, {-1, 784}, "x");
-    y = g::placeholder(kInt64, {-1, 1}, "y");
+    y = g::placeholder(kInt64, {-1}, "y");
     std::vector<g::Output> v;
     for (size_t k = 0; k < init.size(); ++k)
       v.push_back(g::Variable(init[k].clone(), true, "p" + std::to_string(k)));
@@ -198,7 +195,7 @@ int main(int argc, char** argv) {
     for (const int64_t b : batches) {
       manual_seed(1);
       const Tensor x = randn({b, 784});
-      const Tensor y = randint(0, 10, {b, 1});
+      const Tensor y = randint(0, 10, {b});
       const std::string tag = "_b" + std::to_string(b);
 
       Eager eager;

@@ -27,10 +27,8 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
   return matmul(h2, p[4]) + p[5];
 }
 
-// Cross-entropy of logits against integer labels: -mean over the batch of log softmax at the label.
-template <class T> T cross_entropy(const T& logits, const T& labels) {
-  return -mean(sum(to(one_hot(labels, 10), kFloat32) * log_softmax(logits, 1), {1}));
-}
+// The loss is the library's cross_entropy (core/losses.h), itself a template over the tensor type:
+// -mean over the batch of log_softmax(logits) at each label.
 
 // Weights drawn once, then given to both modes: same start, same result.
 std::vector<Tensor> initial_weights() {

@@ -43,7 +43,7 @@ template <class T> T forward(const T& x, const T& W1, const T& b1, const T& W2, 
   return matmul(h, W2) + b2;
 }
 // Cross-entropy against one-hot targets: -mean over the batch of Σ_j y_j · log softmax(z)_j.
-template <class T> T cross_entropy(const T& logits, const T& targets) {
+template <class T> T soft_cross_entropy(const T& logits, const T& targets) {
   return -mean(sum(targets * log_softmax(logits, 1), {1}));
 }
 
@@ -73,7 +73,7 @@ int main() {
   // ---- 1. Eager: compute now, record a tape, walk it ----------------------------------------------
   const Tensor W1 = W1_init.clone().requires_grad_(), b1 = b1_init.clone().requires_grad_();
   const Tensor W2 = W2_init.clone().requires_grad_(), b2 = b2_init.clone().requires_grad_();
-  const Tensor loss = cross_entropy(forward(x, W1, b1, W2, b2), y);  // numbers exist already
+  const Tensor loss = soft_cross_entropy(forward(x, W1, b1, W2, b2), y);  // numbers exist already
   const DotRender tape = draw_tape(loss, "eager_tape",
                                    {.names = {{"x", x}, {"y", y}, {"W1", W1}, {"b1", b1}, {"W2", W2},
                                               {"b2", b2}, {"loss", loss}},
@@ -99,7 +99,7 @@ int main() {
   g::Output gloss;
   {
     g::NameScope scope("loss");
-    gloss = cross_entropy(forward(gx, gW1, gb1, gW2, gb2), gy);  // nodes, not numbers
+    gloss = soft_cross_entropy(forward(gx, gW1, gb1, gW2, gb2), gy);  // nodes, not numbers
   }
   const int64_t forward_nodes = graph.size();
   const std::vector<g::Output> grads = g::gradients({gloss}, {gW1, gb1, gW2, gb2});
