@@ -189,6 +189,21 @@ Meta max_pool2d_gather_shape(std::span<const Meta> in, const Attrs& a) {
 
 // ---- im2col and col2im ---------------------------------------------------------------------------------
 
+// For kernel column j, the output columns wo whose input column w = wo·sw + j - pw lies inside the
+// image: [lo, hi). Outside it the window reads padding. Computing the range once per row lets the
+// loops below run without a test per element (and with stride 1, copy or add a contiguous run).
+struct ValidRange {
+  int64_t lo, hi;
+};
+ValidRange valid_columns(int64_t j, int64_t W, int64_t Wo, const Window& k) {
+  const int64_t first = j - k.pw;  // input column of wo = 0
+  int64_t lo = first >= 0 ? 0 : (-first + k.sw - 1) / k.sw;
+  int64_t hi = W - first <= 0 ? 0 : (W - first + k.sw - 1) / k.sw;  // first wo with w >= W
+  lo = std::min(lo, Wo);
+  hi = std::clamp(hi, lo, Wo);
+  return {lo, hi};
+}
+
 // cols (C·kh·kw rows of Ho·Wo) = the windows of one image x (C planes of H x W), zeros outside.
 template <typename T>
 void im2col(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_t Ho, int64_t Wo, T* cols) {
@@ -196,6 +211,7 @@ void im2col(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_
     for (int64_t i = 0; i < k.kh; ++i)
       for (int64_t j = 0; j < k.kw; ++j) {
         T* row = cols + ((c * k.kh + i) * k.kw + j) * Ho * Wo;
+        const ValidRange v = valid_columns(j, W, Wo, k);
         for (int64_t ho = 0; ho < Ho; ++ho) {
           const int64_t h = ho * k.sh + i - k.ph;
           T* out = row + ho * Wo;
@@ -204,10 +220,12 @@ void im2col(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_
             continue;
           }
           const T* in = x + (c * H + h) * W;
-          for (int64_t wo = 0; wo < Wo; ++wo) {
-            const int64_t w = wo * k.sw + j - k.pw;
-            out[wo] = w >= 0 && w < W ? in[w] : T(0);
-          }
+          const int64_t off = j - k.pw;  // column wo reads in[wo·sw + off]
+          std::fill(out, out + v.lo, T(0));
+          if (k.sw == 1) std::copy(in + v.lo + off, in + v.hi + off, out + v.lo);
+          else
+            for (int64_t wo = v.lo; wo < v.hi; ++wo) out[wo] = in[wo * k.sw + off];
+          std::fill(out + v.hi, out + Wo, T(0));
         }
       }
 }
@@ -219,13 +237,18 @@ void col2im(const T* cols, int64_t C, int64_t H, int64_t W, const Window& k, int
     for (int64_t i = 0; i < k.kh; ++i)
       for (int64_t j = 0; j < k.kw; ++j) {
         const T* row = cols + ((c * k.kh + i) * k.kw + j) * Ho * Wo;
+        const ValidRange v = valid_columns(j, W, Wo, k);
         for (int64_t ho = 0; ho < Ho; ++ho) {
           const int64_t h = ho * k.sh + i - k.ph;
           if (h < 0 || h >= H) continue;
           T* out = x + (c * H + h) * W;
-          for (int64_t wo = 0; wo < Wo; ++wo) {
-            const int64_t w = wo * k.sw + j - k.pw;
-            if (w >= 0 && w < W) out[w] += row[ho * Wo + wo];
+          const T* in = row + ho * Wo;
+          const int64_t off = j - k.pw;  // column wo came from out[wo·sw + off]
+          if (k.sw == 1) {
+#pragma omp simd
+            for (int64_t wo = v.lo; wo < v.hi; ++wo) out[wo + off] += in[wo];
+          } else {
+            for (int64_t wo = v.lo; wo < v.hi; ++wo) out[wo * k.sw + off] += in[wo];
           }
         }
       }

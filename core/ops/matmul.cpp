@@ -63,6 +63,7 @@
 #include "core/ops.h"
 #include "core/ops/loops.h"
 #include "core/ops/matmul.h"
+#include "core/threads.h"
 
 namespace tandem {
 namespace {
@@ -418,7 +419,20 @@ void gemm_batches(const Operand<T>& A, const Operand<T>& B, const Shape& batch_s
   const auto batch_rank = static_cast<int64_t>(batch_shape.size());
   if (batches == 1) return gemm_one(A, B, 0, 0, out);  // one product: no thread team to start
 
-  loops::parallel_for(batches, m * n * k <= kSmallGemm, [&](int64_t b) {
+  // Threads take whole products of the batch when each is small, or when there are enough of them
+  // to keep every thread busy (a convolution's per-image GEMMs, core/ops/conv.cpp) and the BLAS
+  // then runs single-threaded: its OpenMP build does inside a parallel region, while the pthread
+  // build would start its own threads in every call. Otherwise the products run one after the
+  // other, each on all threads.
+#ifdef TANDEM_OPENBLAS_OPENMP
+  constexpr bool kBlasNests = true;
+#elif defined(TANDEM_HAVE_OPENBLAS)
+  constexpr bool kBlasNests = false;
+#else
+  constexpr bool kBlasNests = true;  // Eigen's GEMM runs single-threaded inside a parallel region
+#endif
+  const bool many = kBlasNests && batches >= 2 * static_cast<int64_t>(get_num_threads());
+  loops::parallel_for(batches, m * n * k <= kSmallGemm || many, [&](int64_t b) {
     // Decompose the batch number into batch indices (last varies fastest), as loops.h does.
     int64_t off_a = 0, off_b = 0, rem = b;
     for (int64_t d = batch_rank - 1; d >= 0; --d) {
