@@ -338,7 +338,8 @@ void for_each_window(const T* x, int64_t planes, int64_t H, int64_t W, const Win
   const ConvGeometry geo{1, H, W, k.kh, k.kw, k.sh, k.sw, k.ph, k.pw, Ho, Wo};
   loops::parallel_for(planes, planes * Ho * Wo * k.kh * k.kw >= loops::kParallelGrain, [&](int64_t p) {
     const T* plane = x + p * H * W;
-    for (int64_t o = 0; o < Ho * Wo; ++o) f(p, o, geo.window_argmax(plane, o));
+    for (int64_t ho = 0, o = 0; ho < Ho; ++ho)
+      for (int64_t wo = 0; wo < Wo; ++wo, ++o) f(p, o, geo.window_argmax_at(plane, ho, wo));
   });
 }
 

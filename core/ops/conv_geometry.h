@@ -58,7 +58,10 @@ struct ConvGeometry {
   // index in the plane), the first largest element, or the first NaN (as in core/ops/conv.cpp).
   // -1 for a window wholly in the padding, which the size rules never allow.
   template <typename T> TANDEM_HD int64_t window_argmax(const T* plane, int64_t q) const {
-    const int64_t ho = q / Wo, wo = q % Wo;
+    return window_argmax_at(plane, q / Wo, q % Wo);
+  }
+  // The same for the window at output row ho, column wo (what a loop over rows and columns calls).
+  template <typename T> TANDEM_HD int64_t window_argmax_at(const T* plane, int64_t ho, int64_t wo) const {
     const int64_t h0 = ho * sh - ph, w0 = wo * sw - pw;
     int64_t best = -1;
     T best_v = 0;
