@@ -158,6 +158,11 @@ else
   echo "seed ConvNet: skipped, Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
 fi
 
+# ---- the matmul ladder on the GPU (a CUDA build on a machine with a GPU; otherwise it says so) ---
+if grep -q 'TANDEM_HAVE_CUDA' "$BUILD/build.ninja" 2>/dev/null; then
+  compare "matmul ladder on the GPU, float32 (GFLOP/s = 2n³/t)" bench_cuda_ladder bench_cuda_ladder.py
+fi
+
 # ---- the floor of a batch-1 eager step: three passes over the first weight, no framework ---------
 if [[ -x "$BUILD/bench_step_floor" ]]; then
   echo
