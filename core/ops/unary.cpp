@@ -7,6 +7,8 @@
 //
 // The copies live here too: clone (a contiguous copy), contiguous (clone unless already
 // contiguous) and to(dtype) (the `cast` op, a converting copy).
+#include <algorithm>
+
 #include "core/factories.h"
 #include "core/op.h"
 #include "core/ops.h"
@@ -43,7 +45,14 @@ template <typename F, typename T> void unary_loop(const Tensor& x, Tensor& out) 
   T* po = out.data<T>();
   const int64_t n = out.numel();
   if (x.is_contiguous()) {
-    loops::parallel_for(n, n >= loops::kParallelGrain, [&](int64_t i) { po[i] = f(px[i]); });
+    // Threads take pieces of kRowPiece elements; each piece is one `omp simd` loop, so the
+    // functor runs 8 floats at a time where it can (exp, for one: math::exp_f32).
+    const int64_t pieces = (n + loops::kRowPiece - 1) / loops::kRowPiece;
+    loops::parallel_for(pieces, n >= loops::kParallelGrain, [&](int64_t c) {
+      const int64_t lo = c * loops::kRowPiece, hi = std::min(n, lo + loops::kRowPiece);
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i]);
+    });
     return;
   }
   loops::for_each_row<2>(out.shape(), {out.strides(), x.strides()},
