@@ -9,6 +9,8 @@
 // autograd/ wraps this path to record the tape (see autograd/engine.cpp).
 #include "core/op.h"
 
+#include <array>
+
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 
@@ -22,9 +24,14 @@ Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& 
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   if (op.arity >= 0 && static_cast<int>(inputs.size()) != op.arity)
     throw Error(msg(op.name, ": expected ", op.arity, " input tensors, got ", inputs.size()));
-  std::vector<Meta> metas;
-  metas.reserve(inputs.size());
-  for (const Tensor& t : inputs) metas.push_back(meta_of(t));  // throws if t is undefined
+  // The inputs' metas, for the shape rule: in a small array for the usual one to four inputs (an
+  // op is called thousands of times per training step; each heap allocation shows).
+  std::array<Meta, 4> few;
+  std::vector<Meta> many;
+  if (inputs.size() > few.size()) many.resize(inputs.size());
+  Meta* const m = inputs.size() > few.size() ? many.data() : few.data();
+  for (size_t i = 0; i < inputs.size(); ++i) m[i] = meta_of(inputs[i]);  // throws if undefined
+  const std::span<const Meta> metas(m, inputs.size());
   const Device device = inputs.empty() ? Device::cpu() : inputs[0].device();
   for (size_t i = 1; i < inputs.size(); ++i)
     if (inputs[i].device() != device)

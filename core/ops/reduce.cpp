@@ -57,7 +57,7 @@ namespace {
 
 // The dims a reduction removes, as a mask over the input's dims. An empty list means all of them
 // (PyTorch: x.sum(dim=[]) sums everything). Negative dims count from the end; a repeat is an error.
-std::vector<bool> reduced_mask(const Shape& shape, const std::vector<int64_t>& dims, const char* op) {
+std::vector<bool> reduced_mask(const Shape& shape, const Shape& dims, const char* op) {
   const auto rank = static_cast<int64_t>(shape.size());
   std::vector<bool> mask(rank, dims.empty());
   std::vector<bool> seen(std::max<int64_t>(rank, 1), false);

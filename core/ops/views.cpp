@@ -117,16 +117,15 @@ Tensor reshape_view(const Tensor& x, const Attrs& attrs) {
 }
 
 // ---- permute -------------------------------------------------------------------------------------
-std::vector<int64_t> check_permutation(const std::vector<int64_t>& dims, size_t rank) {
+Shape check_permutation(const Shape& dims, size_t rank) {
   if (dims.size() != rank)
     throw ShapeError(msg("permute: number of dims in the permutation (", dims.size(),
                          ") does not match the tensor's rank (", rank, ")"));
-  std::vector<int64_t> norm(rank);
-  std::vector<bool> seen(rank, false);
+  Shape norm(rank), seen(rank, 0);  // short lists: kept inline, no allocation (core/small_vector.h)
   for (size_t i = 0; i < rank; ++i) {
     norm[i] = normalize_dim(dims[i], static_cast<int64_t>(rank), "permute");
     if (seen[norm[i]]) throw ShapeError(msg("permute: repeated dim ", dims[i], " in the permutation"));
-    seen[norm[i]] = true;
+    seen[norm[i]] = 1;
   }
   return norm;
 }
