@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace tandem {
 
@@ -26,6 +27,13 @@ template <class T> T dropout_with(const T& x, double p, bool training, const std
   if (!training || p == 0) return x;
   if (p == 1) return x * 0.0;  // everything dropped
   return x * to(rand_like(x, shared_dims) >= p, x.dtype()) * (1.0 / (1.0 - p));
+}
+
+// One draw per (image, channel) of an [N, C, H, W] batch: the mask is shared along H and W.
+template <class T> T dropout2d_with(const T& x, double p, bool training) {
+  if (x.shape().size() != 4)
+    throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", shape_str(x.shape())));
+  return dropout_with(x, p, training, {2, 3});
 }
 
 }  // namespace tandem

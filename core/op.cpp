@@ -21,6 +21,24 @@ Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& 
                const Meta& out_meta, Device device);
 }  // namespace
 
+void check_same_device(const OpDef& op, std::span<const Tensor> inputs, Device device) {
+  for (const Tensor& t : inputs)
+    if (t.device() != device)
+      throw Error(msg(op.name, ": expected all tensors to be on the same device, but found at "
+                      "least two devices, ", to_string(device), " and ", to_string(t.device()),
+                      "; move them with .to(device) first"));
+}
+
+ComputeKernel kernel_for(const OpDef& op, Device device) {
+  const ComputeKernel kernel = device.is_cpu() ? op.cpu : op.cuda;
+  if (!kernel)
+    throw Error(msg(op.name, ": no kernel for device ", to_string(device),
+                    device.is_cuda() ? " (the CUDA backend does not implement this op; move the "
+                                       "tensors to the CPU with .cpu())"
+                                     : ""));
+  return kernel;
+}
+
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   if (op.arity >= 0 && static_cast<int>(inputs.size()) != op.arity)
     throw Error(msg(op.name, ": expected ", op.arity, " input tensors, got ", inputs.size()));
@@ -33,11 +51,7 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   for (size_t i = 0; i < inputs.size(); ++i) m[i] = meta_of(inputs[i]);  // throws if undefined
   const std::span<const Meta> metas(m, inputs.size());
   const Device device = inputs.empty() ? Device::cpu() : inputs[0].device();
-  for (size_t i = 1; i < inputs.size(); ++i)
-    if (inputs[i].device() != device)
-      throw Error(msg(op.name, ": expected all tensors to be on the same device, but found at "
-                      "least two devices, ", to_string(device), " and ", to_string(inputs[i].device()),
-                      "; move them with .to(device) first"));
+  check_same_device(op, inputs, device);
 
   const Meta out_meta = op.shape(metas, attrs);
   Tensor out = op.is_view() ? op.view(inputs[0], attrs) : compute(op, inputs, attrs, out_meta, device);
@@ -51,12 +65,7 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
 namespace {
 Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
                const Meta& out_meta, Device device) {
-  const ComputeKernel kernel = device.is_cpu() ? op.cpu : op.cuda;
-  if (!kernel)
-    throw Error(msg(op.name, ": no kernel for device ", to_string(device),
-                    device.is_cuda() ? " (the CUDA backend does not implement this op; move the "
-                                       "tensors to the CPU with .cpu())"
-                                     : ""));
+  const ComputeKernel kernel = kernel_for(op, device);
   Tensor out = Tensor::empty(out_meta.shape, out_meta.dtype, device);
   // A kernel may call other ops on its inputs (a dtype conversion, a contiguous copy); those are
   // implementation details, not steps of the user's computation, so nothing inside is recorded.

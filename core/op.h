@@ -80,6 +80,12 @@ struct OpDef {
   bool is_view() const { return view != nullptr; }
 };
 
+// The checks both executors make before running a kernel (eager call() below, and graph mode's
+// Session): every input on `device`, else an error naming the op and both devices; and the op's
+// kernel for `device`, else an error naming the op and what to do.
+void check_same_device(const OpDef& op, std::span<const Tensor> inputs, Device device);
+ComputeKernel kernel_for(const OpDef& op, Device device);
+
 // Runs an op eagerly: checks devices, applies the shape rule, allocates the output and runs the
 // kernel of the inputs' device. Every eager op in Tandem ends up here.
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs = {});

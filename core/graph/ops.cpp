@@ -312,11 +312,7 @@ Output rand_like(const Output& x, const std::vector<int64_t>& shared_dims) {
   return make_op(ops::rand_like, {x}, a);
 }
 Output dropout(const Output& x, double p, bool training) { return dropout_with(x, p, training, {}); }
-Output dropout2d(const Output& x, double p, bool training) {
-  if (x.shape().size() != 4)
-    throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", tf_shape_str(x.shape())));
-  return dropout_with(x, p, training, {2, 3});
-}
+Output dropout2d(const Output& x, double p, bool training) { return dropout2d_with(x, p, training); }
 
 Output index_select(const Output& x, int64_t dim, const Output& index) {
   Attrs a;

@@ -139,19 +139,8 @@ Tensor slot_tensor(std::shared_ptr<Storage>& slot, size_t bytes, Device device, 
 // What call() (core/op.cpp) does for a compute op, minus the allocation: the kernel of the inputs'
 // device writes into `out`, a buffer the executor chose (a slot, or a fresh tensor).
 void run_kernel(const OpDef& op, std::span<const Tensor> in, const Attrs& attrs, Tensor& out) {
-  const Device device = out.device();
-  for (const Tensor& t : in)
-    if (t.device() != device)
-      throw Error(msg(op.name, ": expected all tensors to be on the same device, but found at least two "
-                      "devices, ", to_string(device), " and ", to_string(t.device()),
-                      "; move them with .to(device) first"));
-  const ComputeKernel kernel = device.is_cpu() ? op.cpu : op.cuda;
-  if (!kernel)
-    throw Error(msg(op.name, ": no kernel for device ", to_string(device),
-                    device.is_cuda() ? " (the CUDA backend does not implement this op; move the "
-                                       "tensors to the CPU with .cpu())"
-                                     : ""));
-  kernel(in, attrs, out);
+  check_same_device(op, in, out.device());
+  kernel_for(op, out.device())(in, attrs, out);
 }
 
 // Sets every element of a contiguous buffer to v (zeros_like, ones_like, count_ratio).

@@ -325,7 +325,9 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
   Tensor dw = out.reshape({O, cols.size(1)});
   visit_floating(out.dtype(), [&]<typename T>() { std::fill(out.data<T>(), out.data<T>() + out.numel(), T(0)); });
   const Tensor g3 = g.reshape({N, O, Ho * Wo});
-  for (int64_t n = 0; n < N; ++n) matmul_accumulate(dw, g3.select(0, n), cols.select(0, n).t(), 1.0);
+  for (int64_t n = 0; n < N; ++n)  // dw is the fresh contiguous output, so GEMM adds into it directly
+    if (!matmul_accumulate(dw, g3.select(0, n), cols.select(0, n).t(), 1.0))
+      dw.add_(matmul(g3.select(0, n), cols.select(0, n).t()));
 }
 
 // ---- max pooling kernels ----------------------------------------------------------------------------

@@ -55,10 +55,6 @@ Tensor rand_like(const Tensor& t, const std::vector<int64_t>& shared_dims) {
 
 Tensor dropout(const Tensor& x, double p, bool training) { return dropout_with(x, p, training, {}); }
 
-Tensor dropout2d(const Tensor& x, double p, bool training) {
-  if (x.dim() != 4)
-    throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", shape_str(x.shape())));
-  return dropout_with(x, p, training, {2, 3});
-}
+Tensor dropout2d(const Tensor& x, double p, bool training) { return dropout2d_with(x, p, training); }
 
 }  // namespace tandem
