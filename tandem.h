@@ -21,3 +21,5 @@
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "optim/optim.h"
+#include "optim/train.h"

@@ -10,7 +10,10 @@
 // Method: 10 warm-up steps, then --steps steps (default 300; --steps 0 runs the whole epoch of
 // 938), each timed; the median step time, and the epoch time that makes at 938 steps.
 //
-//   usage: bench_convnet_epoch [--threads N (2)] [--steps N (300)]
+// With --device cuda the network and the data live on the GPU (the images are copied there once);
+// loss.item() at the end of each step waits for the GPU, so a step's time is its whole work.
+//
+//   usage: bench_convnet_epoch [--device cpu|cuda (cpu)] [--threads N (2)] [--steps N (300)]
 //   Twin: bench/bench_convnet_epoch.py (PyTorch, the same network and data).
 #include <algorithm>
 #include <chrono>
@@ -38,10 +41,11 @@ struct Net {
   static Tensor init(const Shape& shape, int64_t fan_in) {
     return ((rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)))).requires_grad_();
   }
-  Net() {
+  explicit Net(Device device) {
     manual_seed(0);
     p = {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
+    for (Tensor& w : p) w = w.detach().to(device).requires_grad_();
   }
   Tensor forward(Tensor x) const {
     x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
@@ -66,27 +70,30 @@ struct Net {
 int main(int argc, char** argv) {
   int threads = 2;
   int64_t steps = 300;
+  std::string device_name = "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (arg == "--steps" && i + 1 < argc) steps = std::atoll(argv[++i]);
+    else if (arg == "--device" && i + 1 < argc) device_name = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--steps N (0: a whole epoch)]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--device cpu|cuda] [--threads N] [--steps N (0: a whole epoch)]\n", argv[0]);
       return 2;
     }
   }
   try {
     set_num_threads(threads);
+    const Device device = device_name == "cuda" ? Device::cuda() : Device::cpu();
     const data::FashionMnist train = data::load_fashion_mnist(true);
     const int64_t n = train.images.size(0), per_epoch = n / kBatch;
     if (steps <= 0 || steps > per_epoch) steps = per_epoch;
-    const Tensor images = train.images.reshape({n, 1, 28, 28});
-    const Tensor labels = train.labels.reshape({n, 1});
+    const Tensor images = train.images.reshape({n, 1, 28, 28}).to(device);
+    const Tensor labels = train.labels.reshape({n, 1}).to(device);
     auto batch = [&](int64_t i) {
       const int64_t s = (i % per_epoch) * kBatch;
       return std::pair{images.slice(0, s, s + kBatch).contiguous(), labels.slice(0, s, s + kBatch).contiguous()};
     };
-    Net net;
+    Net net(device);
     for (int64_t i = 0; i < 10; ++i) {
       auto [x, y] = batch(i);
       net.step(x, y);
@@ -101,8 +108,9 @@ int main(int argc, char** argv) {
     }
     std::sort(times.begin(), times.end());
     const double median_ms = 1e3 * times[times.size() / 2];
-    std::printf("# Tandem seed ConvNet on Fashion-MNIST, batch %lld, %d threads, %lld steps timed, last loss %.3f\n",
-                static_cast<long long>(kBatch), get_num_threads(), static_cast<long long>(steps), last_loss);
+    std::printf("# Tandem seed ConvNet on Fashion-MNIST, batch %lld, on %s, %d threads, %lld steps timed, last loss %.3f\n",
+                static_cast<long long>(kBatch), to_string(device).c_str(), get_num_threads(),
+                static_cast<long long>(steps), last_loss);
     std::printf("RESULT convnet_step %.3f ms\n", median_ms);
     std::printf("RESULT convnet_epoch %.2f s\n", median_ms * static_cast<double>(per_epoch) / 1e3);
   } catch (const Error& e) {

@@ -6,7 +6,10 @@ under no_grad as the Tandem side does) on Fashion-MNIST, batches of 64 in order.
 plain tensors with x @ W + b, as on the Tandem side. 10 warm-up steps, then --steps timed steps;
 prints the median step time and the epoch time at 938 steps.
 
-    usage: python3 bench/bench_convnet_epoch.py [--threads N (2)] [--steps N (300; 0: an epoch)]
+With --device cuda, the network and the data live on the GPU (without a CUDA build of PyTorch --
+Debian's is CPU-only -- it says so and prints nothing to join).
+
+    usage: python3 bench/bench_convnet_epoch.py [--device cpu|cuda] [--threads N (2)] [--steps N (300; 0: an epoch)]
 """
 import argparse
 import gzip
@@ -40,18 +43,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("# bench_convnet_epoch.py: this PyTorch has no CUDA device (Debian's python3-torch is CPU-only)")
+        return
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
 
     images = torch.from_numpy(read_idx(DATA + "/train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
     labels = torch.from_numpy(read_idx(DATA + "/train-labels-idx1-ubyte.gz").astype(np.int64))
-    images = images.reshape(-1, 1, 28, 28)
+    images, labels = images.reshape(-1, 1, 28, 28).to(dev), labels.to(dev)
     per_epoch = images.shape[0] // BATCH
     steps = per_epoch if args.steps <= 0 or args.steps > per_epoch else args.steps
 
     torch.manual_seed(0)
     p = [init((10, 1, 5, 5), 25), init((10,), 25), init((20, 10, 5, 5), 250), init((20,), 250),
          init((320, 50), 320), init((50,), 320), init((50, 10), 50), init((10,), 50)]
+    p = [w.detach().to(dev).requires_grad_() for w in p]
 
     def step(x, y):
         h = F.relu(F.max_pool2d(F.conv2d(x, p[0], p[1]), 2))
@@ -78,7 +87,7 @@ def main():
         loss = step(x, y)
         times.append(time.perf_counter() - t0)
     med = statistics.median(times) * 1e3
-    print(f"# PyTorch {torch.__version__} seed ConvNet, batch {BATCH}, {torch.get_num_threads()} threads, "
+    print(f"# PyTorch {torch.__version__} seed ConvNet, batch {BATCH}, on {args.device}, {torch.get_num_threads()} threads, "
           f"{steps} steps timed, last loss {loss:.3f}")
     print(f"RESULT convnet_step {med:.3f} ms")
     print(f"RESULT convnet_epoch {med * per_epoch / 1e3:.2f} s", flush=True)

@@ -154,13 +154,22 @@ compare_mlp_step
 if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
   compare "seed ConvNet on Fashion-MNIST, batch 64, eager: ms per step, s per epoch (938 steps)" \
     bench_convnet_epoch bench_convnet_epoch.py
+  compare "MLP 784-256-128-10 on Fashion-MNIST, batch 64, SGD: one epoch (937 steps), s" \
+    bench_mlp_epoch bench_mlp_epoch.py
 else
   echo "seed ConvNet: skipped, Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
 fi
 
 # ---- the matmul ladder on the GPU (a CUDA build on a machine with a GPU; otherwise it says so) ---
+# The epochs on the GPU compare with the CPU tables above (same programs, --device cpu) and with
+# PyTorch on the same GPU where its build has CUDA.
 if grep -q 'TANDEM_HAVE_CUDA' "$BUILD/build.ninja" 2>/dev/null; then
   compare "matmul ladder on the GPU, float32 (GFLOP/s = 2n³/t)" bench_cuda_ladder bench_cuda_ladder.py
+  if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
+    compare "seed ConvNet on the GPU: ms per step, s per epoch (938 steps)" \
+      bench_convnet_epoch bench_convnet_epoch.py --device cuda --steps 0
+    compare "MLP on the GPU: one epoch (937 steps), s" bench_mlp_epoch bench_mlp_epoch.py --device cuda
+  fi
 fi
 
 # ---- the floor of a batch-1 eager step: three passes over the first weight, no framework ---------

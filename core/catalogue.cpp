@@ -27,6 +27,8 @@ const std::vector<const OpDef*>& catalogue() {
       &max_pool2d_gather,
       // random numbers
       &rand_like,
+      // optimizer updates (in place; graph mode runs them as update nodes, never saved in a file)
+      &sgd_update, &momentum_update, &adam_update,
   };
   return all;
 }

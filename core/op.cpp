@@ -42,6 +42,8 @@ ComputeKernel kernel_for(const OpDef& op, Device device) {
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   if (op.arity >= 0 && static_cast<int>(inputs.size()) != op.arity)
     throw Error(msg(op.name, ": expected ", op.arity, " input tensors, got ", inputs.size()));
+  if (op.updates > 0)
+    throw Error(msg(op.name, " overwrites its inputs and has no result: run it with call_update()"));
   // The inputs' metas, for the shape rule: in a small array for the usual one to four inputs (an
   // op is called thousands of times per training step; each heap allocation shows).
   std::array<Meta, 4> few;
@@ -60,6 +62,29 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   if (autograd::is_grad_enabled() && autograd::any_requires_grad(inputs))
     autograd::record(op, inputs, attrs, out);
   return out;
+}
+
+void call_update(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
+  if (op.updates == 0) throw Error(msg(op.name, " is not an update op: run it with call()"));
+  if (static_cast<int>(inputs.size()) != op.arity)
+    throw Error(msg(op.name, ": expected ", op.arity, " input tensors, got ", inputs.size()));
+  std::vector<Meta> metas;
+  for (const Tensor& t : inputs) metas.push_back(meta_of(t));  // throws if one is undefined
+  const Device device = inputs[0].device();
+  check_same_device(op, inputs, device);
+  op.shape(metas, attrs);  // checks that the state and the gradient fit the parameter
+  // The kernels walk the written tensors as flat arrays: they must be contiguous. The read-only
+  // ones (the gradient) are made so here.
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (static_cast<int>(k) < op.updates && !inputs[k].is_contiguous())
+      throw Error(msg(op.name, ": input ", k, " of shape ", shape_str(inputs[k].shape()),
+                      " is written in place and must be contiguous; optimize a contiguous "
+                      "parameter (p = p.contiguous().detach().requires_grad_())"));
+    if (!inputs[k].is_contiguous()) inputs[k] = inputs[k].contiguous();
+  }
+  no_grad inside_kernel;
+  kernel_for(op, device)(inputs, attrs, inputs[0]);
+  for (int k = 0; k < op.updates; ++k) inputs[k].storage()->version++;
 }
 
 namespace {

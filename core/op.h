@@ -52,6 +52,11 @@ struct Attrs {
   int64_t num_classes = 0;    // one_hot
   bool keepdim = false;       // reductions: keep reduced dims with size 1
   DType dtype = kFloat32;     // to(dtype)
+  // Optimizer updates (core/ops/update.cpp): the hyper-parameters, named as in torch.optim.
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  double beta1 = 0, beta2 = 0, eps = 0;
+  bool nesterov = false;
+  bool decoupled_weight_decay = false;  // AdamW: shrink the weight, don't add wd·w to the gradient
 };
 
 // (height, width): a stride, a padding or a kernel size of conv2d and max_pool2d.
@@ -77,6 +82,12 @@ struct OpDef {
   bool elementwise;         // one output element from the same-index input elements (fusable)
   bool random = false;      // draws random numbers: not a function of its inputs (rand_like)
 
+  // Update ops (an optimizer's step: sgd_update, adam_update) have no output of their own: the
+  // kernel overwrites their first `updates` inputs — the parameter and the optimizer's state —
+  // in place, and `out` is the parameter itself. Eager mode runs them with call_update() below;
+  // graph mode with an update node (core/graph/ops.h, apply_update), whose state is variables.
+  int updates = 0;
+
   bool is_view() const { return view != nullptr; }
 };
 
@@ -89,6 +100,11 @@ ComputeKernel kernel_for(const OpDef& op, Device device);
 // Runs an op eagerly: checks devices, applies the shape rule, allocates the output and runs the
 // kernel of the inputs' device. Every eager op in Tandem ends up here.
 Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs = {});
+
+// Runs an update op (OpDef::updates > 0) eagerly: checks devices and shapes, then the kernel
+// writes the parameter inputs[0] and the state after it in place and bumps their version
+// counters. Records nothing on the tape; call it under no_grad, as optimizers do.
+void call_update(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs);
 
 // The whole catalogue, in the order of core/catalogue.cpp, and lookup by name.
 const std::vector<const OpDef*>& catalogue();
@@ -128,6 +144,8 @@ extern OpDef conv2d, conv2d_input_grad, conv2d_weight_grad;
 extern OpDef max_pool2d, max_pool2d_backward, max_pool2d_gather;
 // random numbers (core/ops/random.cpp)
 extern OpDef rand_like;
+// optimizer updates, in place (core/ops/update.cpp)
+extern OpDef sgd_update, momentum_update, adam_update;
 }  // namespace ops
 
 }  // namespace tandem

@@ -19,6 +19,8 @@
 //   7. cuda/index.cu        index_select, gather and their backwards (index_add, scatter_add)
 //   8. cuda/gemm_plan.h, cuda/matmul.cu   matmul through cuBLAS: row-major meets column-major
 //   9. cuda/matmul_ladder.cu  writing GEMM yourself: naive -> shared-memory tiles -> register tiles
+//  10. cuda/conv.cu         conv2d and max pooling: im2col/col2im around the cuBLAS GEMM
+//  11. cuda/optim.cu        the optimizers' fused updates (SGD, momentum, Adam), math shared with the CPU
 // and docs/cuda.md, which walks through them.
 //
 // This header needs no CUDA headers: programs include it in any build, and its functions exist

@@ -20,7 +20,11 @@ namespace g = tandem::graph;
 namespace {
 
 // Memory planning on or off, every other pass off.
-g::SessionOptions planning(bool on) { return {false, false, false, on}; }
+g::SessionOptions planning(bool on) {
+  g::SessionOptions o = g::SessionOptions::no_passes();
+  o.plan_memory = on;
+  return o;
+}
 
 int step_of(const g::Plan& plan, const g::Output& o) {
   for (size_t i = 0; i < plan.steps.size(); ++i)

@@ -173,26 +173,9 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y) {
   return -mean(y * log(p) + (1 - y) * log(1 - p));
 }
 
-// optimizer = optim.SGD([W, b], lr=0.5)
-struct SGD {
-  std::vector<Tensor> params;
-  double lr;
-  // Zeroes each grad in place (PyTorch 1.x's default; set_grad(Tensor()) would drop it instead).
-  void zero_grad() const {
-    for (const Tensor& p : params)
-      if (p.grad().defined()) p.grad().zero_();
-  }
-  // p -= lr * p.grad, outside the tape: the update itself must not be differentiated, and an
-  // in-place change of a leaf that requires grad is only allowed under no_grad.
-  void step() const {
-    no_grad guard;
-    for (const Tensor& p : params) p.sub_(p.grad(), lr);
-  }
-};
-
 // def train_step_torch(model, inputs, labels, optimizer, criterion):
 double train_step(const LogisticModel& model, const Tensor& inputs, const Tensor& labels,
-                  const SGD& optimizer) {
+                  optim::Optimizer& optimizer) {
   //   optimizer.zero_grad()
   optimizer.zero_grad();
   //   outputs = model(inputs)
@@ -219,7 +202,8 @@ TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regressio
   // b = torch.tensor([0.0], requires_grad=True)
   const Tensor b = tensor({0.0}).requires_grad_();
   const LogisticModel model{W, b};
-  const SGD optimizer{{W, b}, 0.5};
+  // optimizer = optim.SGD([W, b], lr=0.5)
+  optim::SGD optimizer({W, b}, {.lr = 0.5});
 
   // The first step, against PyTorch's numbers. Its gradient is also the textbook one: for
   // L = BCE(sigmoid(z), y) the sigmoid's derivative cancels the log's, dL/dz = (p - y) / N, so
@@ -258,6 +242,62 @@ TEST_CASE("seed: the PyTorch training step, 50 times on a toy logistic regressio
   // The weights are still leaves that require grad: the updates ran outside the tape.
   CHECK(W.is_leaf());
   CHECK(W.requires_grad());
+}
+
+// The article's train_step_tf, in TensorFlow 1's terms: the tape's gradients become gradients()
+// nodes, and optimizer.apply_gradients(zip(gradients, model.trainable_variables)) one update op
+// that session.run takes once per step. Same model, same data, same SGD: the same 50 losses as
+// the eager run above.
+TEST_CASE("seed: the TensorFlow training step, as a graph, takes the same 50 steps",
+          "[seed][graph]") {
+  const Tensor x_value = tensor({{0.5, 1.0},
+                                 {-1.0, 0.5},
+                                 {1.5, -0.5},
+                                 {-0.5, -1.5},
+                                 {1.0, 1.0},
+                                 {-1.5, 0.0},
+                                 {0.0, 2.0},
+                                 {2.0, 0.5}});
+  const Tensor y_value = tensor({{1.}, {0.}, {1.}, {0.}, {1.}, {0.}, {1.}, {1.}});
+
+  // The eager run, for comparison.
+  const Tensor W = tensor({{0.1}, {-0.2}}).requires_grad_(), b = tensor({0.0}).requires_grad_();
+  optim::SGD eager_optimizer({W, b}, {.lr = 0.5});
+  std::vector<double> eager_losses;
+  for (int step = 0; step < 50; ++step)
+    eager_losses.push_back(train_step({W, b}, x_value, y_value, eager_optimizer));
+
+  graph::Graph g;
+  graph::DefaultGraph use(g);
+  const graph::Output inputs = graph::placeholder(kFloat32, {-1, 2}, "inputs");
+  const graph::Output labels = graph::placeholder(kFloat32, {-1, 1}, "labels");
+  // model: the same logistic regression, its weights as variables
+  const graph::Output Wv = graph::Variable(tensor({{0.1}, {-0.2}}), true, "W");
+  const graph::Output bv = graph::Variable(tensor({0.0}), true, "b");
+  // predictions = model(inputs)
+  const graph::Output predictions = graph::sigmoid(graph::matmul(inputs, Wv) + bv);
+  // loss = tf.keras.losses.binary_crossentropy(labels, predictions)
+  const graph::Output loss =
+      -graph::mean(labels * graph::log(predictions) + (1 - labels) * graph::log(1 - predictions));
+  // gradients = tape.gradient(loss, model.trainable_variables)
+  const std::vector<graph::Output> variables = g.trainable_variables();
+  const std::vector<graph::Output> gradients = graph::gradients({loss}, variables);
+  // optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+  graph::train::GradientDescentOptimizer optimizer(0.5);
+  const graph::Output apply =
+      optimizer.apply_gradients({{gradients[0], variables[0]}, {gradients[1], variables[1]}});
+
+  graph::Session session(g);
+  session.run(graph::global_variables_initializer());
+  for (int step = 0; step < 50; ++step) {
+    // return loss  (one run computes the loss and applies the step)
+    const double l =
+        session.run({loss, apply}, {{inputs, x_value}, {labels, y_value}})[0].item<double>();
+    INFO("step " << step);
+    CHECK(l == Approx(eager_losses[step]).epsilon(1e-6));
+  }
+  CHECK(vals(session.variable_value(Wv))[0] == Approx(vals(W)[0]).epsilon(1e-6));
+  CHECK(vals(session.variable_value(bv))[0] == Approx(vals(b)[0]).epsilon(1e-6));
 }
 
 // ---- "A ConvNet for MNIST dataset", both ways ------------------------------------------------------

@@ -13,6 +13,7 @@ const char* kind_name(Kind k) {
     case Kind::variable: return "variable";
     case Kind::assign: return "assign";
     case Kind::assign_add: return "assign_add";
+    case Kind::update: return "update";
     case Kind::identity: return "identity";
     case Kind::stop_gradient: return "stop_gradient";
     case Kind::no_op: return "no_op";

@@ -48,6 +48,8 @@ enum class Kind : uint8_t {
   variable,     // a value stored in the Session, persistent across runs
   assign,       // variable = value            (returns the new value)
   assign_add,   // variable += value           (returns the new value)
+  update,       // an optimizer's update op (core/ops/update.cpp): writes its leading inputs,
+                // which are variables, in place (returns the parameter's new value)
   identity,     // its input, unchanged
   stop_gradient,  // its input, unchanged — but gradients() does not pass through it
   no_op,        // computes nothing; groups control dependencies (group(), initializers)

@@ -13,6 +13,9 @@ std::string type_name(const OpDef& op) {
   if (std::string(op.name) == "matmul") return "MatMul";
   if (std::string(op.name) == "conv2d") return "Conv2D";  // TF's names for these two
   if (std::string(op.name) == "max_pool2d") return "MaxPool";
+  if (std::string(op.name) == "sgd_update") return "ApplyGradientDescent";  // and TF's updates
+  if (std::string(op.name) == "momentum_update") return "ApplyMomentum";
+  if (std::string(op.name) == "adam_update") return "ApplyAdam";
   std::string out;
   bool upper = true;
   for (const char* p = op.name; *p; ++p) {
@@ -133,6 +136,29 @@ Output assign_add(const Output& v, const Output& value) {
   return assign_like(Kind::assign_add, "AssignAdd", v, value);
 }
 Output assign_sub(const Output& v, const Output& value) { return assign_add(v, -value); }
+
+Output apply_update(const OpDef& op, const std::vector<Output>& inputs, const Attrs& attrs,
+                    const std::string& name) {
+  if (op.updates == 0) throw Error(msg("apply_update: ", op.name, " is not an update op"));
+  if (static_cast<int>(inputs.size()) != op.arity)
+    throw Error(msg(op.name, ": expected ", op.arity, " inputs, got ", inputs.size()));
+  for (int k = 0; k < op.updates; ++k)
+    if (inputs[k].node()->kind != Kind::variable)
+      throw Error(msg(op.name, ": input ", k, " is written in place and must be a Variable, but '",
+                      inputs[k].name(), "' is a ", inputs[k].node()->type));
+  std::vector<Meta> metas;
+  for (const Output& in : inputs) metas.push_back({in.shape(), in.dtype()});
+  try {
+    op.shape(metas, attrs);
+  } catch (const Error& e) {
+    throw Error(
+        msg(e.what(), "\n  for '", type_name(op), "' created at ", describe(capture_call_site())));
+  }
+  Node* n = add(Kind::update, type_name(op), inputs, inputs[0].node()->meta, name);
+  n->op = &op;
+  n->attrs = attrs;
+  return Output(n);
+}
 
 Output identity(const Output& x, const std::string& name) {
   return Output(add(Kind::identity, "Identity", {x}, x.node()->meta, name));

@@ -41,6 +41,12 @@ Output global_variables_initializer(Graph& g = default_graph());
 Output assign(const Output& variable, const Output& value);      // variable = value
 Output assign_add(const Output& variable, const Output& value);  // variable += value
 Output assign_sub(const Output& variable, const Output& value);  // variable -= value
+// An update op of the catalogue (OpDef::updates > 0: sgd_update, adam_update...) as a node: its
+// first op.updates inputs must be Variables — the parameter and the optimizer's state — which
+// each run overwrites in place. The graph twin of call_update(); optimizers (optim/) build these.
+// Its value is the parameter's new value.
+Output apply_update(const OpDef& op, const std::vector<Output>& inputs, const Attrs& attrs,
+                    const std::string& name = "");
 Output identity(const Output& x, const std::string& name = "");
 Output stop_gradient(const Output& x);  // the value of x, but gradients do not flow through it
 Output group(const std::vector<Output>& ops, const std::string& name = "group");  // runs them all

@@ -178,7 +178,7 @@ Tensor Session::variable_value(const Output& variable) const {
   if (it == variables_.end())
     throw Error(msg("Attempting to use uninitialized value ", variable.node()->name, "; run the "
                     "initializer (global_variables_initializer()) in this session first"));
-  return it->second;
+  return as_result(it->second, variables_);  // a snapshot: later runs do not change it
 }
 
 const Session::CachedPlan& Session::plan_for(const std::vector<Output>& fetches,
@@ -197,6 +197,12 @@ const Session::CachedPlan& Session::plan_for(const std::vector<Output>& fetches,
   auto cached = std::make_shared<CachedPlan>();
   cached->plan = lower(graph_, fetches, fed);
   optimize(cached->plan, options_);
+  // A session placed on a device keeps its constants there: copied once, here, not on every run.
+  // (After the passes: constant folding and CSE work on the host values.)
+  if (options_.device)
+    for (Step& s : cached->plan.steps)
+      if (s.kind == Kind::constant && s.value.device() != *options_.device)
+        s.value = s.value.to(*options_.device);
   plans_[key] = cached;
   return *cached;
 }
@@ -235,7 +241,8 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
   std::vector<Tensor> values(n);
   std::vector<bool> is_fed(n, false);
   for (size_t k = 0; k < plan.feeds.size(); ++k) {
-    values[plan.feeds[k]] = feeds[k].second;
+    values[plan.feeds[k]] =
+        options_.device ? feeds[k].second.to(*options_.device) : feeds[k].second;
     is_fed[plan.feeds[k]] = true;
   }
 
@@ -273,7 +280,8 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
   for (int f : plan.fetches) keep[f] = true;
   for (size_t i = 0; i < n; ++i) {
     const Kind k = plan.steps[i].kind;
-    if (is_fed[i] || k == Kind::constant || k == Kind::variable || k == Kind::assign || k == Kind::assign_add)
+    if (is_fed[i] || k == Kind::constant || k == Kind::variable || k == Kind::assign || k == Kind::assign_add ||
+        k == Kind::update)
       keep[i] = true;
   }
 
@@ -368,12 +376,34 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
             Tensor fresh = s.kind == Kind::assign_add ? it->second + value : value;
             if (s.kind == Kind::assign_add) ++stats_.kernels_launched;
             fresh = fresh.to(var->meta.dtype);
+            if (options_.device) fresh = fresh.to(*options_.device);
             // Never share the assigned value's buffer: it may be a slot, a feed or a constant.
             if (fresh.storage() == value.storage()) fresh = fresh.clone();
             ++stats_.kernels_launched;
             variables_[var] = fresh;
           }
           values[i] = variables_[var];
+          break;
+        }
+        case Kind::update: {
+          // An optimizer step (core/ops/update.cpp): the kernel writes the parameter and its state,
+          // which are variables, in place — on any device, since it is the device's own kernel.
+          // Copy on write, as for assign: a variable whose storage someone else holds (a fetched
+          // value, a view still to be read) is first given a copy, so what they hold stays as it
+          // was.
+          for (int k = 0; k < s.op->updates; ++k) {
+            Tensor& state = variables_[plan.steps[s.inputs[k]].source];
+            if (state.storage().use_count() > 1 || !state.is_contiguous()) state = state.clone();
+            in[k] = state;
+          }
+          for (size_t k = s.op->updates; k < in.size(); ++k)
+            if (!in[k].is_contiguous()) in[k] = in[k].contiguous();
+          s.op->shape(in_meta, s.attrs);  // a run-time shape the declaration left open
+          check_same_device(*s.op, in, in[0].device());
+          kernel_for(*s.op, in[0].device())(in, s.attrs, in[0]);
+          for (int k = 0; k < s.op->updates; ++k) in[k].storage()->version++;
+          ++stats_.kernels_launched;
+          values[i] = in[0];
           break;
         }
         case Kind::identity:

@@ -32,8 +32,15 @@ struct SessionOptions {
   bool fuse_elementwise = true;
   bool plan_memory = true;
   bool fuse_updates = true;  // optimizer steps folded into their gradient GEMMs
+  // Where the session computes (TF's `with tf.device('/gpu:0')` around a whole graph). Set, say to
+  // Device::cuda(), the session copies the graph's constants there once, each fed value on every
+  // run, and gives variables their values there: every kernel then runs on that device, and the
+  // memory plan's buffers live there. Fetched values stay on it (call .cpu() to bring one back).
+  // Unset, values stay where they are made: on the CPU, unless you feed or initialize with tensors
+  // of another device.
+  std::optional<Device> device;
   // Everything off: the plain interpreter, which keeps every value until the run ends.
-  static SessionOptions no_passes() { return {false, false, false, false, false}; }
+  static SessionOptions no_passes() { return {false, false, false, false, false, std::nullopt}; }
 };
 
 // What the last run did (the numbers the demos and benchmarks compare with eager mode).
@@ -60,7 +67,8 @@ class Session {
   const RunStats& last_run_stats() const { return stats_; }
   SessionOptions& options() { return options_; }
   Graph& graph() const { return graph_; }
-  // The current value of a variable in this session (error if not initialized yet).
+  // The current value of a variable in this session (error if not initialized yet): a snapshot,
+  // which later runs leave as it is, like a fetched value.
   Tensor variable_value(const Output& variable) const;
   // The Plan the last run executed, after the passes (for drawings and tests).
   const Plan& last_plan() const { return *last_plan_; }

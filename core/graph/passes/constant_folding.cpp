@@ -87,6 +87,7 @@ Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {
     case Kind::variable:
     case Kind::assign:
     case Kind::assign_add:
+    case Kind::update:
     case Kind::no_op:
       break;
   }

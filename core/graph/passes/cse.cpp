@@ -39,6 +39,7 @@
 //
 // Read next: core/graph/passes/fusion.cpp.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
@@ -55,7 +56,7 @@ constexpr int64_t kMaxHashedElements = int64_t{1} << 16;
 
 // A key must name every field of Attrs. If this fails, Attrs has changed: add the new field to
 // append_attrs() below, then update the size here.
-static_assert(sizeof(Attrs) == sizeof(Shape) + 56, "Attrs changed: make the CSE key include the new field");
+static_assert(sizeof(Attrs) == sizeof(Shape) + 120, "Attrs changed: make the CSE key include the new field");
 
 void append(std::string& key, int64_t v) {
   key += std::to_string(v);
@@ -79,10 +80,16 @@ void append_attrs(std::string& key, const Attrs& a) {
   append(key, a.keepdim);
   key += " dtype=";
   append(key, static_cast<int64_t>(a.dtype));
+  key += " hyper=";  // an optimizer's (update nodes are never merged; the key stays complete)
+  for (double v : {a.lr, a.momentum, a.dampening, a.weight_decay, a.beta1, a.beta2, a.eps})
+    append(key, std::bit_cast<int64_t>(v));
+  append(key, a.nesterov);
+  append(key, a.decoupled_weight_decay);
 }
 
 bool never_merged(Kind k) {
   return k == Kind::variable || k == Kind::placeholder || k == Kind::assign || k == Kind::assign_add ||
+         k == Kind::update ||
          k == Kind::no_op;
 }
 
@@ -168,7 +175,7 @@ int eliminate_common_subexpressions(Plan& plan) {
         ++removed;
       }
     }
-    if (s.kind == Kind::assign || s.kind == Kind::assign_add) ++assigns_so_far;
+    if (s.kind == Kind::assign || s.kind == Kind::assign_add || s.kind == Kind::update) ++assigns_so_far;
   }
   for (int& f : plan.fetches) f = survivor[f];
   if (removed > 0) plan.compact();

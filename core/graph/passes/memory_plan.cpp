@@ -109,6 +109,7 @@ Meta runtime_meta(const Step& s, std::span<const Meta> in) {
     case Kind::variable:
     case Kind::assign:      // a variable's meta is fully known (assign converts to its dtype)
     case Kind::assign_add:
+    case Kind::update:
     case Kind::no_op:
       return s.meta;
     case Kind::identity:

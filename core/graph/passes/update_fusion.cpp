@@ -92,7 +92,9 @@ int fuse_updates(Plan& plan) {
   // How many assignments each variable step has: an early update must be the only one.
   std::vector<int> assignments(n, 0);
   for (const Step& s : plan.steps)
-    if ((s.kind == Kind::assign || s.kind == Kind::assign_add) && !s.inputs.empty()) ++assignments[s.inputs[0]];
+    if (s.kind == Kind::assign || s.kind == Kind::assign_add) ++assignments[s.inputs[0]];
+    else if (s.kind == Kind::update)
+      for (int k = 0; k < s.op->updates; ++k) ++assignments[s.inputs[k]];
 
   int fused = 0;
   for (int u = 0; u < n; ++u) {

@@ -1,0 +1,120 @@
+// optim/optim.h — optimizers for eager mode, as torch.optim has them: SGD, Adam, AdamW.
+//
+// Training is a loop of four lines, the same in every PyTorch program:
+//
+//     optim::Adam opt(params, {.lr = 1e-3});      // optimizer = optim.Adam(params, lr=1e-3)
+//     for (...) {
+//       opt.zero_grad();                           // optimizer.zero_grad()
+//       Tensor loss = cross_entropy(model(x), y);  // loss = criterion(model(x), y)
+//       loss.backward();                           // loss.backward()
+//       opt.step();                                // optimizer.step()
+//     }
+//
+// The hyper-parameters are a struct with defaults, so C++20's designated initializers read like
+// Python's keyword arguments: `{.lr = 0.1, .momentum = 0.9}`.
+//
+// What an optimizer is: a list of parameters, plus per-parameter *state* it keeps between steps
+// (a velocity for momentum, two running averages for Adam), plus the update rule. The rules are
+// not written here: each is one op of the catalogue (core/ops/update.cpp) whose per-element math
+// (core/ops/update_math.h) runs on the CPU and, unchanged, on the GPU. Graph mode's optimizers
+// (optim/train.h) build nodes of the same ops, so the two modes take exactly the same steps.
+//
+// Read next: optim/train.h (graph mode: minimize), core/ops/update_math.h (the formulas).
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tandem::optim {
+
+// What every optimizer shares: the parameters it updates, and zero_grad().
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // One update of every parameter that has a gradient (a parameter whose grad() is undefined —
+  // it took no part in the loss — is skipped, its state untouched, as in PyTorch).
+  virtual void step() = 0;
+
+  // Forget the gradients before the next backward(), which would otherwise add to them. By default
+  // they become undefined (PyTorch 2's set_to_none=True: nothing to fill, and a parameter that
+  // gets no gradient next time is then skipped); set_to_none = false fills them with zeros.
+  void zero_grad(bool set_to_none = true);
+
+  const std::vector<Tensor>& params() const { return params_; }
+
+ protected:
+  // Checks each parameter: defined, a leaf, floating point (PyTorch's checks and messages).
+  Optimizer(std::vector<Tensor> params, const char* name);
+  std::vector<Tensor> params_;
+};
+
+// ---- SGD: w -= lr · g, with optional momentum, Nesterov momentum and weight decay
+// -------------------
+struct SGDOptions {
+  double lr = -1;  // required: there is no good default (PyTorch has none either)
+  double momentum = 0;
+  double dampening = 0;
+  double weight_decay = 0;
+  bool nesterov = false;  // needs momentum > 0 and dampening = 0
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, SGDOptions options);
+  void step() override;
+  SGDOptions options;  // may be changed between steps (a learning-rate schedule sets options.lr)
+
+ private:
+  std::vector<Tensor> momentum_buffer_;  // per parameter; undefined until its first step
+};
+
+// ---- Adam and AdamW
+// ---------------------------------------------------------------------------------
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;  // PyTorch's betas=(0.9, 0.999)
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;  // Adam: an L2 penalty added to the gradient
+};
+
+class Adam : public Optimizer {
+ public:
+  Adam(std::vector<Tensor> params, AdamOptions options = {});
+  void step() override;
+  AdamOptions options;
+
+  // A parameter's state, as PyTorch's optimizer.state[p] holds it: the number of steps taken and
+  // the running averages exp_avg (m) and exp_avg_sq (v). Undefined tensors before the first step.
+  struct State {
+    Tensor step, exp_avg, exp_avg_sq;
+  };
+  const State& state(size_t param_index) const { return state_.at(param_index); }
+
+ protected:
+  Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled, const char* name);
+
+ private:
+  bool decoupled_;
+  std::vector<State> state_;
+};
+
+// AdamW (Loshchilov & Hutter, 2019): Adam whose weight decay shrinks the weights directly,
+// w ← w·(1 − lr·wd), instead of adding wd·w to the gradient — where Adam's scaling would weaken it
+// for weights with large gradients. PyTorch's default weight_decay for AdamW is 0.01.
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+};
+
+class AdamW : public Adam {
+ public:
+  AdamW(std::vector<Tensor> params, AdamWOptions options = {});
+};
+
+}  // namespace tandem::optim

@@ -1,0 +1,156 @@
+// optim/train.cpp — graph-mode optimizers: gradients() nodes, slot variables, update nodes.
+#include "optim/train.h"
+
+#include <utility>
+
+#include "core/factories.h"
+#include "core/graph/gradients.h"
+#include "core/op.h"
+
+namespace tandem::graph::train {
+
+namespace {
+
+// Slot variables are named after their variable ("w/Adam"), whatever name scope or control
+// dependencies are open where minimize() is called: both are set aside while a slot is made.
+class OutsideScopes {
+ public:
+  explicit OutsideScopes(Graph& g)
+      : graph_(g),
+        scopes_(std::exchange(g.scopes, {})),
+        control_(std::exchange(g.control_stack, {})) {}
+  ~OutsideScopes() {
+    graph_.scopes = std::move(scopes_);
+    graph_.control_stack = std::move(control_);
+  }
+  OutsideScopes(const OutsideScopes&) = delete;
+  OutsideScopes& operator=(const OutsideScopes&) = delete;
+
+ private:
+  Graph& graph_;
+  std::vector<std::string> scopes_;
+  std::vector<std::vector<Node*>> control_;
+};
+
+std::string names_of(const std::vector<Output>& vars) {
+  std::string s;
+  for (const Output& v : vars) s += (s.empty() ? "" : ", ") + v.node()->name;
+  return s;
+}
+
+}  // namespace
+
+GradsAndVars Optimizer::compute_gradients(const Output& loss, std::vector<Output> var_list) const {
+  if (!loss.defined()) throw Error(msg(name_, ".compute_gradients: the loss is undefined"));
+  if (var_list.empty()) var_list = loss.graph().trainable_variables();
+  if (var_list.empty()) throw Error(msg(name_, ": No variables to optimize."));
+  for (const Output& v : var_list)
+    if (v.node()->kind != Kind::variable)
+      throw Error(msg(name_, ": '", v.name(), "' is a ", v.node()->type,
+                      ", not a Variable; only "
+                      "variables can be optimized"));
+  DefaultGraph use(loss.graph());
+  const std::vector<Output> grads = gradients({loss}, var_list);
+  GradsAndVars out;
+  for (size_t k = 0; k < var_list.size(); ++k) out.emplace_back(grads[k], var_list[k]);
+  return out;
+}
+
+Output Optimizer::apply_gradients(const GradsAndVars& grads_and_vars, const Output& global_step,
+                                  const std::string& name) const {
+  std::vector<Output> vars;
+  for (const auto& [g, v] : grads_and_vars)
+    if (g.defined()) vars.push_back(v);
+  if (vars.empty()) {
+    std::vector<Output> all;
+    for (const auto& gv : grads_and_vars) all.push_back(gv.second);
+    throw Error(
+        msg("No gradients provided for any variable, check your graph for ops that do not support "
+            "gradients, between variables [",
+            names_of(all), "] and the loss"));
+  }
+  DefaultGraph use(vars[0].graph());
+  std::vector<Output> updates;
+  {
+    NameScope scope(name.empty() ? name_ : name);
+    for (const auto& [g, v] : grads_and_vars)
+      if (g.defined()) updates.push_back(apply_one(g, v));
+  }
+  if (global_step.defined()) {
+    ControlDependencies after(updates);
+    updates.push_back(assign_add(global_step, constant(1, global_step.dtype())));
+  }
+  return group(updates, name.empty() ? name_ : name);
+}
+
+Output Optimizer::minimize(const Output& loss, const Output& global_step,
+                           std::vector<Output> var_list, const std::string& name) const {
+  return apply_gradients(compute_gradients(loss, std::move(var_list)), global_step, name);
+}
+
+Output Optimizer::slot(const Output& var, const std::string& slot_name, const Shape& shape,
+                       DType dtype) const {
+  OutsideScopes outside(var.graph());
+  return Variable(zeros(shape, dtype), /*trainable=*/false, var.node()->name + "/" + slot_name);
+}
+
+// ---- the three optimizers
+// -----------------------------------------------------------------------------
+
+GradientDescentOptimizer::GradientDescentOptimizer(double learning_rate)
+    : Optimizer("GradientDescent"), learning_rate_(learning_rate) {
+  if (learning_rate < 0)
+    throw Error(msg("GradientDescentOptimizer: Invalid learning rate: ", learning_rate));
+}
+
+Output GradientDescentOptimizer::apply_one(const Output& grad, const Output& var) const {
+  Attrs a;
+  a.lr = learning_rate_;
+  return apply_update(ops::sgd_update, {var, grad}, a, "update_" + var.node()->name);
+}
+
+MomentumOptimizer::MomentumOptimizer(double learning_rate, double momentum, bool use_nesterov)
+    : Optimizer("Momentum"),
+      learning_rate_(learning_rate),
+      momentum_(momentum),
+      use_nesterov_(use_nesterov) {
+  if (learning_rate < 0)
+    throw Error(msg("MomentumOptimizer: Invalid learning rate: ", learning_rate));
+  if (momentum < 0) throw Error(msg("MomentumOptimizer: Invalid momentum value: ", momentum));
+}
+
+Output MomentumOptimizer::apply_one(const Output& grad, const Output& var) const {
+  const Output accumulation = slot(var, "Momentum", var.shape(), var.dtype());
+  Attrs a;
+  a.lr = learning_rate_;
+  a.momentum = momentum_;
+  a.nesterov = use_nesterov_;
+  return apply_update(ops::momentum_update, {var, accumulation, grad}, a,
+                      "update_" + var.node()->name);
+}
+
+AdamOptimizer::AdamOptimizer(double learning_rate, double beta1, double beta2, double epsilon)
+    : Optimizer("Adam"),
+      learning_rate_(learning_rate),
+      beta1_(beta1),
+      beta2_(beta2),
+      epsilon_(epsilon) {
+  if (learning_rate < 0) throw Error(msg("AdamOptimizer: Invalid learning rate: ", learning_rate));
+  if (beta1 < 0 || beta1 >= 1) throw Error(msg("AdamOptimizer: Invalid beta1: ", beta1));
+  if (beta2 < 0 || beta2 >= 1) throw Error(msg("AdamOptimizer: Invalid beta2: ", beta2));
+  if (epsilon < 0) throw Error(msg("AdamOptimizer: Invalid epsilon: ", epsilon));
+}
+
+Output AdamOptimizer::apply_one(const Output& grad, const Output& var) const {
+  const Output m = slot(var, "Adam", var.shape(), var.dtype());
+  const Output v = slot(var, "Adam_1", var.shape(), var.dtype());
+  const Output t = slot(var, "Adam_step", {}, kFloat32);  // steps taken, as eager Adam counts them
+  Attrs a;
+  a.lr = learning_rate_;
+  a.beta1 = beta1_;
+  a.beta2 = beta2_;
+  a.eps = epsilon_;
+  return apply_update(ops::adam_update, {var, m, v, t, grad}, a, "update_" + var.node()->name);
+}
+
+}  // namespace tandem::graph::train

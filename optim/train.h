@@ -1,0 +1,95 @@
+// optim/train.h — optimizers for graph mode, as TensorFlow 1's tf.train has them.
+//
+//     auto train_op = g::train::AdamOptimizer(1e-3).minimize(loss);  // tf.train.AdamOptimizer
+//     session.run(g::global_variables_initializer());  // after minimize(): it made variables too
+//     for (...) session.run({train_op, loss}, {{x, batch}, {y, labels}});
+//
+// minimize(loss) = compute_gradients (gradients() for every trainable variable) + apply_gradients
+// (one update node per variable, grouped into the one op you run). Nothing is updated when
+// minimize() returns: it only adds nodes; each session.run of train_op takes one step.
+//
+// An optimizer's state lives in *slot variables* created beside each variable — "w/Momentum",
+// "w/Adam" and "w/Adam_1" (TensorFlow's names) — so it persists from run to run in the Session
+// like any variable, and global_variables_initializer() must run after minimize() to create it
+// (TF1's classic "Attempting to use uninitialized value w/Adam" when it ran before).
+//
+// The update nodes run the very ops eager mode's optimizers run (core/ops/update.cpp), so a
+// model trained with graph::train::AdamOptimizer and with optim::Adam takes the same steps. One
+// difference from TensorFlow: its Adam adds ε to √v̂·√(1−β2^t) ("epsilon hat"), PyTorch's to √v̂;
+// Tandem uses PyTorch's formula in both modes. With the default ε = 1e-8 the two differ only where
+// v is tiny.
+//
+// Read next: optim/optim.h (eager mode), core/graph/session.cpp (how an update node runs).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/graph/ops.h"
+
+namespace tandem::graph::train {
+
+// (gradient, variable) pairs, as TF's compute_gradients returns them. The gradient is undefined
+// for a variable the loss does not depend on.
+using GradsAndVars = std::vector<std::pair<Output, Output>>;
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // d loss / d var for each var of var_list (empty: the graph's trainable variables).
+  GradsAndVars compute_gradients(const Output& loss, std::vector<Output> var_list = {}) const;
+  // One op that updates every variable with a gradient (undefined gradients are skipped; if all
+  // are, that is an error) and then, if given, adds 1 to global_step.
+  Output apply_gradients(const GradsAndVars& grads_and_vars, const Output& global_step = {},
+                         const std::string& name = "") const;
+  // Both of the above.
+  Output minimize(const Output& loss, const Output& global_step = {},
+                  std::vector<Output> var_list = {}, const std::string& name = "") const;
+
+ protected:
+  explicit Optimizer(std::string name) : name_(std::move(name)) {}
+  // The update node of one variable; creates the variable's slots if this optimizer needs any.
+  virtual Output apply_one(const Output& grad, const Output& var) const = 0;
+  // A slot variable for `var`, zero-initialized, named "<var>/<slot>", not trainable.
+  Output slot(const Output& var, const std::string& slot_name, const Shape& shape,
+              DType dtype) const;
+  std::string name_;
+};
+
+// w -= learning_rate · g   (tf.train.GradientDescentOptimizer)
+class GradientDescentOptimizer : public Optimizer {
+ public:
+  explicit GradientDescentOptimizer(double learning_rate);
+
+ private:
+  Output apply_one(const Output& grad, const Output& var) const override;
+  double learning_rate_;
+};
+
+// accumulation = momentum · accumulation + g; w -= learning_rate · accumulation
+// (tf.train.MomentumOptimizer; with use_nesterov, w -= learning_rate · (g + momentum ·
+// accumulation))
+class MomentumOptimizer : public Optimizer {
+ public:
+  MomentumOptimizer(double learning_rate, double momentum, bool use_nesterov = false);
+
+ private:
+  Output apply_one(const Output& grad, const Output& var) const override;
+  double learning_rate_, momentum_;
+  bool use_nesterov_;
+};
+
+// Adam (tf.train.AdamOptimizer), with PyTorch's placement of epsilon (see above).
+class AdamOptimizer : public Optimizer {
+ public:
+  explicit AdamOptimizer(double learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999,
+                         double epsilon = 1e-8);
+
+ private:
+  Output apply_one(const Output& grad, const Output& var) const override;
+  double learning_rate_, beta1_, beta2_, epsilon_;
+};
+
+}  // namespace tandem::graph::train
