@@ -14,13 +14,16 @@
 //   4. cuda/elementwise.cu  binary and unary ops with broadcasting, sharing the per-element
 //                           math of core/ops/math.h with the CPU; copies and casts; add_
 //   5. cuda/common.cuh      warp shuffles and block reductions
-//      cuda/reduce.cu       sum, mean, amax/amin, argmax/argmin, sum_to: a block per output
+//      cuda/reduce.cu       sum, mean, var, amax/amin, argmax/argmin, sum_to: a block per output
 //   6. cuda/softmax.cu      softmax / log_softmax: one block per row, three passes
-//   7. cuda/index.cu        index_select, gather and their backwards (index_add, scatter_add)
-//   8. cuda/gemm_plan.h, cuda/matmul.cu   matmul through cuBLAS: row-major meets column-major
-//   9. cuda/matmul_ladder.cu  writing GEMM yourself: naive -> shared-memory tiles -> register tiles
-//  10. cuda/conv.cu         conv2d and max pooling: im2col/col2im around the cuBLAS GEMM
-//  11. cuda/optim.cu        the optimizers' fused updates (SGD, momentum, Adam), math shared with the CPU
+//   7. cuda/index.cu        index_select, gather and their backwards (index_add, scatter_add),
+//                           one_hot
+//   8. cuda/join.cu         cat, stack, slice_scatter, select_scatter: copies into windows (views)
+//   9. cuda/gemm_plan.h, cuda/matmul.cu   matmul through cuBLAS: row-major meets column-major;
+//                           matmul_accumulate's c += alpha·a·b with beta = 1
+//  10. cuda/matmul_ladder.cu  writing GEMM yourself: naive -> shared-memory tiles -> register tiles
+//  11. cuda/conv.cu         conv2d (im2col + cuBLAS) and max pooling
+//  12. cuda/optim.cu        the optimizers' fused updates (SGD, momentum, Adam), math shared with the CPU
 // and docs/cuda.md, which walks through them.
 //
 // This header needs no CUDA headers: programs include it in any build, and its functions exist

@@ -271,8 +271,8 @@ const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
 // ---- attach the kernels to the catalogue ------------------------------------------------------------
 // A static object whose constructor runs at start-up, before main(): it fills the `cuda` slot of
 // each OpDef (core/op.h) beside the CPU kernel. Only pointers are stored — no CUDA call — so a
-// program without a GPU starts normally. Ops not listed here have no CUDA kernel yet; calling one
-// on a CUDA tensor raises "no kernel for device cuda:0 ..." (core/op.cpp).
+// program without a GPU starts normally. An op that no file of cuda/ registers this way has no
+// CUDA kernel; calling it on a CUDA tensor raises "no kernel for device cuda:0 ..." (core/op.cpp).
 namespace {
 constexpr char kAdd[] = "add", kSub[] = "sub", kMul[] = "mul", kDiv[] = "div", kPow[] = "pow",
                kMaximum[] = "maximum", kMinimum[] = "minimum", kEq[] = "eq", kNe[] = "ne",

@@ -1,4 +1,5 @@
-// cuda/index.cu — index_select, gather and their backwards, index_add and scatter_add, on the GPU.
+// cuda/index.cu — index_select, gather and their backwards, index_add and scatter_add, and one_hot,
+// on the GPU.
 //
 // index_select(x, dim, index) (an embedding lookup is index_select(table, 0, ids)): x, made
 // contiguous, is [outer, size, inner] around the selected dim and the output is
@@ -23,7 +24,11 @@
 // with the CPU's message; the copy waits for the GPU, a price paid for an error that says
 // "index 7 is out of range for dimension 0 with size 5" instead of a crash.
 //
-// Read next: cuda/gemm_plan.h and cuda/matmul.cu.
+// one_hot(labels, C) is the simplest of all: the output is zeroed (cudaMemset), then one thread
+// per label writes a single 1, at column labels[t] of row t. Its labels are checked the same way,
+// on the CPU, with the CPU kernel's messages ("Class values must be non-negative").
+//
+// Read next: cuda/join.cu, ops that copy their inputs into windows of the output.
 #include <cuda_runtime.h>
 
 #include "core/factories.h"
@@ -198,6 +203,42 @@ void scatter_add_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out)
   check_launch("scatter_add_elems", "scatter_add");
 }
 
+// ---- one_hot -------------------------------------------------------------------------------
+
+// Row t of out (C classes wide) gets a 1 at column labels[t], t counting the labels in row-major
+// order (OffsetCalc's merging of dims keeps that order). The labels may be strided (a column of a
+// matrix, say): off[0] is label t's offset. They were checked on the CPU.
+__global__ void one_hot_rows(int64_t n, OffsetCalc<1> calc, const int64_t* labels, int64_t* out,
+                             int64_t classes) {
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < n;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t off[1];
+    calc.get(t, off);
+    out[t * classes + labels[off[0]]] = 1;
+  }
+}
+
+void one_hot_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const Tensor& labels = in[0];
+  const int64_t classes = a.num_classes;
+  // The labels, checked on the CPU before anything is written: a negative one first, then one too
+  // large, with core/ops/index.cpp's messages.
+  const std::vector<int64_t> values = labels.cpu().to_vector<int64_t>();
+  for (int64_t c : values)
+    if (c < 0) throw IndexError(msg("one_hot: Class values must be non-negative (found ", c, ")"));
+  for (int64_t c : values)
+    if (c >= classes)
+      throw IndexError(msg("one_hot: Class values must be smaller than num_classes (found ", c,
+                           " with num_classes = ", classes, ")"));
+  const int64_t n = labels.numel();
+  if (out.numel() == 0) return;
+  TANDEM_CUDA_CHECK(cudaMemsetAsync(out.raw_data(), 0, out.nbytes()), "one_hot");  // all 0 bytes: 0
+  const auto calc = make_offset_calc<1>(labels.shape(), {labels.strides()}, "one_hot");
+  one_hot_rows<<<blocks_for(n), kThreads>>>(n, calc, labels.data<int64_t>(), out.data<int64_t>(),
+                                            classes);
+  check_launch("one_hot_rows", "one_hot");
+}
+
 // Attaches the kernels to the catalogue at start-up (see the note in cuda/elementwise.cu).
 struct Registrar {
   Registrar() {
@@ -205,6 +246,7 @@ struct Registrar {
     ops::index_add.cuda = index_add_kernel;
     ops::gather.cuda = gather_kernel;
     ops::scatter_add.cuda = scatter_add_kernel;
+    ops::one_hot.cuda = one_hot_kernel;
   }
 } registrar;
 

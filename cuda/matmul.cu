@@ -18,6 +18,10 @@
 // [B·m, k] · [k, n] GEMM (a Linear layer on a batch of sequences): one large call beats B small
 // ones.
 //
+// matmul_accumulate (core/ops/matmul.h), c += alpha · a · b in place for graph mode's fused
+// updates, is the same call with BLAS's two scalars put to use: C = alpha·A·B + beta·C with
+// beta = 1 reads C and adds the product to it, so the product is never stored on its own.
+//
 // cuBLAS keeps its state in a handle, created on the first matmul and never destroyed (at exit
 // the CUDA runtime may already be gone; the process's end frees it). Precision: cuBLAS's default
 // math mode computes float32 products in float32 (no TF32 shortcut), as PyTorch does by default.
@@ -31,6 +35,7 @@
 
 #include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/matmul.h"
 #include "cuda/common.cuh"
 #include "cuda/cuda.h"
 #include "cuda/gemm_plan.h"
@@ -103,14 +108,14 @@ Operand prepare(Tensor x, bool is_left, const Shape& batch) {
   throw Error("matmul: internal error: no BLAS layout found for a contiguous operand");
 }
 
-// out (contiguous, [batch..., m, n] with the 1-D dims dropped) = a · b for float32 / float64.
+// out (contiguous, [batch..., m, n] with the 1-D dims dropped) = alpha · a · b + beta · out for
+// float32 / float64: a plain product with alpha = 1, beta = 0 (out is then only written).
 template <typename T>
-void gemm(const Operand& A, const Operand& B, int64_t batches, T* out) {
+void gemm(const Operand& A, const Operand& B, int64_t batches, T* out, T alpha = 1, T beta = 0) {
   const int64_t m = A.rows, k = A.cols, n = B.cols;
   const GemmCall c = row_major_gemm(m, n, k, A.layout, B.layout);
   const cublasOperation_t op_first = c.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_second = c.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const T alpha = 1, beta = 0;
   const T* first = B.tensor.data<T>();  // the swap: cuBLAS's first operand is our B
   const T* second = A.tensor.data<T>();
   cublasHandle_t h = cublas_handle();
@@ -170,9 +175,25 @@ void matmul_kernel(std::span<const Tensor> in, const Attrs& attrs, Tensor& out) 
   });
 }
 
-// Attaches the kernel to the catalogue at start-up (see the note in cuda/elementwise.cu).
+// c += alpha · a · b for 2-D CUDA tensors: matmul_accumulate (core/ops/matmul.cpp) has checked
+// the shapes, that c is contiguous, that all three share c's device and floating dtype, and that c
+// shares no memory with either operand. a and b go to cuBLAS as they lie (transposed views too) or
+// are copied first, exactly as for matmul; c is the output with beta = 1.
+bool matmul_accumulate_gpu(const Tensor& c, const Tensor& a, const Tensor& b, double alpha) {
+  visit_floating(c.dtype(), [&]<typename T>() {
+    gemm<T>(prepare(a, true, {}), prepare(b, false, {}), 1, c.data<T>(), static_cast<T>(alpha),
+            T(1));
+  });
+  return true;
+}
+
+// Attaches the kernel to the catalogue, and the accumulating GEMM to its hook, at start-up (see
+// the note in cuda/elementwise.cu).
 struct Registrar {
-  Registrar() { ops::matmul.cuda = matmul_kernel; }
+  Registrar() {
+    ops::matmul.cuda = matmul_kernel;
+    matmul_accumulate_cuda = matmul_accumulate_gpu;
+  }
 } registrar;
 
 }  // namespace

@@ -1,5 +1,5 @@
-// cuda/reduce.cu — sum, mean, amax, amin, argmax, argmin and sum_to on the GPU: one block per
-// output.
+// cuda/reduce.cu — sum, mean, var, amax, amin, argmax, argmin and sum_to on the GPU: one block
+// per output.
 //
 // The CPU version (core/ops/reduce.cpp) plans its way around every layout. Here one layout is
 // enough, because the GPU copies fast: the input is permuted so that the kept dims come first
@@ -18,6 +18,12 @@
 // rounding of the final result. A double add per element costs nothing noticeable: the kernel
 // waits on memory, not on arithmetic. amax/amin combine with the NaN-propagating functors of
 // core/ops/math.h, so a NaN anywhere in a row gives NaN, as on the CPU.
+//
+// var takes the CPU's two passes, both inside the row's block: a block sum gives the mean, which
+// block_reduce hands to every thread, then a second block sum adds up (x - mean)². Subtracting
+// the mean before squaring is what keeps the variance accurate (core/ops/reduce.cpp explains the
+// cancellation the one-pass formula E[x²] - E[x]² suffers). The row is read twice; the second
+// read finds much of it still in the GPU's cache.
 //
 // argmax/argmin carry (value, index) pairs. Threads see the elements out of order, so "the first
 // occurrence wins" cannot mean "the first one seen": ties are broken by the smaller index, and a
@@ -48,6 +54,25 @@ __global__ void reduce_rows(const T* x, T* out, int64_t outer, int64_t inner, Ac
     for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) acc = f(acc, static_cast<Acc>(row[i]));
     acc = block_reduce(acc, f, identity);
     if (threadIdx.x == 0) out[o] = static_cast<T>(static_cast<double>(acc) / divisor);
+  }
+}
+
+// var of row o: Σ (x - mean)² / divisor, with divisor = N - correction (see the opening comment).
+template <typename T>
+__global__ void var_rows(const T* x, T* out, int64_t outer, int64_t inner, double divisor) {
+  const math::Add add;
+  for (int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
+    const T* row = x + o * inner;
+    double s = 0;  // pass 1: this thread's share of Σ x
+    for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) s += static_cast<double>(row[i]);
+    const double mean = block_reduce(s, add, 0.0) / static_cast<double>(inner);  // 0/0: NaN
+    double ss = 0;  // pass 2: this thread's share of Σ (x - mean)²
+    for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) {
+      const double d = static_cast<double>(row[i]) - mean;
+      ss += d * d;
+    }
+    ss = block_reduce(ss, add, 0.0);
+    if (threadIdx.x == 0) out[o] = static_cast<T>(ss / divisor);
   }
 }
 
@@ -103,10 +128,11 @@ __global__ void arg_rows(const T* x, int64_t* out, int64_t outer, int64_t inner)
   }
 }
 
-enum class Kind { sum, mean, amax, amin, argmax, argmin };
+enum class Kind { sum, mean, var, amax, amin, argmax, argmin };
 
-// Reduces x over the dims in `mask` into the contiguous `out`.
-void reduce(const Tensor& x, const std::vector<bool>& mask, Tensor& out, Kind kind, const char* op) {
+// Reduces x over the dims in `mask` into the contiguous `out` (`correction` is var's).
+void reduce(const Tensor& x, const std::vector<bool>& mask, Tensor& out, Kind kind, const char* op,
+            int64_t correction = 1) {
   require_floating(x.dtype(), op);
   const ReductionSplit split = split_reduction(x.shape(), mask);
   if (split.outer == 0) return;
@@ -132,6 +158,13 @@ void reduce(const Tensor& x, const std::vector<bool>& mask, Tensor& out, Kind ki
         reduce_rows<T, double, math::Add><<<blocks, threads>>>(px, po, split.outer, split.inner, 0.0, divisor);
         break;
       }
+      case Kind::var: {
+        // N - correction, never below 0: a divisor of 0 gives inf or NaN, as on the CPU.
+        const int64_t n = split.inner - correction;
+        var_rows<T><<<blocks, threads>>>(px, po, split.outer, split.inner,
+                                         n > 0 ? static_cast<double>(n) : 0.0);
+        break;
+      }
       case Kind::amax:
         reduce_rows<T, T, math::Maximum><<<blocks, threads>>>(px, po, split.outer, split.inner, -inf, 1.0);
         break;
@@ -153,6 +186,10 @@ void reduce_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   reduce(in[0], reduced_mask(in[0].dim(), a.dims), out, K, Name);
 }
 
+void var_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  reduce(in[0], reduced_mask(in[0].dim(), a.dims), out, Kind::var, "var", a.correction);
+}
+
 void sum_to_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   reduce(in[0], sum_to_mask(in[0].shape(), a.dims), out, Kind::sum, "sum_to");
 }
@@ -165,6 +202,7 @@ struct Registrar {
   Registrar() {
     ops::sum.cuda = reduce_kernel<Kind::sum, kSum>;
     ops::mean.cuda = reduce_kernel<Kind::mean, kMean>;
+    ops::var.cuda = var_kernel;
     ops::amax.cuda = reduce_kernel<Kind::amax, kAmax>;
     ops::amin.cuda = reduce_kernel<Kind::amin, kAmin>;
     ops::argmax.cuda = reduce_kernel<Kind::argmax, kArgmax>;

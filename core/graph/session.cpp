@@ -345,10 +345,12 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
             auto it = variables_.find(var);
             if (it == variables_.end())
               throw Error(msg("Attempting to use uninitialized value ", var->name, " in AssignAdd"));
-            const bool in_place = it->second.storage().use_count() == 1 && it->second.device().is_cpu();
+            // (matmul_accumulate adds into it on either device: cuBLAS with beta = 1 on the GPU.)
+            const bool in_place = it->second.storage().use_count() == 1;
             Tensor target = in_place ? it->second : it->second.clone();
             s.kernel_override(in, target);
-            if (!in_place || target.impl_ptr() != it->second.impl_ptr()) variables_[var] = target.to(var->meta.dtype);
+            if (!in_place || target.impl_ptr() != it->second.impl_ptr())
+              variables_[var] = target.to(var->meta.dtype);
             ++stats_.kernels_launched;
             values[i] = variables_[var];
             break;

@@ -253,7 +253,9 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes) {
     if (labels.numel() == 0)
       throw Error("one_hot: Can not infer total number of classes from empty tensor; pass "
                   "num_classes explicitly");
-    num_classes = std::max<int64_t>(0, max(labels).item<int64_t>() + 1);
+    // The largest label, found on the CPU: the GPU kernels compute no int64 max, and item()
+    // would bring the answer back to the CPU anyway.
+    num_classes = std::max<int64_t>(0, max(labels.cpu()).item<int64_t>() + 1);
   } else if (num_classes < -1) {
     throw IndexError(msg("one_hot: Class values must be smaller than num_classes, and num_classes = ",
                          num_classes, " is negative; pass a positive count, or -1 to infer it"));

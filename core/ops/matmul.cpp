@@ -506,6 +506,8 @@ OpDef matmul{"matmul", 2, matmul_shape, matmul_kernel, nullptr, nullptr, false};
 Tensor matmul(const Tensor& a, const Tensor& b) { return call(ops::matmul, {a, b}); }
 
 // ---- C += alpha · A · B (core/ops/matmul.h) -------------------------------------------------------
+MatmulAccumulateFn matmul_accumulate_cuda = nullptr;  // set by cuda/matmul.cu when it is built
+
 bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double alpha) {
   if (a.dim() != 2 || b.dim() != 2 || c.dim() != 2 || a.shape()[1] != b.shape()[0] ||
       c.shape() != Shape{a.shape()[0], b.shape()[1]})
@@ -513,19 +515,23 @@ bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double
                          " and mat2 ", shape_str(b.shape()), " into a matrix of shape ",
                          shape_str(c.shape()), " (expected [m, k] x [k, n] into [m, n])"));
   const DType t = c.dtype();
-  const bool direct = c.device().is_cpu() && a.device().is_cpu() && b.device().is_cpu() &&
-                      c.is_contiguous() && a.dtype() == t && b.dtype() == t &&
-                      (t == kFloat32 || t == kFloat64) && c.storage() != a.storage() &&
-                      c.storage() != b.storage();
+  const bool direct = a.device() == c.device() && b.device() == c.device() && c.is_contiguous() &&
+                      a.dtype() == t && b.dtype() == t && (t == kFloat32 || t == kFloat64) &&
+                      c.storage() != a.storage() && c.storage() != b.storage();
   if (!direct) return false;
   if (c.numel() == 0 || a.shape()[1] == 0) return true;  // nothing to add
-  auto run = [&]<typename T>() {
-    const Operand<T> A = make_operand<T>(a, true, {});
-    const Operand<T> B = make_operand<T>(b, false, {});
-    gemm_one<T>(A, B, 0, 0, c.data<T>(), static_cast<T>(alpha), true);
-  };
-  if (t == kFloat32) run.operator()<float>();
-  else run.operator()<double>();
+  if (c.device().is_cuda()) {
+    // cuBLAS with beta = 1, through the hook the CUDA backend sets (see core/ops/matmul.h).
+    if (!matmul_accumulate_cuda || !matmul_accumulate_cuda(c, a, b, alpha)) return false;
+  } else {
+    auto run = [&]<typename T>() {
+      const Operand<T> A = make_operand<T>(a, true, {});
+      const Operand<T> B = make_operand<T>(b, false, {});
+      gemm_one<T>(A, B, 0, 0, c.data<T>(), static_cast<T>(alpha), true);
+    };
+    if (t == kFloat32) run.operator()<float>();
+    else run.operator()<double>();
+  }
   c.storage()->version++;
   return true;
 }

@@ -5,6 +5,10 @@
 // straight into W (BLAS's C = alpha·A·B + beta·C with beta = 1), and the gradient is never stored.
 // Graph mode's update-fusion pass (core/graph/passes/update_fusion.cpp) rewrites such updates into
 // calls of this function. It records nothing on the tape: it is a kernel, not an op.
+//
+// It runs on the CPU here, and on the GPU through a hook: core/ cannot call cuda/ (the CPU build
+// has no CUDA), so cuda/matmul.cu fills in `matmul_accumulate_cuda` at start-up, the way it
+// attaches kernels to the catalogue (core/op.h), and matmul_accumulate calls it for CUDA tensors.
 #pragma once
 
 #include "core/tensor.h"
@@ -13,9 +17,16 @@ namespace tandem {
 
 // c += alpha · a · b for 2-D a [m, k], b [k, n] and c [m, n]; a and b may be transposed views.
 // Throws ShapeError when the shapes do not fit. Returns false, having written nothing, when it
-// cannot add into c directly — c not contiguous or not on the CPU, a dtype that differs from c's
-// or is not float32/float64, c sharing memory with a or b — and the caller computes
-// c + alpha · (a · b) out of place instead.
+// cannot add into c directly — c not contiguous, the three not on one device, a CUDA device in a
+// build without the backend, a dtype that differs from c's or is not float32/float64, c sharing
+// memory with a or b — and the caller computes c + alpha · (a · b) out of place instead.
 bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double alpha);
+
+// The GPU half of matmul_accumulate: null until the CUDA backend sets it at start-up (cuBLAS GEMM
+// with beta = 1, cuda/matmul.cu). matmul_accumulate has already checked the shapes and every
+// condition above when it calls this with CUDA tensors; it returns whether it added the product.
+using MatmulAccumulateFn = bool (*)(const Tensor& c, const Tensor& a, const Tensor& b,
+                                    double alpha);
+extern MatmulAccumulateFn matmul_accumulate_cuda;
 
 }  // namespace tandem
