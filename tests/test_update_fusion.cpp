@@ -136,6 +136,64 @@ TEST_CASE("update fusion at batch 1: the rank-1 update path", "[graph][passes]")
   CHECK(count_label_prefix(fused, "AssignAdd[") == 2);
 }
 
+TEST_CASE("update fusion: GradientDescentOptimizer's step fuses like the hand-written one", "[graph][passes][optim]") {
+  // train.GradientDescentOptimizer(lr).minimize(loss) applies ApplyGradientDescent(w, dw), which is
+  // w += -lr · dw: the pass folds it into the weight-gradient GEMM as it does assign_sub(w, dw · lr).
+  constexpr double kLr = 0.05;
+  TrainStep by_hand(kLr);
+  g::Output train_op;
+  {
+    g::DefaultGraph use(by_hand.graph);
+    train_op = g::train::GradientDescentOptimizer(kLr).minimize(by_hand.loss, {}, by_hand.params);
+  }
+  g::Session fused(by_hand.graph, with_update_fusion(true)), plain(by_hand.graph, with_update_fusion(false));
+  g::Session hand(by_hand.graph, with_update_fusion(false));
+  for (g::Session* s : {&fused, &plain, &hand}) s->run(g::global_variables_initializer(by_hand.graph));
+  manual_seed(8);
+  const Tensor xb = randn({16, 784}), yb = randint(0, 10, {16, 1});
+  for (int step = 0; step < 3; ++step) {
+    const double l1 = fused.run({by_hand.loss, train_op}, {{by_hand.x, xb}, {by_hand.y, yb}})[0].item();
+    const double l2 = plain.run({by_hand.loss, train_op}, {{by_hand.x, xb}, {by_hand.y, yb}})[0].item();
+    const double l3 = hand.run({by_hand.loss, by_hand.train}, {{by_hand.x, xb}, {by_hand.y, yb}})[0].item();
+    CHECK(l1 == Approx(l2).epsilon(1e-5));
+    CHECK(l2 == Approx(l3).epsilon(1e-6));
+  }
+  for (const g::Output& p : by_hand.params) {
+    INFO(p.name());
+    CHECK(allclose(fused.variable_value(p), plain.variable_value(p), 1e-5, 1e-6));
+    CHECK(allclose(plain.variable_value(p), hand.variable_value(p), 1e-6, 1e-7));
+  }
+  // The two weights' steps fused (alpha = -lr), the biases' left as ApplyGradientDescent.
+  CHECK(count_label_prefix(fused, "AssignAdd[-0.05·MatMul]") == 2);
+  CHECK(count_label_prefix(plain, "AssignAdd[") == 0);
+  constexpr int64_t kW1GradBytes = 784 * 64 * 4;
+  CHECK(plain.last_run_stats().peak_bytes >= kW1GradBytes);
+  CHECK(fused.last_run_stats().peak_bytes < kW1GradBytes);
+}
+
+TEST_CASE("update fusion: an SGD step with weight decay is not a scaled product, and stays as it is",
+          "[graph][passes][optim]") {
+  // w -= lr · (dw + wd · w) reads w a second time: not alpha · MatMul, so not fused.
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  manual_seed(9);
+  const g::Output x = g::placeholder(kFloat32, {-1, 3}, "x");
+  const g::Output w = g::Variable(randn({3, 2}), true, "w");
+  const g::Output dw = g::gradients({g::sum(g::matmul(x, w))}, {w})[0];
+  Attrs a;
+  a.lr = 0.1;
+  a.weight_decay = 0.01;
+  const g::Output step = g::apply_update(ops::sgd_update, {w, dw}, a);
+  g::Session fused(graph, with_update_fusion(true)), plain(graph, with_update_fusion(false));
+  const Tensor xb = randn({4, 3});
+  for (g::Session* s : {&fused, &plain}) {
+    s->run(g::global_variables_initializer(graph));
+    s->run(step, {{x, xb}});
+  }
+  CHECK(count_label_prefix(fused, "AssignAdd[") == 0);
+  CHECK(equal(fused.variable_value(w), plain.variable_value(w)));
+}
+
 TEST_CASE("update fusion leaves alone what it cannot fuse", "[graph][passes]") {
   g::Graph graph;
   g::DefaultGraph use(graph);

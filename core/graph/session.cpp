@@ -344,7 +344,7 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
             // in place when nothing else holds its storage, else into a copy of it.
             auto it = variables_.find(var);
             if (it == variables_.end())
-              throw Error(msg("Attempting to use uninitialized value ", var->name, " in AssignAdd"));
+              throw Error(msg("Attempting to use uninitialized value ", var->name, " in ", s.source->type));
             // (matmul_accumulate adds into it on either device: cuBLAS with beta = 1 on the GPU.)
             const bool in_place = it->second.storage().use_count() == 1;
             Tensor target = in_place ? it->second : it->second.clone();

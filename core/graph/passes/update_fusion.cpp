@@ -24,7 +24,8 @@
 // Eager mode cannot do this: `loss.backward()` must leave the gradient in `w.grad` for the
 // optimizer to read, because eager mode never knows what the program does next.
 //
-// WHICH UPDATES FUSE. An AssignAdd(v, e) where
+// WHICH UPDATES FUSE. An AssignAdd(v, e), or an optimizer's ApplyGradientDescent(v, e) without
+// weight decay (which is AssignAdd(v, -lr · e): optim/train.h's GradientDescentOptimizer), where
 //   - e is alpha · MatMul(A, B): a chain of Neg, and Mul or Div by a constant scalar (a 0-dim or
 //     one-element float constant), over a MatMul; alpha is the product of the signs and constants;
 //   - v is a 2-D float32 or float64 variable, and A, B, the MatMul and the chain all have its dtype
@@ -99,14 +100,20 @@ int fuse_updates(Plan& plan) {
   int fused = 0;
   for (int u = 0; u < n; ++u) {
     Step& update = plan.steps[u];
-    if (update.kind != Kind::assign_add || update.kernel_override || update.inputs.size() != 2 || roles.fed[u]) continue;
+    // An optimizer's plain SGD step, ApplyGradientDescent(v, g) with no weight decay, is the same
+    // update as AssignAdd(v, -lr · g): its chain starts with alpha = -lr.
+    const bool sgd = update.kind == Kind::update && update.op == &ops::sgd_update &&
+                     update.attrs.weight_decay == 0;
+    if ((update.kind != Kind::assign_add && !sgd) || update.kernel_override || update.inputs.size() != 2 ||
+        roles.fed[u])
+      continue;
     const int var = update.inputs[0];
     const Meta& vm = plan.steps[var].meta;
     if (plan.steps[var].kind != Kind::variable || vm.shape.size() != 2) continue;
     if (vm.dtype != kFloat32 && vm.dtype != kFloat64) continue;
 
     // Walk down the chain of scalings to the MatMul, collecting alpha.
-    double alpha = 1;
+    double alpha = sgd ? -update.attrs.lr : 1;
     std::vector<int> chain;
     int e = update.inputs[1];
     while (true) {
@@ -149,6 +156,8 @@ int fuse_updates(Plan& plan) {
     }
 
     Step fused_step = std::move(update);
+    fused_step.kind = Kind::assign_add;  // what an SGD step becomes, too
+    fused_step.op = nullptr;
     fused_step.inputs = {var, a, b};
     fused_step.label = "AssignAdd[" + alpha_label(alpha) + "·MatMul]";
     // The executor hands the kernel the variable's tensor as `target` (see session.cpp).
