@@ -160,7 +160,7 @@ void max_pool2d_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) 
 
 void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   require_floating(out.dtype(), "max_pool2d_gather");
-  const Tensor values = in[0].contiguous(), x = in[1].contiguous();
+  const Tensor values = in[0].to(out.dtype()).contiguous(), x = in[1].contiguous();  // as on the CPU
   if (values.shape() != x.shape())
     throw ShapeError(msg("max_pool2d_gather: values of shape ", shape_str(values.shape()),
                          " must have the pooled input's shape ", shape_str(x.shape())));
@@ -174,7 +174,7 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
 
 void max_pool2d_backward_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   require_floating(out.dtype(), "max_pool2d_backward");
-  const Tensor g = in[0].contiguous(), x = in[1].contiguous();
+  const Tensor g = in[0].to(out.dtype()).contiguous(), x = in[1].contiguous();  // as on the CPU
   const ConvGeometry geo = pool_geometry(a, x.size(2), x.size(3));
   if (g.shape() != Shape{x.size(0), x.size(1), geo.Ho, geo.Wo})
     throw ShapeError(msg("max_pool2d_backward: the gradient has shape ", shape_str(g.shape()), " but pooling ",

@@ -89,21 +89,29 @@ void launch_binary(const Tensor& a, const Tensor& b, Tensor& out, const char* op
   check_launch("binary_strided", op);
 }
 
-// Arithmetic computes in the output's dtype (the shape rule promoted it).
+// Arithmetic computes in the output's dtype (the shape rule promoted it): any of the four, as on
+// the CPU — counts and labels are int64, masks bool, and math.h's functors handle each.
 template <typename F, const char* Name>
 void arithmetic_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
+  const Tensor a = as(in[0], out.dtype()), b = as(in[1], out.dtype());
+  visit_dtype(out.dtype(), [&]<typename T>() { launch_binary<F, T, T>(a, b, out, Name); });
+}
+
+// The activations' backward ops (g, y): float32 or float64 only, as their CPU kernels.
+template <typename F, const char* Name>
+void floating_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
   require_floating(out.dtype(), Name);
   const Tensor a = as(in[0], out.dtype()), b = as(in[1], out.dtype());
   visit_floating(out.dtype(), [&]<typename T>() { launch_binary<F, T, T>(a, b, out, Name); });
 }
 
-// Comparisons compute in the promoted dtype of the inputs and write bools.
+// Comparisons compute in the promoted dtype of the inputs and write bools. Any dtype: the
+// accuracy of a classifier is `argmax(logits, 1) == labels`, two int64 tensors.
 template <typename F, const char* Name>
 void comparison_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
   const DType dt = promote_for_binary(in[0].dtype(), in[0].dim() == 0, in[1].dtype(), in[1].dim() == 0);
-  require_floating(dt, Name);
   const Tensor a = as(in[0], dt), b = as(in[1], dt);
-  visit_floating(dt, [&]<typename T>() { launch_binary<F, T, bool>(a, b, out, Name); });
+  visit_dtype(dt, [&]<typename T>() { launch_binary<F, T, bool>(a, b, out, Name); });
 }
 
 // ---- where(cond, a, b) --------------------------------------------------------------------------
@@ -119,7 +127,6 @@ __global__ void where_strided(int64_t n, OffsetCalc<4> calc, const bool* c, cons
 
 constexpr char kWhere[] = "where";
 void where_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
-  require_floating(out.dtype(), kWhere);
   const int64_t n = out.numel();
   if (n == 0) return;
   const Tensor& c = in[0];
@@ -130,7 +137,7 @@ void where_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
        broadcast_strides(a.shape(), a.strides(), out.shape()),
        broadcast_strides(b.shape(), b.strides(), out.shape())},
       kWhere);
-  visit_floating(out.dtype(), [&]<typename T>() {
+  visit_dtype(out.dtype(), [&]<typename T>() {  // a select: any dtype
     where_strided<T><<<blocks_for(n), kThreads>>>(n, calc, c.data<bool>(), a.data<T>(), b.data<T>(),
                                                   out.data<T>());
   });
@@ -155,23 +162,37 @@ __global__ void unary_strided(int64_t n, OffsetCalc<2> calc, const T* x, T* out)
   }
 }
 
+// The unary functors that integer tensors reach: neg, abs, relu and sign keep an int64 tensor
+// int64. Every other one (exp, log, sin...) gets float32 from the shape rule, so it is compiled
+// for the floating dtypes only.
+template <typename F>
+constexpr bool kKeepsIntegers = std::is_same_v<F, math::Neg> || std::is_same_v<F, math::Abs> ||
+                                std::is_same_v<F, math::Relu> || std::is_same_v<F, math::Sign>;
+
 // out = f(x): integer input of exp, log... becomes float32 (the shape rule says so), converted
 // here first, as on the CPU.
 template <typename F, const char* Name>
 void unary_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
-  require_floating(out.dtype(), Name);
   const Tensor x = as(in[0], out.dtype());
   const int64_t n = out.numel();
   if (n == 0) return;
-  visit_floating(out.dtype(), [&]<typename T>() {
-    if (x.is_contiguous()) {
+  visit_dtype(out.dtype(), [&]<typename T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      // Only relu, abs and sign accept bools, and each is the identity on {0, 1}.
+      if constexpr (kKeepsIntegers<F>) copy_on_device(x, out, Name);
+      else require_floating(out.dtype(), Name);  // unreachable: the shape rule converted it
+      return;
+    } else if constexpr (std::is_integral_v<T> && !kKeepsIntegers<F>) {
+      require_floating(out.dtype(), Name);  // unreachable, as above
+      return;
+    } else if (x.is_contiguous()) {
       unary_contiguous<F, T><<<blocks_for(n), kThreads>>>(n, x.data<T>(), out.data<T>());
       check_launch("unary_contiguous", Name);
-      return;
+    } else {
+      const auto calc = make_offset_calc<2>(out.shape(), {out.strides(), x.strides()}, Name);
+      unary_strided<F, T><<<blocks_for(n), kThreads>>>(n, calc, x.data<T>(), out.data<T>());
+      check_launch("unary_strided", Name);
     }
-    const auto calc = make_offset_calc<2>(out.shape(), {out.strides(), x.strides()}, Name);
-    unary_strided<F, T><<<blocks_for(n), kThreads>>>(n, calc, x.data<T>(), out.data<T>());
-    check_launch("unary_strided", Name);
   });
 }
 
@@ -300,10 +321,10 @@ struct Registrar {
     ops::ge.cuda = comparison_kernel<math::Ge, kGe>;
     ops::where.cuda = where_kernel;
     // The activation backward ops take (g, y) of one floating dtype: arithmetic without promotion.
-    ops::relu_backward.cuda = arithmetic_kernel<math::ReluBackward, kReluBackward>;
-    ops::sigmoid_backward.cuda = arithmetic_kernel<math::SigmoidBackward, kSigmoidBackward>;
-    ops::tanh_backward.cuda = arithmetic_kernel<math::TanhBackward, kTanhBackward>;
-    ops::gelu_backward.cuda = arithmetic_kernel<math::GeluBackward, kGeluBackward>;
+    ops::relu_backward.cuda = floating_kernel<math::ReluBackward, kReluBackward>;
+    ops::sigmoid_backward.cuda = floating_kernel<math::SigmoidBackward, kSigmoidBackward>;
+    ops::tanh_backward.cuda = floating_kernel<math::TanhBackward, kTanhBackward>;
+    ops::gelu_backward.cuda = floating_kernel<math::GeluBackward, kGeluBackward>;
     ops::neg.cuda = unary_kernel<math::Neg, kNeg>;
     ops::exp.cuda = unary_kernel<math::Exp, kExp>;
     ops::log.cuda = unary_kernel<math::Log, kLog>;

@@ -173,13 +173,24 @@ Problem setup(const Tensor& a, const Tensor& b, const char* name) {
 
 unsigned ceil_div(int n, int d) { return static_cast<unsigned>((n + d - 1) / d); }
 
+// One block per bm x bn tile of C: columns of tiles along the grid's x axis, rows along y. CUDA
+// caps a grid's y size at 65535 blocks, so these teaching kernels refuse taller matrices rather
+// than add a loop over row tiles.
+dim3 grid_for(const Problem& p, int bn, int bm, const char* name) {
+  const unsigned rows = ceil_div(p.M, bm);
+  if (rows > 65535)
+    throw Error(msg("cuda::", name, ": ", p.M, " rows need ", rows, " rows of blocks, above the ",
+                    "65535 a CUDA grid allows; use matmul() (cuBLAS) for matrices this tall"));
+  return dim3(ceil_div(p.N, bn), rows);
+}
+
 }  // namespace
 
 Tensor matmul_naive(const Tensor& a, const Tensor& b) {
   Problem p = setup(a, b, "matmul_naive");
   if (p.M == 0 || p.N == 0) return p.c;
   const dim3 block(32, 8);
-  const dim3 grid(ceil_div(p.N, 32), ceil_div(p.M, 8));
+  const dim3 grid = grid_for(p, 32, 8, "matmul_naive");
   matmul_naive_kernel<<<grid, block>>>(p.a.data<float>(), p.b.data<float>(), p.c.data<float>(), p.M, p.N, p.K);
   check_launch("matmul_naive_kernel", "cuda::matmul_naive");
   return p.c;
@@ -189,7 +200,7 @@ Tensor matmul_tiled(const Tensor& a, const Tensor& b) {
   Problem p = setup(a, b, "matmul_tiled");
   if (p.M == 0 || p.N == 0) return p.c;
   const dim3 block(kTile, kTile);
-  const dim3 grid(ceil_div(p.N, kTile), ceil_div(p.M, kTile));
+  const dim3 grid = grid_for(p, kTile, kTile, "matmul_tiled");
   matmul_tiled_kernel<<<grid, block>>>(p.a.data<float>(), p.b.data<float>(), p.c.data<float>(), p.M, p.N, p.K);
   check_launch("matmul_tiled_kernel", "cuda::matmul_tiled");
   return p.c;
@@ -198,7 +209,7 @@ Tensor matmul_tiled(const Tensor& a, const Tensor& b) {
 Tensor matmul_register_tiled(const Tensor& a, const Tensor& b) {
   Problem p = setup(a, b, "matmul_register_tiled");
   if (p.M == 0 || p.N == 0) return p.c;
-  const dim3 grid(ceil_div(p.N, kBN), ceil_div(p.M, kBM));
+  const dim3 grid = grid_for(p, kBN, kBM, "matmul_register_tiled");
   matmul_register_tiled_kernel<<<grid, kRegisterThreads>>>(p.a.data<float>(), p.b.data<float>(),
                                                            p.c.data<float>(), p.M, p.N, p.K);
   check_launch("matmul_register_tiled_kernel", "cuda::matmul_register_tiled");

@@ -35,6 +35,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/op.h"
 #include "core/ops.h"
@@ -44,16 +45,18 @@
 namespace tandem::cuda {
 namespace {
 
-// out[o] = combine over row o of x, divided by `divisor` (1 except for mean).
-template <typename T, typename Acc, typename Combine>
-__global__ void reduce_rows(const T* x, T* out, int64_t outer, int64_t inner, Acc identity, double divisor) {
+// out[o] = combine over row o of x, divided by `divisor` (1 except for mean). Out is T, except
+// for sums of integers and bools, which are int64 (as on the CPU and in PyTorch).
+template <typename T, typename Out, typename Acc, typename Combine>
+__global__ void reduce_rows(const T* x, Out* out, int64_t outer, int64_t inner, Acc identity, double divisor) {
   const Combine f;
   for (int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
     const T* row = x + o * inner;
     Acc acc = identity;
     for (int64_t i = threadIdx.x; i < inner; i += blockDim.x) acc = f(acc, static_cast<Acc>(row[i]));
     acc = block_reduce(acc, f, identity);
-    if (threadIdx.x == 0) out[o] = static_cast<T>(static_cast<double>(acc) / divisor);
+    if (threadIdx.x == 0)
+      out[o] = divisor == 1.0 ? static_cast<Out>(acc) : static_cast<Out>(static_cast<double>(acc) / divisor);
   }
 }
 
@@ -131,49 +134,73 @@ __global__ void arg_rows(const T* x, int64_t* out, int64_t outer, int64_t inner)
 enum class Kind { sum, mean, var, amax, amin, argmax, argmin };
 
 // Reduces x over the dims in `mask` into the contiguous `out` (`correction` is var's).
+// Dtypes, as on the CPU: sum takes any (integers and bools add up into int64); mean and var need
+// float32 or float64; amax, amin, argmax and argmin take numbers, not bools.
 void reduce(const Tensor& x, const std::vector<bool>& mask, Tensor& out, Kind kind, const char* op,
             int64_t correction = 1) {
-  require_floating(x.dtype(), op);
+  if (kind == Kind::mean || kind == Kind::var) require_floating(x.dtype(), op);
+  if (kind != Kind::sum && x.dtype() == kBool)
+    throw DTypeError(msg(op, ": the CUDA backend does not compare bools; convert the tensor with "
+                             ".to(kInt64) first"));
   const ReductionSplit split = split_reduction(x.shape(), mask);
   if (split.outer == 0) return;
   // Kept dims first, reduced dims last, contiguous: a view and, when needed, one copy.
   const Tensor rows = (split.reorders ? x.permute(split.order) : x).contiguous();
   const int threads = row_threads(split.inner);
   const auto blocks = static_cast<unsigned>(split.outer < kMaxBlocks ? split.outer : kMaxBlocks);
-  visit_floating(x.dtype(), [&]<typename T>() {
+  visit_dtype(x.dtype(), [&]<typename T>() {
     const T* px = rows.data<T>();
-    if (kind == Kind::argmax || kind == Kind::argmin) {
-      int64_t* pi = out.data<int64_t>();
-      if (kind == Kind::argmax) arg_rows<T, true><<<blocks, threads>>>(px, pi, split.outer, split.inner);
-      else arg_rows<T, false><<<blocks, threads>>>(px, pi, split.outer, split.inner);
+    if constexpr (!std::is_floating_point_v<T>) {
+      // int64 or bool: a sum into int64, or (int64 only) an extreme value or its index.
+      if (kind == Kind::sum) {
+        reduce_rows<T, int64_t, int64_t, math::Add><<<blocks, threads>>>(
+            px, out.data<int64_t>(), split.outer, split.inner, int64_t{0}, 1.0);
+      } else if constexpr (std::is_same_v<T, int64_t>) {
+        constexpr T lowest = std::numeric_limits<T>::lowest(), highest = std::numeric_limits<T>::max();
+        if (kind == Kind::amax)
+          reduce_rows<T, T, T, math::Maximum><<<blocks, threads>>>(px, out.data<T>(), split.outer, split.inner, lowest, 1.0);
+        else if (kind == Kind::amin)
+          reduce_rows<T, T, T, math::Minimum><<<blocks, threads>>>(px, out.data<T>(), split.outer, split.inner, highest, 1.0);
+        else if (kind == Kind::argmax)
+          arg_rows<T, true><<<blocks, threads>>>(px, out.data<int64_t>(), split.outer, split.inner);
+        else
+          arg_rows<T, false><<<blocks, threads>>>(px, out.data<int64_t>(), split.outer, split.inner);
+      }
       return;
-    }
-    T* po = out.data<T>();
-    constexpr T inf = std::numeric_limits<T>::infinity();
-    switch (kind) {
-      case Kind::sum:
-      case Kind::mean: {
-        // mean of an empty row: 0 / 0 = NaN, as in PyTorch.
-        const double divisor = kind == Kind::mean ? static_cast<double>(split.inner) : 1.0;
-        reduce_rows<T, double, math::Add><<<blocks, threads>>>(px, po, split.outer, split.inner, 0.0, divisor);
-        break;
+    } else {
+      if (kind == Kind::argmax || kind == Kind::argmin) {
+        int64_t* pi = out.data<int64_t>();
+        if (kind == Kind::argmax) arg_rows<T, true><<<blocks, threads>>>(px, pi, split.outer, split.inner);
+        else arg_rows<T, false><<<blocks, threads>>>(px, pi, split.outer, split.inner);
+        return;
       }
-      case Kind::var: {
-        // N - correction, never below 0: a divisor of 0 gives inf or NaN, as on the CPU.
-        const int64_t n = split.inner - correction;
-        var_rows<T><<<blocks, threads>>>(px, po, split.outer, split.inner,
-                                         n > 0 ? static_cast<double>(n) : 0.0);
-        break;
+      T* po = out.data<T>();
+      constexpr T inf = std::numeric_limits<T>::infinity();
+      switch (kind) {
+        case Kind::sum:
+        case Kind::mean: {
+          // mean of an empty row: 0 / 0 = NaN, as in PyTorch.
+          const double divisor = kind == Kind::mean ? static_cast<double>(split.inner) : 1.0;
+          reduce_rows<T, T, double, math::Add><<<blocks, threads>>>(px, po, split.outer, split.inner, 0.0, divisor);
+          break;
+        }
+        case Kind::var: {
+          // N - correction, never below 0: a divisor of 0 gives inf or NaN, as on the CPU.
+          const int64_t n = split.inner - correction;
+          var_rows<T><<<blocks, threads>>>(px, po, split.outer, split.inner,
+                                           n > 0 ? static_cast<double>(n) : 0.0);
+          break;
+        }
+        case Kind::amax:
+          reduce_rows<T, T, T, math::Maximum><<<blocks, threads>>>(px, po, split.outer, split.inner, -inf, 1.0);
+          break;
+        case Kind::amin:
+          reduce_rows<T, T, T, math::Minimum><<<blocks, threads>>>(px, po, split.outer, split.inner, inf, 1.0);
+          break;
+        case Kind::argmax:
+        case Kind::argmin:
+          break;  // above: they write int64
       }
-      case Kind::amax:
-        reduce_rows<T, T, math::Maximum><<<blocks, threads>>>(px, po, split.outer, split.inner, -inf, 1.0);
-        break;
-      case Kind::amin:
-        reduce_rows<T, T, math::Minimum><<<blocks, threads>>>(px, po, split.outer, split.inner, inf, 1.0);
-        break;
-      case Kind::argmax:
-      case Kind::argmin:
-        break;  // below: they write int64
     }
   });
   check_launch("reduce_rows", op);

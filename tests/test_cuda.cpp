@@ -505,6 +505,48 @@ TEST_CASE("cuda: unary ops and activations match the CPU", "[cuda]") {
   check_close(exp(gpu(tensor({0, 1, 2}))), exp(tensor({0, 1, 2})));
 }
 
+TEST_CASE("cuda: int64 and bool tensors: arithmetic, comparisons, where, sums, argmax", "[cuda]") {
+  SKIP_WITHOUT_GPU();
+  manual_seed(14);
+  // Labels, counts and masks live on the GPU too. The accuracy line of every classifier:
+  // mean((argmax(logits, 1) == labels).to(kFloat32)).
+  const Tensor logits = randn({50, 10}), labels = randint(0, 10, {50});
+  const Tensor hits = argmax(gpu(logits), 1) == gpu(labels);
+  CHECK(hits.dtype() == kBool);
+  CHECK(equal(hits.cpu(), argmax(logits, 1) == labels));
+  CHECK(mean(hits.to(kFloat32)).item() == Approx(mean((argmax(logits, 1) == labels).to(kFloat32)).item()));
+  // Sums of bools and of int64 are int64, as on the CPU.
+  CHECK(sum(hits).dtype() == kInt64);
+  CHECK(sum(hits).item<int64_t>() == sum(argmax(logits, 1) == labels).item<int64_t>());
+  const Tensor a = randint(-50, 50, {37, 53}), b = randint(1, 9, {53});
+  using Dims = std::vector<int64_t>;
+  for (const Dims& dims : {Dims{}, Dims{0}, Dims{1}}) {
+    INFO("dims of size " << dims.size() << (dims.empty() ? "" : dims[0] == 0 ? " (0)" : " (1)"));
+    CHECK(equal(sum(gpu(a), dims).cpu(), sum(a, dims)));
+    CHECK(equal(amax(gpu(a), dims).cpu(), amax(a, dims)));
+    CHECK(equal(amin(gpu(a), dims).cpu(), amin(a, dims)));
+    CHECK(equal(sum(gpu(a) > 0, dims).cpu(), sum(a > 0, dims)));
+  }
+  CHECK(equal(argmax(gpu(a), 0).cpu(), argmax(a, 0)));
+  CHECK(equal(argmin(gpu(a), 1).cpu(), argmin(a, 1)));
+  // Integer arithmetic, broadcast; comparisons; where; neg, abs, relu and sign keep int64.
+  CHECK(equal((gpu(a) + gpu(b)).cpu(), a + b));
+  CHECK(equal((gpu(a) * gpu(b) - gpu(a)).cpu(), a * b - a));
+  CHECK(equal(maximum(gpu(a), gpu(b)).cpu(), maximum(a, b)));
+  CHECK(equal(pow(gpu(b), gpu(tensor({int64_t{3}}))).cpu(), pow(b, tensor({int64_t{3}}))));
+  CHECK(equal((gpu(a) <= gpu(b)).cpu(), a <= b));
+  CHECK(equal(where(gpu(a) > 0, gpu(a), gpu(b)).cpu(), where(a > 0, a, b)));
+  for (const Tensor& r : {-gpu(a), abs(gpu(a)), relu(gpu(a)), sign(gpu(a))}) CHECK(r.dtype() == kInt64);
+  CHECK(equal((-gpu(a)).cpu(), -a));
+  CHECK(equal(abs(gpu(a)).t().cpu(), abs(a).t()));
+  CHECK(equal(relu(gpu(a).t()).cpu(), relu(a.t())));
+  CHECK(equal(sign(gpu(a)).cpu(), sign(a)));
+  // A bool mask as numbers: logical or and and, as add and mul of bools.
+  const Tensor m1 = randn({20}) > 0, m2 = randn({20}) > 0;
+  CHECK(equal((gpu(m1) + gpu(m2)).cpu(), m1 + m2));
+  CHECK(equal((gpu(m1) * gpu(m2)).cpu(), m1 * m2));
+}
+
 TEST_CASE("cuda: copies and casts between dtypes match the CPU", "[cuda]") {
   SKIP_WITHOUT_GPU();
   manual_seed(4);
@@ -893,6 +935,34 @@ TEST_CASE("cuda: gradients through the eager engine match the CPU", "[cuda]") {
   }
 }
 
+TEST_CASE("cuda: in-place ops recorded by autograd on the GPU match the CPU", "[cuda]") {
+  SKIP_WITHOUT_GPU();
+  manual_seed(21);
+  // h.add_(b), h.mul_(s) and h.copy_(...) on a tensor with history: computed out of place,
+  // written back with a device copy, and the history continues from the new value.
+  const Tensor x0 = randn({6, 4}), w0 = randn({4, 5}), b0 = randn({5}), c0 = randn({6, 5});
+  auto loss_and_grads = [&](Device d) {
+    const Tensor x = x0.to(d), w = w0.to(d).requires_grad_(), b = b0.to(d).requires_grad_();
+    const Tensor h = matmul(x, w);
+    h.add_(b);
+    h.mul_(h);
+    const Tensor k = zeros({6, 5}, kFloat32, d);
+    k.copy_(h * 0.5);
+    const Tensor loss = (k + c0.to(d)).sum();
+    loss.backward();
+    return std::vector<Tensor>{loss.cpu(), w.grad().cpu(), b.grad().cpu()};
+  };
+  const auto on_cpu = loss_and_grads(Device::cpu()), on_gpu = loss_and_grads(Device::cuda());
+  for (size_t i = 0; i < on_cpu.size(); ++i) {
+    INFO("result " << i << " (loss, dw, db)");
+    CHECK(allclose(on_gpu[i], on_cpu[i], 1e-4, 1e-5));
+  }
+  // A CPU source that needs its gradient cannot be copied into a GPU tensor with history.
+  const Tensor src = randn({2}).requires_grad_();
+  const Tensor dst = gpu(zeros({2})).requires_grad_() * 1;
+  CHECK_THROWS_WITH(dst.copy_(src), Catch::Contains("across devices"));
+}
+
 TEST_CASE("cuda: gradients through cat, stack, slice, select and var match the CPU", "[cuda]") {
   SKIP_WITHOUT_GPU();
   manual_seed(20);
@@ -1048,8 +1118,9 @@ TEST_CASE("cuda: errors on the GPU are lessons too", "[cuda]") {
                                              Catch::Contains(".cpu()"));
   // Mixing devices is an error, never a silent copy.
   CHECK_THROWS_WITH(x + randn({3, 4}), Catch::Contains("same device"));
-  // Integer arithmetic stays on the CPU.
-  CHECK_THROWS_AS(gpu(tensor({1, 2})) + gpu(tensor({3, 4})), DTypeError);
+  // Float-only math on integers is refused, with what to do.
+  CHECK_THROWS_WITH(mean(gpu(tensor({1, 2}))), Catch::Contains(".to(kFloat32)"));
+  CHECK_THROWS_WITH(amax(gpu(tensor({1, 2}) > 1), {}), Catch::Contains(".to(kInt64)"));
   // One GPU: cuda:1 is refused clearly.
   CHECK_THROWS_WITH(zeros({2}).to(Device::cuda(1)), Catch::Contains("cuda:0"));
   // In-place ops on the GPU: fill_, copy_, mul_ and a gradient accumulated over two backward calls.

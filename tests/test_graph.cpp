@@ -108,6 +108,27 @@ TEST_CASE("any tensor can be fed, which cuts off its upstream", "[graph]") {
   CHECK(vals(s.run(y, {{h, tensor({5.f, 6.f})}})) == std::vector<double>{6, 7});  // x need not be fed
 }
 
+TEST_CASE("feeds the fetches do not need are ignored, in any order, and each value reaches its node", "[graph]") {
+  // TF1 allows feeding more than a run needs: session.run(pred, {x: images, y: labels}) for a
+  // prediction that reads x only. Pruning drops y's step, and x must still get the images.
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 2}, "x");
+  const g::Output y = g::placeholder(kFloat32, {-1, 2}, "y");
+  const g::Output pred = x * 2;
+  const g::Output both = x * 2 + y;
+  const Tensor xv = tensor({{1.f, 2.f}}), yv = tensor({{10.f, 20.f}});
+  for (const g::SessionOptions& options : {g::SessionOptions{}, g::SessionOptions::no_passes()}) {
+    g::Session s(graph, options);
+    // By hand: pred = 2·x = [2, 4]; both = 2·x + y = [12, 24].
+    CHECK(vals(s.run(pred, {{y, yv}, {x, xv}})) == std::vector<double>{2, 4});
+    CHECK(vals(s.run(pred, {{x, xv}, {y, yv}})) == std::vector<double>{2, 4});
+    // The same fed set in the other order, after the plan for it is cached.
+    CHECK(vals(s.run(both, {{x, xv}, {y, yv}})) == std::vector<double>{12, 24});
+    CHECK(vals(s.run(both, {{y, yv}, {x, xv}})) == std::vector<double>{12, 24});
+  }
+}
+
 TEST_CASE("variables live in the session: initializer, assign, two independent sessions", "[graph]") {
   g::Graph graph;
   g::DefaultGraph use(graph);

@@ -47,9 +47,10 @@ std::string meta_str(const Meta& m) { return dot_shape(m.shape) + " " + to_strin
 
 // The value of a one-element constant, short: "2", "0.5", "1e-08", "true".
 std::string scalar_str(const Tensor& t) {
-  if (t.dtype() == kBool) return t.item<double>() != 0 ? "true" : "false";
+  const double v = t.cpu().item<double>();  // a session on a GPU holds its constants there
+  if (t.dtype() == kBool) return v != 0 ? "true" : "false";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", t.item<double>());
+  std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
 }
 

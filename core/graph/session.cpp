@@ -240,10 +240,15 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
 
   std::vector<Tensor> values(n);
   std::vector<bool> is_fed(n, false);
-  for (size_t k = 0; k < plan.feeds.size(); ++k) {
-    values[plan.feeds[k]] =
-        options_.device ? feeds[k].second.to(*options_.device) : feeds[k].second;
-    is_fed[plan.feeds[k]] = true;
+  // The plan keeps only the feeds its fetches need (pruning drops the others), so each fed step
+  // finds its value by node, not by position in the feed dict.
+  for (int f : plan.feeds) {
+    const Tensor* value = nullptr;
+    for (const auto& [out, v] : feeds)
+      if (out.node() == plan.steps[f].source) value = &v;
+    if (!value) throw Error(msg("Session::run: no value found for the fed step '", plan.steps[f].label, "'"));
+    values[f] = options_.device ? value->to(*options_.device) : *value;
+    is_fed[f] = true;
   }
 
   // ---- the memory plan for these shapes (null: run without one) ------------------------------------
@@ -430,8 +435,10 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           if (m01.shape == out.shape() && m01.dtype == out.dtype()) {
             run_kernel(ops::add, std::span<const Tensor>(in.data(), 2), {}, out);
             k = 2;
-          } else {
+          } else if (out.device().is_cpu()) {
             copy_into(in[0], out);
+          } else {
+            out.copy_(in[0]);  // the device's copy kernel (copy_into is a CPU loop)
           }
           ++stats_.kernels_launched;
           for (; k < in.size(); ++k) {

@@ -79,8 +79,12 @@ template <typename F> void apply_inplace(const Tensor& self, const Tensor& other
 // The recorded path: compute out of place (recorded), copy the values back, continue the history.
 void rebase(const Tensor& self, const Tensor& result) {
   check_shape(self, result, "in-place op");
-  copy_into(result, self);
-  self.storage()->version++;
+  if (self.device().is_cpu()) {
+    copy_into(result, self);
+    self.storage()->version++;
+  } else {
+    write_back(self, result, "in-place op");  // a device copy; copy_into is a CPU loop
+  }
   self.impl().autograd = result.impl().autograd;
 }
 
@@ -148,7 +152,14 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   check_shape(*this, src, "copy_");
   if (recording(*this, src)) {
     // d(copy_)/d(self) is 0 and d/d(src) is g (summed to src's shape): an expand + cast of src.
-    rebase(*this, tandem::to(tandem::expand(src, shape()), dtype()).clone());
+    // Moving between devices (to(Device)) records no history, so a src that needs its gradient
+    // must already be on self's device.
+    if (src.device() != device() && src.requires_grad())
+      throw Error(msg("copy_: copying from a ", to_string(src.device()), " tensor that requires grad into a ",
+                      to_string(device()), " tensor cannot pass the gradient back across devices; "
+                      "move it first (src.to(", to_string(device()), ")) inside the computation, or copy "
+                      "under no_grad"));
+    rebase(*this, tandem::to(tandem::expand(src.to(device()), shape()), dtype()).clone());
     return *this;
   }
   if (!device().is_cpu()) {  // broadcast and convert with the device's copy kernel (clone)

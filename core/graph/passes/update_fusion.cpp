@@ -62,7 +62,7 @@ bool scalar_constant(const Plan& plan, int i, double& value) {
   const Step& s = plan.steps[i];
   if (s.kind != Kind::constant || !s.value.defined() || s.value.numel() != 1 || !s.value.is_floating_point())
     return false;
-  value = s.value.item();
+  value = s.value.cpu().item();  // the constant may have been made from a GPU tensor
   return true;
 }
 
