@@ -88,21 +88,17 @@ void part2_train_both_ways() {
   // ---- eager: PyTorch's loop --------------------------------------------------------------------
   std::vector<Tensor> p;
   for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
+  optim::SGD optimizer(p, {.lr = lr});          // optimizer = torch.optim.SGD(params, lr=0.1)
   std::vector<double> eager_losses;
   reset_peak_memory_stats();
   const int64_t eager_base = memory_stats().bytes_in_use;
   auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i) {
     auto [x, y] = batch_at(i);
+    optimizer.zero_grad();
     Tensor loss = cross_entropy(mlp(x, p), y);  // forward: computed now, recorded on the tape
-    loss.backward();                            // walk the tape backward
-    {
-      no_grad guard;                            // optimizer.step(), by hand
-      for (const Tensor& w : p) {
-        w.sub_(w.grad(), lr);
-        w.set_grad(Tensor());                   // optimizer.zero_grad()
-      }
-    }
+    loss.backward();                            // walk the tape backward: each w.grad() is set
+    optimizer.step();                           // w -= lr * w.grad(), outside the tape
     eager_losses.push_back(loss.item());
   }
   const double eager_time = seconds_since(t0);
@@ -116,10 +112,9 @@ void part2_train_both_ways() {
   std::vector<g::Output> v;
   for (size_t k = 0; k < init.size(); ++k) v.push_back(g::Variable(init[k], true, "p" + std::to_string(k)));
   g::Output loss = cross_entropy(mlp(x, v), y);   // the same template, now adding nodes
-  std::vector<g::Output> grads = g::gradients({loss}, v);  // the gradient is more graph
-  std::vector<g::Output> updates;
-  for (size_t k = 0; k < v.size(); ++k) updates.push_back(g::assign_sub(v[k], grads[k] * lr));
-  g::Output train_op = g::group(updates, "train");
+  // tf.train.GradientDescentOptimizer(0.1).minimize(loss): gradients() adds the backward pass as
+  // more nodes, then one ApplyGradientDescent node per variable, grouped into train_op.
+  g::Output train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
   g::Session session(graph);
   session.run(g::global_variables_initializer());
   graph.finalize();  // nothing more may be added: the training loop only runs

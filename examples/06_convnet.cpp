@@ -5,7 +5,7 @@
 // Dropout2d, max-pool, relu, Linear 320-50, relu, dropout, Linear 50-10, log_softmax — is written
 // once as a template, then trained both ways from the same weights on the same batches:
 //   - eager, as PyTorch runs it: each op computed at once, the tape walked by loss.backward();
-//   - as a TensorFlow 1 graph: placeholders, gradients(), assign_sub updates, Session::run.
+//   - as a TensorFlow 1 graph: placeholders, GradientDescentOptimizer.minimize, Session::run.
 // Even the dropout masks are the same: both modes draw them from one seeded generator in the same
 // order, so the two loss columns agree to float rounding. Then both are scored on test images.
 //
@@ -61,18 +61,16 @@ int main() {
     // ---- eager: PyTorch's loop --------------------------------------------------------------------
     std::vector<Tensor> p;
     for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
+    optim::SGD optimizer(p, {.lr = lr});  // optim.SGD(model.parameters(), lr=0.01)
     std::vector<double> eager_losses;
     manual_seed(1);  // the dropout masks
     auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < steps; ++i) {
       auto [x, y] = batch_at(i);
+      optimizer.zero_grad();
       Tensor loss = nll_loss(convnet(x, p, true), y);
       loss.backward();
-      no_grad guard;
-      for (const Tensor& w : p) {
-        w.sub_(w.grad(), lr);
-        w.set_grad(Tensor());
-      }
+      optimizer.step();
       eager_losses.push_back(loss.item());
     }
     const double eager_time = seconds_since(t0);
@@ -86,10 +84,9 @@ int main() {
     for (size_t k = 0; k < init.size(); ++k) v.push_back(g::Variable(init[k], true, "p" + std::to_string(k)));
     const g::Output loss = nll_loss(convnet(x, v, true), y);
     const g::Output predict = argmax(convnet(x, v, false), 1);  // evaluation: dropout off
-    const std::vector<g::Output> grads = g::gradients({loss}, v);
-    std::vector<g::Output> updates;
-    for (size_t k = 0; k < v.size(); ++k) updates.push_back(g::assign_sub(v[k], grads[k] * lr));
-    const g::Output train_op = g::group(updates, "train");
+    // tf.train.GradientDescentOptimizer(lr).minimize(loss): the gradients, then one update per
+    // variable.
+    const g::Output train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
     std::cout << "  the graph's loss node:  " << loss << "\n\n";
     g::Session session(graph);
     session.run(g::global_variables_initializer(graph));
