@@ -70,8 +70,8 @@ constexpr KindCode kKindCodes[] = {
     {Kind::sum_to_like, 6, 2},   {Kind::expand_like, 7, 2},   {Kind::reshape_like, 8, 2},
     {Kind::zeros_like, 9, 1},    {Kind::ones_like, 10, 1},    {Kind::count_ratio, 11, 2},
 };
-// (Kind::variable, assign, assign_add and no_op have no code: they are state and control, which
-// freezing removes.)
+// (Kind::variable, assign, assign_add, update and no_op have no code: they are state and
+// control, which freezing removes.)
 
 const KindCode* code_of(Kind k) {
   for (const KindCode& c : kKindCodes)
@@ -305,7 +305,8 @@ FrozenGraph freeze(graph::Session& session, const std::vector<Output>& outputs) 
   for (size_t i = nodes.size(); i-- > 0;) {
     if (!needed[i]) continue;
     const Node& n = *nodes[i];
-    if (n.kind == Kind::assign || n.kind == Kind::assign_add || n.kind == Kind::no_op)
+    if (n.kind == Kind::assign || n.kind == Kind::assign_add || n.kind == Kind::update ||
+        n.kind == Kind::no_op)
       throw Error(msg("freeze: the outputs depend on ", n.describe(), ", which ",
                       n.kind == Kind::no_op ? "computes no value" : "changes a variable",
                       "; a frozen graph holds no state. Freeze the values the model computes (its "

@@ -4,6 +4,9 @@
 // parameter, under no_grad: the update is not part of any computation to differentiate. The state
 // tensors are created on a parameter's first step, on the parameter's device and in its dtype, so
 // an optimizer works on the GPU as on the CPU without knowing it.
+//
+// Read next: optim/train.h (the same optimizers in graph mode), core/ops/update_math.h (the
+// per-weight arithmetic of each step).
 #include "optim/optim.h"
 
 #include "autograd/grad_mode.h"
@@ -48,8 +51,7 @@ void Optimizer::zero_grad(bool set_to_none) {
   }
 }
 
-// ---- SGD
-// ------------------------------------------------------------------------------------------
+// ---- SGD ----------------------------------------------------------------------------------------
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions o)
     : Optimizer(std::move(params), "SGD"), options(o), momentum_buffer_(params_.size()) {
@@ -87,8 +89,7 @@ void SGD::step() {
   }
 }
 
-// ---- Adam, AdamW
-// ------------------------------------------------------------------------------------
+// ---- Adam, AdamW --------------------------------------------------------------------------------
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, false, "Adam") {}
 
@@ -118,8 +119,8 @@ void Adam::step() {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     State& s = state_[k];
-    if (!s.step
-             .defined()) {  // the first step: state as PyTorch creates it (step is a float32 count)
+    // The first step: state as PyTorch creates it (step is a float32 count).
+    if (!s.step.defined()) {
       s.step = zeros({}, kFloat32, p.device());
       s.exp_avg = zeros(p.shape(), p.dtype(), p.device());
       s.exp_avg_sq = zeros(p.shape(), p.dtype(), p.device());

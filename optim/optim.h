@@ -50,8 +50,7 @@ class Optimizer {
   std::vector<Tensor> params_;
 };
 
-// ---- SGD: w -= lr · g, with optional momentum, Nesterov momentum and weight decay
-// -------------------
+// ---- SGD: w -= lr · g, with optional momentum, Nesterov momentum and weight decay ---------------
 struct SGDOptions {
   double lr = -1;  // required: there is no good default (PyTorch has none either)
   double momentum = 0;
@@ -70,8 +69,7 @@ class SGD : public Optimizer {
   std::vector<Tensor> momentum_buffer_;  // per parameter; undefined until its first step
 };
 
-// ---- Adam and AdamW
-// ---------------------------------------------------------------------------------
+// ---- Adam and AdamW -----------------------------------------------------------------------------
 struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9;  // PyTorch's betas=(0.9, 0.999)

@@ -1,4 +1,14 @@
 // optim/train.cpp — graph-mode optimizers: gradients() nodes, slot variables, update nodes.
+//
+// Everything here happens while the graph is built; nothing is computed. minimize() asks
+// gradients() (core/graph/gradients.cpp) for the backward pass as nodes, then each optimizer's
+// apply_one() adds what one variable's step needs: its slot variables, made once, zero-filled by
+// the initializer, and one update node (graph::apply_update) that the Session will run in place.
+// apply_gradients() groups those nodes, and adds global_step += 1 behind a control dependency on
+// all of them, so the count moves only after every variable has taken its step.
+//
+// Read next: core/graph/session.cpp (case Kind::update: how a step runs, copy on write),
+// core/graph/passes/update_fusion.cpp (how a plain SGD step folds into its gradient's GEMM).
 #include "optim/train.h"
 
 #include <utility>
@@ -91,11 +101,12 @@ Output Optimizer::minimize(const Output& loss, const Output& global_step,
 Output Optimizer::slot(const Output& var, const std::string& slot_name, const Shape& shape,
                        DType dtype) const {
   OutsideScopes outside(var.graph());
-  return Variable(zeros(shape, dtype), /*trainable=*/false, var.node()->name + "/" + slot_name);
+  // On the variable's device, as TF places slots: a variable made from a GPU tensor gets GPU slots.
+  return Variable(zeros(shape, dtype, var.node()->value.device()), /*trainable=*/false,
+                  var.node()->name + "/" + slot_name);
 }
 
-// ---- the three optimizers
-// -----------------------------------------------------------------------------
+// ---- the three optimizers -----------------------------------------------------------------------
 
 GradientDescentOptimizer::GradientDescentOptimizer(double learning_rate)
     : Optimizer("GradientDescent"), learning_rate_(learning_rate) {

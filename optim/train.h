@@ -9,8 +9,9 @@
 // minimize() returns: it only adds nodes; each session.run of train_op takes one step.
 //
 // An optimizer's state lives in *slot variables* created beside each variable — "w/Momentum",
-// "w/Adam" and "w/Adam_1" (TensorFlow's names) — so it persists from run to run in the Session
-// like any variable, and global_variables_initializer() must run after minimize() to create it
+// "w/Adam" and "w/Adam_1" (TensorFlow's names), and "w/Adam_step", Tandem's own: TF keeps one
+// pair of beta1_power/beta2_power variables for all of them, Tandem a step count per variable as
+// PyTorch does — so it persists from run to run in the Session like any variable, and global_variables_initializer() must run after minimize() to create it
 // (TF1's classic "Attempting to use uninitialized value w/Adam" when it ran before).
 //
 // The update nodes run the very ops eager mode's optimizers run (core/ops/update.cpp), so a

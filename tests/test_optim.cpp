@@ -11,6 +11,7 @@
 
 #include "core/op.h"
 #include "core/ops/update_math.h"
+#include "io/graph_file.h"
 #include "tandem.h"
 #include "tests/fixture.h"
 #if defined(TANDEM_HAVE_CUDA)
@@ -237,6 +238,27 @@ TEST_CASE("optim: zero_grad, skipped parameters, state", "[optim]") {
   CHECK(allclose(w.detach(), tensor({0.4, 1.4})));
 }
 
+TEST_CASE("optim: zero_grad(false) keeps a parameter in the steps when it gets no gradient",
+          "[optim]") {
+  // PyTorch 1.x's default: the gradient is zero-filled, not dropped, so a parameter that took no
+  // part in the loss still steps: its velocity carries it. By hand, momentum 0.5, lr 0.1:
+  //   step 1, g = 1: b = 1, w = 1 - 0.1·1 = 0.9
+  //   step 2, g = 0: b = 0.5·1 + 0 = 0.5, w = 0.9 - 0.05 = 0.85
+  // With zero_grad() (set_to_none, PyTorch 2's default) step 2 skips it: w stays 0.9.
+  for (const bool set_to_none : {false, true}) {
+    INFO("set_to_none = " << set_to_none);
+    const Tensor w = ones({1}, kFloat64).requires_grad_(), other = ones({1}, kFloat64).requires_grad_();
+    optim::SGD opt({w, other}, {.lr = 0.1, .momentum = 0.5});
+    opt.zero_grad(set_to_none);
+    sum(w + other).backward();
+    opt.step();
+    opt.zero_grad(set_to_none);
+    sum(other).backward();  // w takes no part
+    opt.step();
+    CHECK(w.detach().item<double>() == Approx(set_to_none ? 0.9 : 0.85).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("optim: a weight's version counter moves on each step", "[optim]") {
   // A value saved for backward before the step is stale after it: backward must refuse it.
   Tensor w = tensor({1.0, 2.0}).requires_grad_();
@@ -330,10 +352,18 @@ TEST_CASE("optim: graph optimizers fail with TensorFlow's messages", "[optim][gr
   CHECK_THROWS_WITH(g::apply_update(ops::sgd_update, {x, x}, a),
                     Catch::Contains("must be a Variable"));
   CHECK_THROWS_WITH(g::train::AdamOptimizer(0.1, 1.5), Catch::Contains("Invalid beta1"));
+  // An update op is not an ordinary graph op: make_op refuses it.
+  CHECK_THROWS_WITH(g::make_op(ops::sgd_update, {w, x}, a), Catch::Contains("apply_update"));
+  // An update cannot be frozen: a frozen graph holds no state.
+  const g::Output update = g::apply_update(ops::sgd_update, {w, g::constant(tensor({0.5}))}, a);
+  CHECK_THROWS_WITH(io::freeze(s, {update}), Catch::Contains("changes a variable"));
+  // A variable that is fed but was never initialized in this session cannot be updated.
+  g::Session fresh(graph);
+  CHECK_THROWS_WITH(fresh.run(train, {{w, tensor({1.0})}}),
+                    Catch::Contains("uninitialized value"));
 }
 
-// ---- on a GPU: the same runs, in both modes
-// ------------------------------------------------------
+// ---- on a GPU: the same runs, in both modes -----------------------------------------------------
 
 #if defined(TANDEM_HAVE_CUDA)
 
@@ -381,6 +411,26 @@ TEST_CASE("optim: a session placed on the GPU keeps everything there", "[cuda][g
   CHECK(out[0].device() == Device::cuda());
   CHECK(s.variable_value(w).device() == Device::cuda());
   CHECK(s.variable_value(g::Output(graph.find("w/Adam"))).device() == Device::cuda());
+}
+
+TEST_CASE("optim: slot variables live on their variable's device", "[cuda][graph]") {
+  if (!cuda::is_available()) {
+    WARN("no CUDA device: skipping");
+    return;
+  }
+  // No SessionOptions::device: the variable lives where its initial value does, and so do the
+  // optimizer's slots for it, as TensorFlow places them.
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output w = g::Variable(tensor({1.0, 2.0}).to(Device::cuda()), true, "w");
+  const g::Output train_op = g::train::AdamOptimizer(0.1).minimize(g::sum(w * w));
+  g::Session s(graph);
+  s.run(g::global_variables_initializer());
+  s.run(train_op);
+  for (const char* slot : {"w/Adam", "w/Adam_1", "w/Adam_step"})
+    CHECK(s.variable_value(g::Output(graph.find(slot))).device() == Device::cuda());
+  // Adam's first step moves each weight by lr against the sign of its gradient.
+  CHECK(allclose(s.variable_value(w).cpu(), tensor({0.9, 1.9}), 1e-5, 1e-6));
 }
 
 #else

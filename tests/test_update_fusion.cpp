@@ -173,7 +173,8 @@ TEST_CASE("update fusion: GradientDescentOptimizer's step fuses like the hand-wr
 
 TEST_CASE("update fusion: an SGD step with weight decay is not a scaled product, and stays as it is",
           "[graph][passes][optim]") {
-  // w -= lr · (dw + wd · w) reads w a second time: not alpha · MatMul, so not fused.
+  // w -= lr · (dw + wd · w) is not w += alpha · MatMul: the pass fuses an SGD step only without
+  // weight decay.
   g::Graph graph;
   g::DefaultGraph use(graph);
   manual_seed(9);

@@ -43,6 +43,10 @@ Node* add(Kind kind, const std::string& type, std::vector<Output> inputs, Meta m
 }  // namespace
 
 Output make_op(const OpDef& op, std::vector<Output> inputs, const Attrs& attrs) {
+  if (op.updates > 0)
+    throw Error(msg(op.name, " writes its first ", op.updates, " input(s) in place: build it with "
+                    "graph::apply_update(), which makes them variables, or through an optimizer "
+                    "(graph::train)"));
   std::vector<Meta> metas;
   for (const Output& in : inputs) metas.push_back({in.shape(), in.dtype()});
   Meta meta;

@@ -399,7 +399,11 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           // value, a view still to be read) is first given a copy, so what they hold stays as it
           // was.
           for (int k = 0; k < s.op->updates; ++k) {
-            Tensor& state = variables_[plan.steps[s.inputs[k]].source];
+            const Node* var = plan.steps[s.inputs[k]].source;
+            auto it = variables_.find(var);
+            if (it == variables_.end())  // fed, say, but never initialized in this session
+              throw Error(msg("Attempting to use uninitialized value ", var->name, " in ", s.source->type));
+            Tensor& state = it->second;
             if (state.storage().use_count() > 1 || !state.is_contiguous()) state = state.clone();
             in[k] = state;
           }

@@ -10,11 +10,12 @@
 // An update op is unlike the rest of the catalogue in one way: it has no result of its own. It
 // overwrites its first inputs — the parameter, then the optimizer's state for it — in place
 // (OpDef::updates says how many). The inputs, in order:
-//     sgd_update       (w, g)                    attrs: lr, weight_decay
-//     momentum_update  (w, b, g)                 attrs: lr, momentum, dampening, weight_decay,
-//     nesterov adam_update      (w, m, v, t, g)           attrs: lr, beta1, beta2, eps,
-//     weight_decay,
-//                                                       decoupled_weight_decay (AdamW)
+// clang-format off
+//     sgd_update       (w, g)           attrs: lr, weight_decay
+//     momentum_update  (w, b, g)        attrs: lr, momentum, dampening, weight_decay, nesterov
+//     adam_update      (w, m, v, t, g)  attrs: lr, beta1, beta2, eps, weight_decay,
+//                                              decoupled_weight_decay (AdamW)
+// clang-format on
 // where t is a 0-dim tensor counting the steps taken: the op reads it, takes step t + 1 and
 // stores t + 1. Keeping t in a tensor, not in the attrs, lets graph mode keep it in a variable.
 //
@@ -41,29 +42,34 @@ bool same_shape(const Shape& a, const Shape& b) {
 }
 
 // Every state tensor and the gradient have the parameter's shape and dtype; t (adam) is a number.
-Meta update_shape(std::span<const Meta> in, const char* op, int n_same) {
+// in[n_same - 1] is the gradient, which is input number `gradient_input` of the op.
+Meta update_shape(std::span<const Meta> in, const char* op, int n_same, int gradient_input) {
   const Meta& w = in[0];
   if (!is_floating(w.dtype))
     throw DTypeError(
         msg(op, ": expected a floating point parameter, but got dtype ", to_string(w.dtype)));
   static const char* const kRoles[] = {"parameter", "state", "state", "state"};
   for (int k = 1; k < n_same; ++k) {
-    const char* role = k == n_same - 1 ? "gradient" : kRoles[k];
+    const bool gradient = k == n_same - 1;
+    const char* role = gradient ? "gradient" : kRoles[k];
+    const int number = gradient ? gradient_input : k;
     if (!same_shape(in[k].shape, w.shape))
-      throw ShapeError(msg(op, ": the ", role, " (input ", k, ") has shape ",
+      throw ShapeError(msg(op, ": the ", role, " (input ", number, ") has shape ",
                            shape_str(in[k].shape), " but the parameter has shape ",
                            shape_str(w.shape), "; they must be the same"));
     if (in[k].dtype != w.dtype)
-      throw DTypeError(msg(op, ": the ", role, " (input ", k, ") has dtype ",
+      throw DTypeError(msg(op, ": the ", role, " (input ", number, ") has dtype ",
                            to_string(in[k].dtype), " but the parameter has dtype ",
                            to_string(w.dtype), "; they must be the same"));
   }
   return w;
 }
 
-Meta sgd_shape(std::span<const Meta> in, const Attrs&) { return update_shape(in, "sgd_update", 2); }
+Meta sgd_shape(std::span<const Meta> in, const Attrs&) {
+  return update_shape(in, "sgd_update", 2, 1);
+}
 Meta momentum_shape(std::span<const Meta> in, const Attrs&) {
-  return update_shape(in, "momentum_update", 3);
+  return update_shape(in, "momentum_update", 3, 2);
 }
 Meta adam_shape(std::span<const Meta> in, const Attrs&) {
   // Inputs w, m, v, t, g: w, m, v and g alike; t a 0-dim count.
@@ -73,7 +79,7 @@ Meta adam_shape(std::span<const Meta> in, const Attrs&) {
         msg("adam_update: the step count (input 3) must be a 0-dim floating point tensor, "
             "got ",
             to_string(in[3].dtype), " ", shape_str(in[3].shape)));
-  update_shape(same, "adam_update", 4);
+  update_shape(same, "adam_update", 4, 4);
   return in[0];
 }
 

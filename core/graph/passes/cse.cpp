@@ -29,13 +29,14 @@
 //   - control dependencies are part of the key: a read ordered after an assign is not the read
 //     ordered before it;
 //   - a value read from a variable depends on *when* it is read if an assign runs in between
-//     (assigns write the variable in place). Such a step's key also holds how many assign steps
-//     precede it, so a read before an assign never merges with a read after it;
-//   - never merged: variables, placeholders, assigns, no_ops and fed steps. Each one is its own
-//     source of a value or of an effect: two assign_add(v, 1) steps must add 2.
-//
-// (The catalogue has no random ops. If one is added, it must be kept out of this pass too: two
-// draws from a generator are not one value.)
+//     (assigns and optimizer updates write the variable in place). Such a step's key also holds
+//     how many of those writes precede it, so a read before an update never merges with a read
+//     after it;
+//   - never merged: variables, placeholders, assigns, optimizer updates, no_ops and fed steps.
+//     Each one is its own source of a value or of an effect: two assign_add(v, 1) steps must
+//     add 2;
+//   - random ops (rand_like, behind dropout) are never merged either: two draws from a generator
+//     are not one value.
 //
 // Read next: core/graph/passes/fusion.cpp.
 #include <algorithm>
@@ -89,8 +90,7 @@ void append_attrs(std::string& key, const Attrs& a) {
 
 bool never_merged(Kind k) {
   return k == Kind::variable || k == Kind::placeholder || k == Kind::assign || k == Kind::assign_add ||
-         k == Kind::update ||
-         k == Kind::no_op;
+         k == Kind::update || k == Kind::no_op;
 }
 
 bool is_commutative(const Step& s) { return s.kind == Kind::op && (s.op == &ops::add || s.op == &ops::mul); }
