@@ -20,6 +20,11 @@
 // Tandem uses PyTorch's formula in both modes. With the default ε = 1e-8 the two differ only where
 // v is tiny.
 //
+// The learning rate is a number, stored in each update node when minimize() makes it. TF1 also
+// accepts a tensor there, which is how its learning-rate schedules work; Tandem's graph
+// optimizers do not, so a schedule belongs in eager mode (optim::SGD::options.lr may change
+// between steps).
+//
 // Read next: optim/optim.h (eager mode), core/graph/session.cpp (how an update node runs).
 #pragma once
 
