@@ -115,6 +115,9 @@ Allocator& allocator_for(Device d) {
     throw Error(msg("device ", to_string(d),
                     " is not available: this build of Tandem has no CUDA backend. Configure with "
                     "-DTANDEM_CUDA=ON on a machine with the CUDA toolkit."));
+  if (d.index != 0)  // the allocator's interface names no device: it allocates on the current one
+    throw Error(msg("allocating memory on ", to_string(d), ": this CUDA backend uses one GPU, "
+                    "cuda:0; use Device::cuda(0)"));
   return *cuda_allocator;
 }
 

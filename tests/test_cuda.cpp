@@ -331,6 +331,8 @@ TEST_CASE("cuda backend: kernels registered at start-up, and a machine without a
     CHECK_THROWS_WITH(zeros({2}).to(Device::cuda()), Catch::Contains("cuda") && Catch::Contains("CUDA call"));
     CHECK_THROWS_AS(cuda::device_name(0), Error);
   }
+  // One GPU: memory on cuda:1 is refused before any CUDA call, GPU or not.
+  CHECK_THROWS_WITH(zeros({2}, kFloat32, Device::cuda(1)), Catch::Contains("uses one GPU, cuda:0"));
 }
 
 #else
