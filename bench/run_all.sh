@@ -86,6 +86,8 @@ PY
 }
 
 compare "matmul, float32, n x n · n x n (GFLOP/s = 2n³/t)" bench_matmul bench_matmul.py
+compare "exp, log, tanh, sigmoid, softmax, log_softmax of float32 1024 x 1024: ms per call" \
+  bench_unary bench_unary.py
 
 # ---- one training step of an MLP: Tandem eager and graph, PyTorch, LibTorch ---------------------
 # bench_mlp_step prints several Tandem variants (eager, graph with and without passes) and their

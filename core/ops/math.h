@@ -3,7 +3,8 @@
 // Each op's math is a tiny function object (a "functor"): `Mul{}(a, b)` is a * b. The CPU kernels
 // in binary.cpp / unary.cpp loop over tensors and call these functors; the CUDA kernels (cuda/)
 // call the very same functors on the GPU — that is what TANDEM_HD (`__host__ __device__` under
-// nvcc, nothing under a plain C++ compiler) is for. So the CPU tests also test the GPU's math.
+// nvcc, nothing under a plain C++ compiler) is for. So the CPU tests also test the GPU's math —
+// all but the float32 exp, log, tanh and sigmoid, which the CPU computes with vector_math.h.
 //
 // The numerically delicate ones say how they avoid overflow.
 #pragma once
@@ -11,6 +12,8 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+
+#include "core/ops/vector_math.h"
 
 #if defined(__CUDACC__)
 #define TANDEM_HD __host__ __device__
@@ -73,22 +76,54 @@ struct Ge { template <typename T> TANDEM_HD bool operator()(T a, T b) const { re
 
 // ---- unary ----------------------------------------------------------------------------------
 struct Neg { template <typename T> TANDEM_HD T operator()(T x) const { return -x; } };
-struct Exp { template <typename T> TANDEM_HD T operator()(T x) const { return std::exp(x); } };
-struct Log { template <typename T> TANDEM_HD T operator()(T x) const { return std::log(x); } };
+// exp, log, tanh and sigmoid of a float32 on the CPU use vector_math.h's versions, which GCC
+// can vectorise (std::exp cannot be: see that file). float64 keeps the standard library's, and so
+// does the GPU, whose own expf, logf and tanhf are fast already: nvcc compiles these functors
+// twice, for the host and for the device, and only the device pass defines __CUDA_ARCH__.
+#if defined(__CUDA_ARCH__)
+inline constexpr bool kVectorMath = false;
+#else
+inline constexpr bool kVectorMath = true;
+#endif
+template <typename T>
+inline constexpr bool use_vector_math = kVectorMath && std::is_same_v<T, float>;
+
+struct Exp {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (use_vector_math<T>) return exp_f32(x);
+    else return std::exp(x);
+  }
+};
+struct Log {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (use_vector_math<T>) return log_f32(x);
+    else return std::log(x);
+  }
+};
 struct Sqrt { template <typename T> TANDEM_HD T operator()(T x) const { return std::sqrt(x); } };
 struct Abs {
   template <typename T> TANDEM_HD T operator()(T x) const { return x < T(0) ? -x : x; }
 };
 struct Sin { template <typename T> TANDEM_HD T operator()(T x) const { return std::sin(x); } };
 struct Cos { template <typename T> TANDEM_HD T operator()(T x) const { return std::cos(x); } };
-struct Tanh { template <typename T> TANDEM_HD T operator()(T x) const { return std::tanh(x); } };
+struct Tanh {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (use_vector_math<T>) return tanh_f32(x);
+    else return std::tanh(x);
+  }
+};
 // sigmoid(x) = 1 / (1 + e^-x). For very negative x, e^-x overflows to inf: the result 0 is still
-// right, but we take the symmetric form e^x / (1 + e^x) there so no inf ever appears.
+// right, but we take the symmetric form e^x / (1 + e^x) there so no inf ever appears (sigmoid_f32
+// does the same, without a branch).
 struct Sigmoid {
   template <typename T> TANDEM_HD T operator()(T x) const {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
-    return e / (T(1) + e);
+    if constexpr (use_vector_math<T>) {
+      return sigmoid_f32(x);
+    } else {
+      if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+      const T e = std::exp(x);
+      return e / (T(1) + e);
+    }
   }
 };
 struct Relu {

@@ -39,6 +39,7 @@
 #include "core/ops.h"
 #include "core/ops/copy.h"
 #include "core/ops/loops.h"
+#include "core/ops/math.h"
 
 namespace tandem {
 namespace {
@@ -57,20 +58,23 @@ template <const char* Name> Meta softmax_meta(std::span<const Meta> in, const At
 // ---- kernels -------------------------------------------------------------------------------------
 
 // One softmax over the contiguous run x[0..n), written to y (x == y is allowed). Each pass is a
-// simple loop: the max and the sum vectorise (`omp simd reduction` allows their reordering), the
-// exponentials are independent calls the CPU overlaps.
+// simple loop that vectorises: the max and the sum because `omp simd reduction` allows their
+// reordering, the exponentials because math::Exp is written for it (core/ops/vector_math.h).
 template <typename T, bool Log> void softmax_row(const T* x, T* y, int64_t n) {
+  const math::Exp exp;
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
   double s = 0;
   if constexpr (Log) {
-    for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += exp(x[i] - m);
     const T log_s = static_cast<T>(std::log(s));
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
   } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - m);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = exp(x[i] - m);
 #pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < n; ++i) s += y[i];
     const T st = static_cast<T>(s);
@@ -83,6 +87,7 @@ constexpr int64_t kStrip = 256;  // softmaxes one task of the strided layout han
 
 // w neighbouring softmaxes whose n elements are `inner` apart: softmax j reads x[i * inner + j].
 template <typename T, bool Log> void softmax_strip(const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
+  const math::Exp exp;
   std::array<T, kStrip> m;
   std::array<double, kStrip> s;
   m.fill(-std::numeric_limits<T>::infinity());
@@ -90,8 +95,9 @@ template <typename T, bool Log> void softmax_strip(const T* x, T* y, int64_t n, 
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) m[j] = std::max(m[j], x[i * inner + j]);
   for (int64_t i = 0; i < n; ++i)
+#pragma omp simd
     for (int64_t j = 0; j < w; ++j) {
-      const T e = std::exp(x[i * inner + j] - m[j]);
+      const T e = exp(x[i * inner + j] - m[j]);
       if constexpr (!Log) y[i * inner + j] = e;
       s[j] += e;
     }

@@ -46,7 +46,8 @@ template <typename F, typename T> void unary_loop(const Tensor& x, Tensor& out) 
   const int64_t n = out.numel();
   if (x.is_contiguous()) {
     // Threads take pieces of kRowPiece elements; each piece is one `omp simd` loop, so the
-    // functor runs 8 floats at a time where it can (exp, for one: math::exp_f32).
+    // functor runs 8 floats at a time where it can: the float32 exp, log, tanh and sigmoid too,
+    // written for it in core/ops/vector_math.h (math::exp_f32 and its siblings).
     const int64_t pieces = (n + loops::kRowPiece - 1) / loops::kRowPiece;
     loops::parallel_for(pieces, n >= loops::kParallelGrain, [&](int64_t c) {
       const int64_t lo = c * loops::kRowPiece, hi = std::min(n, lo + loops::kRowPiece);
