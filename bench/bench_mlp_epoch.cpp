@@ -18,9 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/threads.h"
-#include "data/idx.h"
-#include "tandem.h"
+#include "bench/epoch_data.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -55,36 +53,14 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2;
-  int64_t steps = 0;
-  std::string device_name = "cpu";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--threads" && i + 1 < argc)
-      threads = std::atoi(argv[++i]);
-    else if (arg == "--steps" && i + 1 < argc)
-      steps = std::atoll(argv[++i]);
-    else if (arg == "--device" && i + 1 < argc)
-      device_name = argv[++i];
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--device cpu|cuda] [--threads N] [--steps N (0: an epoch)]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  bench::EpochArgs args;
+  if (!bench::parse_epoch_args(argc, argv, args)) return 2;
   try {
-    set_num_threads(threads);
-    const Device device = device_name == "cuda" ? Device::cuda() : Device::cpu();
-    const data::FashionMnist train = data::load_fashion_mnist(true);
-    const int64_t n = train.images.size(0), per_epoch = n / kBatch;
-    if (steps <= 0 || steps > per_epoch) steps = per_epoch;
-    const Tensor images = train.images.reshape({n, 784}).to(device);
-    const Tensor labels = train.labels.to(device);
-    auto batch = [&](int64_t i) {
-      const int64_t s = (i % per_epoch) * kBatch;
-      return std::pair{images.slice(0, s, s + kBatch), labels.slice(0, s, s + kBatch)};
-    };
+    const Device device = args.device;
+    const bench::EpochData data = bench::load_epoch_data(device, {784}, {}, kBatch);
+    const int64_t per_epoch = data.per_epoch;
+    const int64_t steps = args.steps <= 0 || args.steps > per_epoch ? per_epoch : args.steps;
+    auto batch = [&](int64_t i) { return data.at(i); };
     std::printf(
         "# Tandem MLP 784-256-128-10 on Fashion-MNIST, batch %lld, SGD lr %.1f, %lld steps, on "
         "%s%s\n",

@@ -9,43 +9,24 @@ says so and prints nothing to join.
 
     usage: python3 bench/bench_mlp_epoch.py [--device cpu|cuda] [--threads N (2)] [--steps N (0: an epoch)]
 """
-import argparse
-import gzip
 import math
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-DATA = "/usr/share/datasets/fashion-mnist"
+from fashion_mnist import parse_args, training_set
+
 BATCH = 64
 LR = 0.1
 
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=0)
-    args = ap.parse_args()
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("# bench_mlp_epoch.py: this PyTorch has no CUDA device (Debian's python3-torch is CPU-only)")
+    args = parse_args(__doc__, default_steps=0)
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
-
-    images = torch.from_numpy(read_idx(DATA + "/train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
-    labels = torch.from_numpy(read_idx(DATA + "/train-labels-idx1-ubyte.gz").astype(np.int64))
-    images, labels = images.reshape(-1, 784).to(dev), labels.to(dev)
+    images, labels = training_set(dev, (784,))
     per_epoch = images.shape[0] // BATCH
     steps = per_epoch if args.steps <= 0 or args.steps > per_epoch else args.steps
 
