@@ -2,7 +2,7 @@
 //
 // The network of the PyTorch article (tests/test_seeds.cpp translates it line by line): conv 5x5
 // (10 filters), max-pool 2, relu, conv 5x5 (20 filters), Dropout2d, max-pool 2, relu, a Linear
-// 320-50 with relu and dropout, a Linear 50-10, log_softmax, NLL loss; plain SGD (lr 0.01).
+// 320-50 with relu and dropout, a Linear 50-10, log_softmax, NLL loss; optim::SGD (lr 0.01).
 // Batches of 64 training images, in order. Where a batch-1 MLP is bound by overhead and memory,
 // this step is bound by arithmetic: about 0.5 million multiply-adds per image forward, most of
 // them in the second convolution, i.e. in the GEMM that im2col turns it into (core/ops/conv.cpp).
@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ constexpr double kLearningRate = 0.01;
 
 struct Net {
   std::vector<Tensor> p;  // conv1 w, b; conv2 w, b; fc1 w, b; fc2 w, b
+  std::unique_ptr<optim::SGD> optimizer;  // made once the parameters exist
 
   // nn.Conv2d's and nn.Linear's default initialisation: uniform in ±1/sqrt(fan_in).
   static Tensor init(const Shape& shape, int64_t fan_in) {
@@ -44,6 +46,7 @@ struct Net {
     p = {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
     for (Tensor& w : p) w = w.detach().to(device).requires_grad_();
+    optimizer = std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = kLearningRate});
   }
   Tensor forward(Tensor x) const {
     x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
@@ -52,13 +55,10 @@ struct Net {
     return log_softmax(matmul(x, p[6]) + p[7], 1);
   }
   double step(const Tensor& x, const Tensor& y) const {
+    optimizer->zero_grad();
     const Tensor loss = -mean(gather(forward(x), 1, y));  // F.nll_loss
     loss.backward();
-    no_grad guard;
-    for (const Tensor& w : p) {
-      w.sub_(w.grad(), kLearningRate);
-      w.set_grad(Tensor());
-    }
+    optimizer->step();
     return loss.item();
   }
 };
