@@ -397,7 +397,8 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           // which are variables, in place — on any device, since it is the device's own kernel.
           // Copy on write, as for assign: a variable whose storage someone else holds (a fetched
           // value, a view still to be read) is first given a copy, so what they hold stays as it
-          // was.
+          // was. Then the step runs exactly as eager mode's optimizers run it (call_update: the
+          // checks, the kernel, the version counters).
           for (int k = 0; k < s.op->updates; ++k) {
             const Node* var = plan.steps[s.inputs[k]].source;
             auto it = variables_.find(var);
@@ -407,12 +408,7 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
             if (state.storage().use_count() > 1 || !state.is_contiguous()) state = state.clone();
             in[k] = state;
           }
-          for (size_t k = s.op->updates; k < in.size(); ++k)
-            if (!in[k].is_contiguous()) in[k] = in[k].contiguous();
-          s.op->shape(in_meta, s.attrs);  // a run-time shape the declaration left open
-          check_same_device(*s.op, in, in[0].device());
-          kernel_for(*s.op, in[0].device())(in, s.attrs, in[0]);
-          for (int k = 0; k < s.op->updates; ++k) in[k].storage()->version++;
+          call_update(*s.op, in, s.attrs);
           ++stats_.kernels_launched;
           values[i] = in[0];
           break;
@@ -439,10 +435,8 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           if (m01.shape == out.shape() && m01.dtype == out.dtype()) {
             run_kernel(ops::add, std::span<const Tensor>(in.data(), 2), {}, out);
             k = 2;
-          } else if (out.device().is_cpu()) {
-            copy_into(in[0], out);
           } else {
-            out.copy_(in[0]);  // the device's copy kernel (copy_into is a CPU loop)
+            out.copy_(in[0]);  // a broadcasting copy, with the kernel of out's device
           }
           ++stats_.kernels_launched;
           for (; k < in.size(); ++k) {
