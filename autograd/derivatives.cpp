@@ -7,7 +7,7 @@
 #include "autograd/derivatives.h"
 
 #include "autograd/engine.h"
-#include "core/graph/gradients.h"
+#include "graph/gradients.h"
 
 namespace tandem::autograd {
 

@@ -378,7 +378,7 @@ template <class C> Grads<C> max_pool2d_gather_grad(C& c) {
 
 namespace tandem::graph {
 class Output;
-class GraphContext;  // core/graph/gradients.h
+class GraphContext;  // graph/gradients.h
 }  // namespace tandem::graph
 
 namespace tandem::autograd {

@@ -32,8 +32,8 @@ namespace {
 // A frame belongs to the engine when its file is under one of the engine's folders, or is a
 // system header (std::function, shared_ptr...). Everything else is the user's code.
 bool is_engine_file(std::string_view file) {
-  static const char* const kEngineDirs[] = {"/core/", "/autograd/", "/layers/", "/optim/",
-                                            "/cuda/", "/data/",     "/io/"};
+  static const char* const kEngineDirs[] = {"/core/", "/autograd/", "/graph/", "/layers/",
+                                            "/optim/", "/cuda/",    "/data/",  "/io/"};
   const std::string_view root = TANDEM_SOURCE_DIR;
   if (file.starts_with("/usr/")) return true;
   if (!root.empty() && file.starts_with(root)) {

@@ -85,7 +85,7 @@ struct OpDef {
   // Update ops (an optimizer's step: sgd_update, adam_update) have no output of their own: the
   // kernel overwrites their first `updates` inputs — the parameter and the optimizer's state —
   // in place, and `out` is the parameter itself. Eager mode runs them with call_update() below;
-  // graph mode with an update node (core/graph/ops.h, apply_update), whose state is variables.
+  // graph mode with an update node (graph/ops.h, apply_update), whose state is variables.
   int updates = 0;
 
   bool is_view() const { return view != nullptr; }

@@ -2,7 +2,7 @@
 //
 // Each function here is a thin wrapper: it packs its non-tensor arguments into Attrs and calls
 // the op catalogue (core/op.h), which checks shapes, allocates and runs the kernel. Graph mode
-// offers the same names on graph outputs (core/graph/), so `mul(a, b)` reads the same in both.
+// offers the same names on graph outputs (graph/), so `mul(a, b)` reads the same in both.
 //
 // Read next: core/ops/binary.cpp (broadcasting kernels), core/ops/matmul.cpp (GEMM).
 #pragma once

@@ -6,7 +6,7 @@
 // each dimension). A view — transpose, slice, expand — is the same storage read with other
 // strides, which is why those ops copy nothing.
 //
-// Graph mode (core/graph/) also needs shapes that are only partly known when a node is created:
+// Graph mode (graph/) also needs shapes that are only partly known when a node is created:
 // a dimension of -1 (kUnknown) means "known only at run time" and prints as `?`, as in TF1's
 // `(?, 784)`. The shape rules of the op catalogue accept such dimensions; eager tensors never
 // have them.

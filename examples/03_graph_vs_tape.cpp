@@ -14,7 +14,7 @@
 // so the numbers can be checked by hand (or with PyTorch). The program draws three pictures:
 //
 //   eager_tape.svg   the tape loss.backward() walks            (autograd/dot.h)
-//   graph_mlp.svg    the graph: forward in white, gradients grey in their own box (core/graph/dot.h)
+//   graph_mlp.svg    the graph: forward in white, gradients grey in their own box (graph/dot.h)
 //   graph_plan.svg   what the Session actually ran for the gradients, after its passes
 //
 // Build and run it without make (from the repository root):
@@ -23,7 +23,7 @@
 // The .dot files (and .svg files, when Graphviz's `dot` is installed) land in the current folder;
 // the program prints their full paths. `dot -Tpng graph_mlp.dot -o graph_mlp.png` gives a PNG.
 //
-// Read next: core/graph/gradients.cpp (how the grey nodes are made), examples/04_freeze_and_deploy.cpp.
+// Read next: graph/gradients.cpp (how the grey nodes are made), examples/04_freeze_and_deploy.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -31,7 +31,7 @@
 #include <iostream>
 
 #include "autograd/dot.h"
-#include "core/graph/dot.h"
+#include "graph/dot.h"
 #include "tandem.h"
 
 using namespace tandem;

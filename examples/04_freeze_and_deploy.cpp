@@ -23,7 +23,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/graph/dot.h"
+#include "graph/dot.h"
 #include "io/graph_file.h"
 #include "tandem.h"
 

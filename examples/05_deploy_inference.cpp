@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/factories.h"
-#include "core/graph/session.h"
+#include "graph/session.h"
 #include "io/graph_file.h"
 
 using namespace tandem;

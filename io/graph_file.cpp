@@ -32,7 +32,7 @@
 #include <limits>
 #include <set>
 
-#include "core/graph/ops.h"
+#include "graph/ops.h"
 
 namespace tandem::io {
 

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "core/graph/session.h"
+#include "graph/session.h"
 
 namespace tandem::io {
 

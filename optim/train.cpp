@@ -1,20 +1,20 @@
 // optim/train.cpp — graph-mode optimizers: gradients() nodes, slot variables, update nodes.
 //
 // Everything here happens while the graph is built; nothing is computed. minimize() asks
-// gradients() (core/graph/gradients.cpp) for the backward pass as nodes, then each optimizer's
+// gradients() (graph/gradients.cpp) for the backward pass as nodes, then each optimizer's
 // apply_one() adds what one variable's step needs: its slot variables, made once, zero-filled by
 // the initializer, and one update node (graph::apply_update) that the Session will run in place.
 // apply_gradients() groups those nodes, and adds global_step += 1 behind a control dependency on
 // all of them, so the count moves only after every variable has taken its step.
 //
-// Read next: core/graph/session.cpp (case Kind::update: how a step runs, copy on write),
-// core/graph/passes/update_fusion.cpp (how a plain SGD step folds into its gradient's GEMM).
+// Read next: graph/session.cpp (case Kind::update: how a step runs, copy on write),
+// graph/passes/update_fusion.cpp (how a plain SGD step folds into its gradient's GEMM).
 #include "optim/train.h"
 
 #include <utility>
 
 #include "core/factories.h"
-#include "core/graph/gradients.h"
+#include "graph/gradients.h"
 #include "core/op.h"
 
 namespace tandem::graph::train {

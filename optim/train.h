@@ -25,14 +25,14 @@
 // optimizers do not, so a schedule belongs in eager mode (optim::SGD::options.lr may change
 // between steps).
 //
-// Read next: optim/optim.h (eager mode), core/graph/session.cpp (how an update node runs).
+// Read next: optim/optim.h (eager mode), graph/session.cpp (how an update node runs).
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/graph/ops.h"
+#include "graph/ops.h"
 
 namespace tandem::graph::train {
 

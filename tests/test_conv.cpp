@@ -10,9 +10,9 @@
 #include <limits>
 #include <sstream>
 
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/session.h"
 #include "core/ops/conv_geometry.h"
 #include "tandem.h"
 

@@ -2,9 +2,9 @@
 // core/dropout.h), in eager and graph mode.
 #include <catch2/catch.hpp>
 
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/session.h"
 #include "tandem.h"
 
 using namespace tandem;

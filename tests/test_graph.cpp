@@ -4,9 +4,9 @@
 
 #include <sstream>
 
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/session.h"
 #include "tandem.h"
 
 using namespace tandem;

@@ -1,4 +1,4 @@
-// tests/test_graph_dot.cpp — drawing static graphs and Plans (core/graph/dot.h).
+// tests/test_graph_dot.cpp — drawing static graphs and Plans (graph/dot.h).
 //
 // The graph drawn here, built node by node so every ID is known by hand:
 //     n0  x            placeholder (?, 4) float32
@@ -20,7 +20,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "core/graph/dot.h"
+#include "graph/dot.h"
 #include "tandem.h"
 
 using namespace tandem;

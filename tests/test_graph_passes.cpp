@@ -10,10 +10,10 @@
 
 #include <cmath>
 
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/passes.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/passes.h"
+#include "graph/session.h"
 #include "tandem.h"
 
 using namespace tandem;

@@ -1,7 +1,7 @@
 // tests/test_memory_plan.cpp — graph-mode memory planning: liveness, slots, best fit, run statistics.
 //
 // Every count and byte figure below is worked out by hand in the comments, from the rules in
-// core/graph/passes/memory_plan.cpp: a value lives from its step to its last reader; a slot is free
+// graph/passes/memory_plan.cpp: a value lives from its step to its last reader; a slot is free
 // once its occupant's readers have all run; an elementwise step writes over an input that dies at
 // that step (same shape and dtype); otherwise a step takes the smallest free slot that fits, else
 // the biggest free slot grows, else a new slot is made; fetched values never sit in a slot.
@@ -11,7 +11,7 @@
 
 #include <cmath>
 
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 #include "tandem.h"
 
 using namespace tandem;

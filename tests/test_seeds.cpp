@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/session.h"
 #include "tandem.h"
 
 using namespace tandem;

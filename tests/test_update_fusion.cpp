@@ -1,4 +1,4 @@
-// tests/test_update_fusion.cpp — update fusion (core/graph/passes/update_fusion.cpp) and the kernel
+// tests/test_update_fusion.cpp — update fusion (graph/passes/update_fusion.cpp) and the kernel
 // it calls, matmul_accumulate (core/ops/matmul.h).
 //
 // The pass rewrites W = AssignAdd(W, alpha · MatMul(A, B)) into one GEMM that adds into W. Checked:
@@ -13,10 +13,10 @@
 
 #include <string>
 
-#include "core/graph/gradients.h"
-#include "core/graph/ops.h"
-#include "core/graph/passes.h"
-#include "core/graph/session.h"
+#include "graph/gradients.h"
+#include "graph/ops.h"
+#include "graph/passes.h"
+#include "graph/session.h"
 #include "core/ops/matmul.h"
 #include "tandem.h"
 

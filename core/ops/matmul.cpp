@@ -315,7 +315,7 @@ void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int6
 
 // C (m x n, row-major, contiguous) += alpha · A (m x 1) · B (1 x n): a rank-1 update, BLAS's GER.
 // At batch 1 this is a Linear layer's weight gradient xᵀ·g *and* its SGD step in one pass over W,
-// which is what the graph pass core/graph/passes/update_fusion.cpp asks for.
+// which is what the graph pass graph/passes/update_fusion.cpp asks for.
 template <typename T>
 void rank_one_update(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, T alpha, T* c) {
   std::vector<T> buffer;

@@ -3,7 +3,7 @@
 // The op `matmul` (core/ops.h) always writes a new result. An optimizer step that follows a
 // weight gradient, W -= lr · (Xᵀ · G), does not need that result: GEMM can add the product
 // straight into W (BLAS's C = alpha·A·B + beta·C with beta = 1), and the gradient is never stored.
-// Graph mode's update-fusion pass (core/graph/passes/update_fusion.cpp) rewrites such updates into
+// Graph mode's update-fusion pass (graph/passes/update_fusion.cpp) rewrites such updates into
 // calls of this function. It records nothing on the tape: it is a kernel, not an op.
 //
 // It runs on the CPU here, and on the GPU through a hook: core/ cannot call cuda/ (the CPU build

@@ -20,7 +20,7 @@
 // stores t + 1. Keeping t in a tensor, not in the attrs, lets graph mode keep it in a variable.
 //
 // Eager mode runs these with call_update() (core/op.h); graph mode with update nodes, whose
-// written inputs are variables (core/graph/ops.h, apply_update). The optimizers that use them
+// written inputs are variables (graph/ops.h, apply_update). The optimizers that use them
 // are in optim/.
 //
 // Read next: optim/optim.h.

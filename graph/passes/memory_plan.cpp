@@ -1,4 +1,4 @@
-// core/graph/passes/memory_plan.cpp — memory planning: give each value a reusable buffer, by liveness.
+// graph/passes/memory_plan.cpp — memory planning: give each value a reusable buffer, by liveness.
 //
 // Eager mode cannot plan memory: it does not know what comes next, so every op allocates its result
 // and frees it when the last handle goes away. A graph is known in advance, so before running it the
@@ -73,14 +73,14 @@
 //   - a step whose output is written by a replaced kernel (kernel_override) gets a slot like any
 //     compute step; the executor checks, before reusing a slot, that nothing still holds its storage.
 //
-// The executor (core/graph/session.cpp) then runs each compute step's kernel straight into its slot.
+// The executor (graph/session.cpp) then runs each compute step's kernel straight into its slot.
 // Slots live in the Session's cached plan from one run to the next, so the second run of the same
 // training step allocates nothing but the values it returns.
 //
-// Read next: core/graph/session.cpp (executing into slots), tests/test_memory_plan.cpp.
+// Read next: graph/session.cpp (executing into slots), tests/test_memory_plan.cpp.
 #include <algorithm>
 
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 
 namespace tandem::graph {
 

@@ -1,4 +1,4 @@
-// core/graph/ops.h — graph-mode functions: the same names as eager mode, adding nodes instead.
+// graph/ops.h — graph-mode functions: the same names as eager mode, adding nodes instead.
 //
 // `mul(a, b)` on two Outputs runs mul's shape rule from the catalogue at once (so a shape error
 // names your line now, not at run time) and adds a node; nothing is computed. Every eager function
@@ -8,14 +8,14 @@
 // Plus the vocabulary only graphs have: placeholder, constant, Variable, assign, identity,
 // stop_gradient, group, and the initializer op.
 //
-// Read next: core/graph/session.h.
+// Read next: graph/session.h.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <vector>
 
-#include "core/graph/graph.h"
+#include "graph/graph.h"
 #include "core/scalar.h"
 
 namespace tandem::graph {

@@ -1,6 +1,6 @@
-// core/graph/passes.h — the graph passes, one file each under core/graph/passes/.
+// graph/passes.h — the graph passes, one file each under graph/passes/.
 //
-// Every pass takes a Plan (core/graph/plan.h) and rewrites it in place; none changes what the
+// Every pass takes a Plan (graph/plan.h) and rewrites it in place; none changes what the
 // fetches compute. SessionOptions chooses which ones run, so the demos can show the difference.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "core/graph/plan.h"
+#include "graph/plan.h"
 
 namespace tandem::graph {
 
@@ -19,26 +19,26 @@ struct SessionOptions;
 void prune(Plan& plan);
 
 // Replaces each step whose inputs are all constants by a constant holding its value, computed
-// while planning. Returns how many steps were folded. (core/graph/passes/constant_folding.cpp)
+// while planning. Returns how many steps were folded. (graph/passes/constant_folding.cpp)
 int fold_constants(Plan& plan);
 
 // Merges steps that compute the same value from the same inputs into the first of them.
-// Returns how many steps were removed. (core/graph/passes/cse.cpp)
+// Returns how many steps were removed. (graph/passes/cse.cpp)
 int eliminate_common_subexpressions(Plan& plan);
 
 // Replaces each chain or tree of elementwise steps by one step that makes one loop over memory.
-// Returns how many fused steps were made. (core/graph/passes/fusion.cpp)
+// Returns how many fused steps were made. (graph/passes/fusion.cpp)
 int fuse_elementwise(Plan& plan);
 
 // Folds each SGD-style update of a 2-D variable, AssignAdd(v, alpha · MatMul(a, b)), into one GEMM
 // that adds into v, so the weight gradient is never stored. Returns how many updates were fused.
-// (core/graph/passes/update_fusion.cpp)
+// (graph/passes/update_fusion.cpp)
 int fuse_updates(Plan& plan);
 
 // Runs the optional passes chosen in `options`, in a fixed order.
 void optimize(Plan& plan, const SessionOptions& options);
 
-// ---- memory planning (core/graph/passes/memory_plan.cpp) -----------------------------------------
+// ---- memory planning (graph/passes/memory_plan.cpp) -----------------------------------------
 // Unlike the passes above it does not rewrite the Plan: it runs once per shape signature of the
 // feeds, in the executor, and returns where each value lives.
 

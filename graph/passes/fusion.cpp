@@ -1,4 +1,4 @@
-// core/graph/passes/fusion.cpp — elementwise fusion: one loop over memory instead of one per op.
+// graph/passes/fusion.cpp — elementwise fusion: one loop over memory instead of one per op.
 //
 // Run op by op, y = relu(x * a + b) * c - d is five loops. Each one reads its inputs from memory
 // and writes a full-size result back, which the next loop reads again. On a 1024 x 1024 float
@@ -47,13 +47,13 @@
 // Why members must have the root's shape: a member is computed once per *output* element, so
 // fusing exp(bias) of shape [10] into an [N, 10] sum would compute the exp N times, not once.
 //
-// Read next: core/graph/passes/memory_plan.cpp (the next pass), core/graph/session.cpp (how the
+// Read next: graph/passes/memory_plan.cpp (the next pass), graph/session.cpp (how the
 // executor runs a step's kernel_override).
 #include <algorithm>
 #include <memory>
 #include <set>
 
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 #include "core/ops/loops.h"
 #include "core/ops/math.h"
 #include "core/threads.h"

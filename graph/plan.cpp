@@ -1,5 +1,5 @@
-// core/graph/plan.cpp — lowering a graph into a Plan, and the Plan's bookkeeping.
-#include "core/graph/plan.h"
+// graph/plan.cpp — lowering a graph into a Plan, and the Plan's bookkeeping.
+#include "graph/plan.h"
 
 #include <unordered_map>
 

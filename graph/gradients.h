@@ -1,4 +1,4 @@
-// core/graph/gradients.h — symbolic differentiation: gradients are new nodes of the same graph.
+// graph/gradients.h — symbolic differentiation: gradients are new nodes of the same graph.
 //
 // In eager mode backward() walks a tape of values that already exist. In graph mode there are no
 // values yet, so gradients(ys, xs) walks the *graph* backward from ys and, for each op, runs the
@@ -11,12 +11,12 @@
 // them from last to first reaches each node after all the nodes that consume it. Where a value
 // feeds several consumers, its partial gradients are summed with one AddN node.
 //
-// Read next: core/graph/session.h (running the gradient nodes), autograd/derivatives.h (the rules).
+// Read next: graph/session.h (running the gradient nodes), autograd/derivatives.h (the rules).
 #pragma once
 
 #include <vector>
 
-#include "core/graph/ops.h"
+#include "graph/ops.h"
 
 namespace tandem::graph {
 

@@ -1,5 +1,5 @@
-// core/graph/gradients.cpp — building the gradient graph with the shared derivative sheet.
-#include "core/graph/gradients.h"
+// graph/gradients.cpp — building the gradient graph with the shared derivative sheet.
+#include "graph/gradients.h"
 
 #include <algorithm>
 #include <map>

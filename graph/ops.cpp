@@ -1,5 +1,5 @@
-// core/graph/ops.cpp — adding nodes: shape inference at declaration, then the node.
-#include "core/graph/ops.h"
+// graph/ops.cpp — adding nodes: shape inference at declaration, then the node.
+#include "graph/ops.h"
 
 #include <numeric>
 

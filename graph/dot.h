@@ -1,4 +1,4 @@
-// core/graph/dot.h — drawing a static graph (and the Plan a Session runs) as Graphviz DOT.
+// graph/dot.h — drawing a static graph (and the Plan a Session runs) as Graphviz DOT.
 //
 // A graph-mode program declares its whole computation before running it, so the computation can be
 // drawn before a single number exists. The picture follows TensorBoard's shapes with torchviz's
@@ -21,13 +21,13 @@
 // boxes, as TensorBoard shows them.
 //
 // A Session never runs the graph as declared: it lowers it to a Plan and lets passes rewrite the
-// Plan (core/graph/plan.h). plan_to_dot draws that Plan, so a demo can show the graph before and
+// Plan (graph/plan.h). plan_to_dot draws that Plan, so a demo can show the graph before and
 // after pruning, constant folding, CSE and fusion ("Fused[Add,Relu]" is one step, one loop).
 //
 // Node IDs are the node's creation index (n0, n1, ...) or the step's index (s0, s1, ...), never
 // an address, so the same program always prints the same text.
 //
-// Read next: core/graph/dot.cpp (the drawing), examples/03_graph_vs_tape.cpp (both drawings of one
+// Read next: graph/dot.cpp (the drawing), examples/03_graph_vs_tape.cpp (both drawings of one
 // model), docs/drawings.md (rendering by hand).
 #pragma once
 
@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "autograd/dot.h"
-#include "core/graph/graph.h"
-#include "core/graph/plan.h"
+#include "graph/graph.h"
+#include "graph/plan.h"
 
 namespace tandem::graph {
 

@@ -1,4 +1,4 @@
-// core/graph/passes/update_fusion.cpp — update fusion: the optimizer step folded into its gradient.
+// graph/passes/update_fusion.cpp — update fusion: the optimizer step folded into its gradient.
 //
 // A training step ends with one update per weight. For a Linear layer's weight W, read as a
 // plan, plain SGD is four steps:
@@ -44,12 +44,12 @@
 // assignment to v exists, and the AssignAdd waits for no control dependency. Otherwise the fused
 // step stays where the AssignAdd was (still without the temporaries).
 //
-// Read next: core/graph/passes/fusion.cpp (the next pass), core/graph/session.cpp (how the
+// Read next: graph/passes/fusion.cpp (the next pass), graph/session.cpp (how the
 // executor runs an assign step's kernel_override).
 #include <cmath>
 #include <sstream>
 
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 #include "core/ops.h"
 #include "core/ops/matmul.h"
 

@@ -1,4 +1,4 @@
-// core/graph/passes/constant_folding.cpp — compute once, while planning, what no run can change.
+// graph/passes/constant_folding.cpp — compute once, while planning, what no run can change.
 //
 // A step whose inputs are all constants gives the same value on every run. There is no reason to
 // compute it on every run: compute it now, once, and replace the step by a constant holding the
@@ -33,10 +33,10 @@
 //
 // Steps left without readers (the constants a folded step used to read) are pruned at the end.
 //
-// Read next: core/graph/passes/cse.cpp (which then merges equal constants).
+// Read next: graph/passes/cse.cpp (which then merges equal constants).
 #include "autograd/grad_mode.h"
 #include "core/factories.h"
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 #include "core/ops.h"
 
 namespace tandem::graph {
@@ -53,7 +53,7 @@ bool fully_known(const Shape& shape) {
 }
 
 // The value of step `s` from the values of its (constant) inputs: the same formulas the executor
-// applies (core/graph/session.cpp). An undefined Tensor for kinds that are never folded, and for
+// applies (graph/session.cpp). An undefined Tensor for kinds that are never folded, and for
 // an AddN of mixed dtypes (the executor converts first and then sums, which can round differently
 // from summing first: not worth reproducing for a case gradients() never builds).
 Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {

@@ -1,11 +1,11 @@
-// core/graph/passes/optimize.cpp — which passes run, and in which order.
+// graph/passes/optimize.cpp — which passes run, and in which order.
 //
 // Order matters: folding constants first exposes identical constant steps to CSE; CSE before fusion
 // keeps fused loops from recomputing shared values; update fusion before elementwise fusion, which
 // would otherwise take the scaling of a weight gradient (lr · G) into a loop of its own. Memory planning runs later, in the executor,
 // because buffer sizes depend on the shapes of the values fed in.
-#include "core/graph/passes.h"
-#include "core/graph/session.h"
+#include "graph/passes.h"
+#include "graph/session.h"
 
 namespace tandem::graph {
 

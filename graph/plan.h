@@ -1,11 +1,11 @@
-// core/graph/plan.h — what a Session actually runs: a Plan, lowered from the graph.
+// graph/plan.h — what a Session actually runs: a Plan, lowered from the graph.
 //
 // The Graph is what the user declared, and it stays as declared (so it can be drawn, saved and
 // differentiated). To run a set of fetches, the Session *lowers* the graph into a Plan: a flat list
 // of steps in execution order, each naming its inputs by step index. Graph passes then rewrite the
 // Plan — never the user's Graph:
 //
-//   prune            keep only the steps the fetches need       (core/graph/passes/prune.cpp)
+//   prune            keep only the steps the fetches need       (graph/passes/prune.cpp)
 //   fold constants   precompute steps whose inputs are all constants
 //   CSE              merge steps that compute the same thing from the same inputs
 //   fuse updates     fold an optimizer step into the GEMM that computes its weight gradient
@@ -15,14 +15,14 @@
 // Each pass is optional (SessionOptions) and tested for semantic equivalence: the same fetches give
 // the same values with the pass on or off (tests/test_graph_passes.cpp).
 //
-// Read next: core/graph/passes.h, core/graph/session.cpp (the executor).
+// Read next: graph/passes.h, graph/session.cpp (the executor).
 #pragma once
 
 #include <functional>
 #include <span>
 #include <vector>
 
-#include "core/graph/graph.h"
+#include "graph/graph.h"
 
 namespace tandem::graph {
 
@@ -69,7 +69,7 @@ int aliased_input(const Step& s);
 // nodes. Fed nodes become sources: their upstream is cut off.
 Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector<Node*>& fed);
 
-// Buffer assignment from the memory-planning pass (core/graph/passes/memory_plan.cpp), made for one
+// Buffer assignment from the memory-planning pass (graph/passes/memory_plan.cpp), made for one
 // shape signature of the feeds. Indexed by step unless said otherwise.
 struct MemoryPlan {
   std::vector<Meta> metas;         // concrete shape and dtype of each value (runtime shape inference)

@@ -1,8 +1,8 @@
-// core/graph/graph.h — the static graph: nodes declared now, computed later.
+// graph/graph.h — the static graph: nodes declared now, computed later.
 //
 // In graph mode (TensorFlow 1's define-then-run) calling `mul(a, b)` computes nothing. It appends
 // a Node to a Graph — "multiply whatever a and b will be" — and returns an Output, a handle that
-// names the node's result. Values only exist inside Session::run (core/graph/session.h).
+// names the node's result. Values only exist inside Session::run (graph/session.h).
 //
 //     Graph g;   Output x = placeholder(kFloat32, {-1, 784});   // nothing computed yet
 //     Output y = relu(matmul(x, W) + b);                        // three more nodes
@@ -17,7 +17,7 @@
 // Nodes are kept in creation order. Since a node can only use nodes that already exist, creation
 // order is already a topological order — the executor and gradients() need no sort (as in DyNet).
 //
-// Read next: core/graph/ops.h (the functions that add nodes), core/graph/session.h.
+// Read next: graph/ops.h (the functions that add nodes), graph/session.h.
 #pragma once
 
 #include <functional>

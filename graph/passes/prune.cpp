@@ -1,9 +1,9 @@
-// core/graph/passes/prune.cpp — keep only what the fetches need.
+// graph/passes/prune.cpp — keep only what the fetches need.
 //
 // Walk backward from the fetched steps along data inputs and control dependencies; a fed step is a
 // source, so nothing above it is needed. Everything not reached is removed. This is why an unfed
 // placeholder elsewhere in the graph is no error, and why feeding any tensor cuts off its upstream.
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 
 namespace tandem::graph {
 

@@ -1,4 +1,4 @@
-// core/graph/dot.cpp — a graph (or a Plan) as Graphviz DOT: one line per node, one per edge.
+// graph/dot.cpp — a graph (or a Plan) as Graphviz DOT: one line per node, one per edge.
 //
 // TWO STEPS. A Graph and a Plan are drawn by the same code: each is first turned into a flat list
 // of Items (what to draw: kind, label, static shape, inputs by item index), then the Items are
@@ -14,7 +14,7 @@
 // and Graphviz places a node in the cluster where it is first declared, not where it is used.
 //
 // Read next: examples/03_graph_vs_tape.cpp.
-#include "core/graph/dot.h"
+#include "graph/dot.h"
 
 #include <cstdio>
 #include <sstream>

@@ -1,23 +1,23 @@
-// core/graph/session.cpp — the executor: feeds in, steps in order, fetches out.
+// graph/session.cpp — the executor: feeds in, steps in order, fetches out.
 //
 // One run, in order:
 //   1. plan_for():  lower the graph to a Plan for these fetches and feeds and run the passes
 //                   (cached per set of fetches and feeds);
 //   2. arena_for(): with memory planning on, the MemoryPlan for the shapes fed this time — runtime
-//                   shape inference and slot assignment (core/graph/passes/memory_plan.cpp) — with the
+//                   shape inference and slot assignment (graph/passes/memory_plan.cpp) — with the
 //                   slots' Storage, cached per shape signature and kept from run to run;
 //   3. the loop:    each step once, in order. A compute step's kernel writes straight into its slot
 //                   (or into a fresh buffer without a plan); a value is dropped after its last reader;
 //   4. statistics:  nodes executed, kernels launched, buffers allocated, peak bytes (RunStats).
 //
-// Read next: core/graph/gradients.h.
-#include "core/graph/session.h"
+// Read next: graph/gradients.h.
+#include "graph/session.h"
 
 #include <algorithm>
 
 #include "autograd/grad_mode.h"
 #include "core/factories.h"
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 #include "core/ops.h"
 #include "core/ops/copy.h"
 
@@ -345,7 +345,7 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           const Node* var = plan.steps[s.inputs[0]].source;
           if (s.kernel_override) {
             // An update fused with the product that computes its increment
-            // (core/graph/passes/update_fusion.cpp): the kernel adds into the variable's tensor,
+            // (graph/passes/update_fusion.cpp): the kernel adds into the variable's tensor,
             // in place when nothing else holds its storage, else into a copy of it.
             auto it = variables_.find(var);
             if (it == variables_.end())

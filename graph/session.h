@@ -1,4 +1,4 @@
-// core/graph/session.h — running a graph: Session::run(fetches, feeds).
+// graph/session.h — running a graph: Session::run(fetches, feeds).
 //
 // A Session holds the values of the graph's variables (so two sessions on one graph are
 // independent, as in TF1) and runs the graph on request: lower the graph to a Plan for these
@@ -9,7 +9,7 @@
 //   "You must feed a value for placeholder tensor 'Placeholder_3' with dtype float32 and shape
 //    [?, 784] (node 'Placeholder_3' (Placeholder) created at examples/03_graph_mlp.cpp:27 (in main))"
 //
-// Read next: core/graph/gradients.h.
+// Read next: graph/gradients.h.
 #pragma once
 
 #include <map>
@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/graph/graph.h"
-#include "core/graph/plan.h"
+#include "graph/graph.h"
+#include "graph/plan.h"
 
 namespace tandem::graph {
 

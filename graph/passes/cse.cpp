@@ -1,4 +1,4 @@
-// core/graph/passes/cse.cpp — common-subexpression elimination: compute each value once.
+// graph/passes/cse.cpp — common-subexpression elimination: compute each value once.
 //
 // Two steps that do the same thing to the same inputs compute the same value. Keep the first,
 // point every reader of the second (and every fetch of it) at the first, and drop the second:
@@ -38,14 +38,14 @@
 //   - random ops (rand_like, behind dropout) are never merged either: two draws from a generator
 //     are not one value.
 //
-// Read next: core/graph/passes/fusion.cpp.
+// Read next: graph/passes/fusion.cpp.
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
 
-#include "core/graph/passes.h"
+#include "graph/passes.h"
 
 namespace tandem::graph {
 

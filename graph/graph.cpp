@@ -1,5 +1,5 @@
-// core/graph/graph.cpp — nodes, names, scopes and the default graph.
-#include "core/graph/graph.h"
+// graph/graph.cpp — nodes, names, scopes and the default graph.
+#include "graph/graph.h"
 
 #include <ostream>
 
