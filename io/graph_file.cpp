@@ -33,6 +33,7 @@
 #include <set>
 
 #include "graph/ops.h"
+#include "io/atomic_file.h"
 
 namespace tandem::io {
 
@@ -405,20 +406,9 @@ std::string serialize_graph(const FrozenGraph& frozen) {
 }
 
 void save_graph(const FrozenGraph& frozen, const std::string& path) {
-  const std::string bytes = serialize_graph(frozen);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(msg("save_graph: cannot write '", tmp, "' (", std::strerror(errno),
-                      "); check that the folder exists and is writable"));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw Error(msg("save_graph: writing '", tmp, "' failed (disk full?); '", path, "' is unchanged"));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(msg("save_graph: cannot move '", tmp, "' to '", path, "': ", ec.message()));
+  // A unique temporary file, fsync, rename, fsync the folder: a crash or a concurrent save never
+  // leaves a half-written graph at `path` (io/atomic_file.h).
+  io::write_file_atomic(path, serialize_graph(frozen), "save_graph");
 }
 
 // ---- load ----------------------------------------------------------------------------------------
