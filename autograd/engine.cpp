@@ -25,6 +25,7 @@
 
 #include "autograd/grad_mode.h"
 #include "core/factories.h"
+#include "core/ops.h"
 
 namespace tandem::autograd {
 

@@ -38,4 +38,14 @@ template <typename... Args> std::string msg(const Args&... args) {
   return os.str();
 }
 
+// Re-throws `e` with `context` appended to its message, keeping its class (a ShapeError stays a
+// ShapeError), so a layer that adds where an error happened never hides what kind it was.
+[[noreturn]] inline void rethrow_with_context(const Error& e, const std::string& context) {
+  const std::string text = e.what() + context;
+  if (dynamic_cast<const ShapeError*>(&e)) throw ShapeError(text);
+  if (dynamic_cast<const DTypeError*>(&e)) throw DTypeError(text);
+  if (dynamic_cast<const IndexError*>(&e)) throw IndexError(text);
+  throw Error(text);
+}
+
 }  // namespace tandem

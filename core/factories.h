@@ -128,14 +128,12 @@ Tensor randn(const Shape& shape, DType dtype = kFloat32);  // standard normal
 Tensor randint(int64_t low, int64_t high, const Shape& shape);  // int64 in [low, high)
 
 // ---- *_like: same shape (and dtype unless given) as another tensor ----------------------------
+// (zeros_like(x), ones_like(x) and rand_like(x) are also ops of the catalogue, for both modes:
+// core/ops.h. These take a dtype too, and are for eager tensors.)
 Tensor empty_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor zeros_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor ones_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
 Tensor full_like(const Tensor& t, const Scalar& value, std::optional<DType> dtype = std::nullopt);
-// rand_like is an op (core/ops/random.cpp), so graphs have it too; `shared_dims` get size 1 (one
-// draw shared along them).
-Tensor rand_like(const Tensor& t);
-Tensor rand_like(const Tensor& t, const std::vector<int64_t>& shared_dims);
 Tensor randn_like(const Tensor& t);
 
 }  // namespace tandem

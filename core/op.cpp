@@ -3,13 +3,15 @@
 //   call(op, inputs, attrs)
 //     1. all inputs on one device          (else: a clear error naming the op and the devices)
 //     2. meta = op.shape(input metas)      (the same shape rule graph mode runs at declaration)
-//     3. view op:    out = op.view(input)  (no allocation)
+//     3. view op:    out = op.view(inputs) (no allocation)
 //        compute op: out = empty(meta) on that device; kernel(inputs, attrs, out)
 //
 // autograd/ wraps this path to record the tape (see autograd/engine.cpp).
 #include "core/op.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
@@ -22,11 +24,14 @@ Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& 
 }  // namespace
 
 void check_same_device(const OpDef& op, std::span<const Tensor> inputs, Device device) {
-  for (const Tensor& t : inputs)
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i < 32 && ((op.shape_only_inputs >> i) & 1u)) continue;  // only its shape is read: any device
+    const Tensor& t = inputs[i];
     if (t.device() != device)
       throw Error(msg(op.name, ": expected all tensors to be on the same device, but found at "
                       "least two devices, ", to_string(device), " and ", to_string(t.device()),
                       "; move them with .to(device) first"));
+  }
 }
 
 ComputeKernel kernel_for(const OpDef& op, Device device) {
@@ -56,7 +61,13 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   check_same_device(op, inputs, device);
 
   const Meta out_meta = op.shape(metas, attrs);
-  Tensor out = op.is_view() ? op.view(inputs[0], attrs) : compute(op, inputs, attrs, out_meta, device);
+  Tensor out;
+  if (op.is_view()) {
+    no_grad inside_kernel;  // a view that must copy (reshape) calls ops; they are not the user's steps
+    out = op.view(inputs, attrs);
+  } else {
+    out = compute(op, inputs, attrs, out_meta, device);
+  }
 
   // 4. Autograd: if any input requires grad, leave a record on the tape (autograd/engine.cpp).
   if (autograd::is_grad_enabled() && autograd::any_requires_grad(inputs))
@@ -85,6 +96,43 @@ void call_update(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs
   no_grad inside_kernel;
   kernel_for(op, device)(inputs, attrs, inputs[0]);
   for (int k = 0; k < op.updates; ++k) inputs[k].storage()->version++;
+}
+
+// ---- the catalogue -------------------------------------------------------------------------------
+
+namespace {
+// The list TANDEM_OP files every op into, kept sorted by name. A function-local static, so that it
+// exists before the first op is listed, whichever file's start-up code runs first.
+std::vector<const OpDef*>& listed_ops() {
+  static std::vector<const OpDef*> all;
+  return all;
+}
+}  // namespace
+
+bool list_op(OpDef& op) {
+  std::vector<const OpDef*>& all = listed_ops();
+  auto at = std::lower_bound(all.begin(), all.end(), &op,
+                             [](const OpDef* a, const OpDef* b) { return std::strcmp(a->name, b->name) < 0; });
+  all.insert(at, &op);
+  return true;
+}
+
+const std::vector<const OpDef*>& catalogue() { return listed_ops(); }
+
+const OpDef* find_op(const std::string& name) {
+  for (const OpDef* op : catalogue())
+    if (name == op->name) return op;
+  return nullptr;
+}
+
+// ---- the eager executor's side of apply() -----------------------------------------------------------
+
+template <> Tensor apply<Tensor>(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
+  return call(op, std::move(inputs), attrs);
+}
+
+template <> Tensor lift<Tensor>(const Tensor& value, const Tensor& like) {
+  return value.device() == like.device() ? value : value.to(like.device());
 }
 
 namespace {

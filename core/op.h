@@ -8,30 +8,41 @@
 //                  is *declared*, long before any value exists.
 //     kernels      one per device: the CPU kernel (Eigen / plain loops) here in core/ops/, the
 //                  CUDA kernel attached by cuda/ when that backend is built.
-//     derivative   attached by autograd/ (the derivative sheet), written once for both modes.
+//     derivative   its row of the derivative sheet (autograd/derivatives.cpp), written once for
+//                  both modes — or the reason it has none.
 //
-// Both paradigms go through the same OpDef:
-//   - eager mode calls `call(op, inputs, attrs)` below: shape rule, allocate, kernel, now;
-//   - graph mode stores (op, inputs, attrs) in a node, runs the shape rule at once and the kernel
-//     later, inside Session::run.
+// Both paradigms go through the same OpDef, by way of one function, apply() below:
+//   - eager mode (apply on Tensors) calls `call(op, inputs, attrs)`: shape rule, allocate, kernel,
+//     now — and records the op on the autograd tape;
+//   - graph mode (apply on graph::Outputs) adds a node holding (op, inputs, attrs): the shape rule
+//     runs at once, the kernel later, inside Session::run.
 // So a reader who learns how `mul` works learns it for both.
 //
 // Two kinds of op:
-//   - compute ops write into a freshly allocated, contiguous output tensor (`compute`);
-//   - view ops return a new view of their input's storage and copy nothing (`view`).
+//   - compute ops write into a freshly allocated, contiguous output tensor (`cpu`, `cuda`);
+//   - view ops return their input's storage read another way, copying nothing (`view`) — or, for
+//     the few that must (reshape of a transposed matrix), a fresh copy.
 // Graph mode's memory planner relies on that split: only compute ops need a buffer.
 //
-// HOW TO ADD AN OP (say `softplus`):
-//   1. write its CPU kernel in the matching core/ops/*.cpp file (unary math: core/ops/unary.cpp);
-//   2. define `const OpDef softplus{...}` in that file with name, shape rule and kernel, and declare
-//      it in the `ops` namespace at the bottom of this header;
-//   3. add a user-facing function `Tensor softplus(const Tensor&)` in core/ops.h that calls
-//      `call(ops::softplus, {x})`;
-//   4. add it to the catalogue list in core/catalogue.cpp (so graph files can name it);
-//   5. give it a derivative rule in autograd/ and a test in tests/.
+// HOW TO ADD AN OP. Two ways (docs/adding_an_op.md walks through both):
+//   - a COMPOSITE, written from existing ops as one function template in core/ops.h (softplus is
+//     one). Both modes, the derivative, CUDA and fusion come for free. This is the normal way.
+//   - a PRIMITIVE, with kernels of its own, when a composite is too slow or unstable. It touches at
+//     most four source files:
+//       1. its OpDef and CPU kernel, defined with TANDEM_OP in the matching core/ops/*.cpp — or,
+//          for an elementwise op, one row in core/ops/elementwise_ops.h plus its functor in
+//          core/ops/math.h, which gives it CPU and CUDA kernels and a place in fused loops;
+//       2. its user function, one line in core/ops.h (with its `extern OpDef` there);
+//       3. its derivative: the rule and its row in autograd/derivatives.cpp (or, in its OpDef,
+//          `.no_derivative = "why"`);
+//       4. its CUDA kernel in cuda/ (elementwise ops have theirs from step 1).
+//     The catalogue lists it by itself (TANDEM_OP). tests/test_catalogue.cpp checks the recipe:
+//     every op listed, every compute op differentiable or saying why not, every elementwise op
+//     fusable, and gradcheck over the whole sheet in both modes.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,10 +51,15 @@
 
 namespace tandem {
 
+namespace autograd {
+struct Derivative;  // autograd/derivatives.h: one row of the derivative sheet
+}
+
 // The non-tensor arguments of an op. One plain struct for all ops: each op reads the fields it
-// documents and ignores the rest (sum reads `dims` and `keepdim`, softmax reads `dim`...).
+// documents and ignores the rest (sum reads `dims` and `keepdim`, softmax reads `dim`...). Built
+// with designated initializers, in this order: {.dim = 1, .keepdim = true}.
 struct Attrs {
-  Shape dims;                 // reduction dims, a permutation, a target shape, or a conv/pool window
+  Shape dims = {};            // reduction dims, a permutation, a target shape, or a conv/pool window
   int64_t dim = 0;            // the one dimension softmax / cat / gather / select / slice act on
   int64_t start = 0;          // slice: first index
   int64_t end = 0;            // slice: one past the last index
@@ -70,26 +86,55 @@ struct Meta {
 
 using ShapeRule = Meta (*)(std::span<const Meta> inputs, const Attrs& attrs);
 using ComputeKernel = void (*)(std::span<const Tensor> inputs, const Attrs& attrs, Tensor& out);
-using ViewKernel = Tensor (*)(const Tensor& input, const Attrs& attrs);
+using ViewKernel = Tensor (*)(std::span<const Tensor> inputs, const Attrs& attrs);
 
+// One entry of the catalogue. Defined with TANDEM_OP and designated initializers, fields in this
+// order, leaving out what does not apply:
+//
+//   TANDEM_OP(matmul, .arity = 2, .shape = matmul_shape, .cpu = matmul_kernel);
 struct OpDef {
-  const char* name;         // "mul": used in errors, graph node names and saved graph files
-  int arity;                // number of tensor inputs; -1 for a list (cat, stack)
-  ShapeRule shape;          // output meta from input metas; throws tandem::Error on a mismatch
-  ComputeKernel cpu;        // CPU kernel for compute ops (null for view ops)
-  ViewKernel view;          // view kernel, device-independent (null for compute ops)
-  ComputeKernel cuda;       // CUDA kernel, attached by cuda/ when built (null otherwise)
-  bool elementwise;         // one output element from the same-index input elements (fusable)
-  bool random = false;      // draws random numbers: not a function of its inputs (rand_like)
-
+  const char* name = "";    // "mul": used in errors, graph node names and saved graph files
+  int arity = 1;            // number of tensor inputs; -1 for a list (cat, stack, add_n)
+  ShapeRule shape = nullptr;  // output meta from input metas; throws tandem::Error on a mismatch
+  ComputeKernel cpu = nullptr;   // CPU kernel of a compute op
+  ViewKernel view = nullptr;     // the kernel of a view op, for every device
+  ComputeKernel cuda = nullptr;  // CUDA kernel, attached by cuda/ when built
+  bool elementwise = false;  // one output element from the same-index input elements (fusable)
+  bool random = false;       // draws random numbers: not a function of its inputs (rand_like)
   // Update ops (an optimizer's step: sgd_update, adam_update) have no output of their own: the
   // kernel overwrites their first `updates` inputs — the parameter and the optimizer's state —
   // in place, and `out` is the parameter itself. Eager mode runs them with call_update() below;
   // graph mode with an update node (graph/ops.h, apply_update), whose state is variables.
   int updates = 0;
+  // Bit i set: input i is read for its shape and dtype only, never its values (zeros_like, and
+  // sum_to_like's target). Graph mode's memory planner frees such an input after its last *value*
+  // reader (graph/passes/memory_plan.cpp).
+  uint32_t shape_only_inputs = 0;
+  // Why the op has no derivative, for ops that have none ("a comparison: its output is piecewise
+  // constant"). Every other op must have a row in the derivative sheet (tests check it).
+  const char* no_derivative = nullptr;
+  // Its row of the derivative sheet. Set by autograd/derivatives.cpp when the sheet is built;
+  // read it through autograd::derivative_for(op).
+  const autograd::Derivative* derivative = nullptr;
 
   bool is_view() const { return view != nullptr; }
 };
+
+// Files `op` in the catalogue (called by TANDEM_OP). Returns true.
+bool list_op(OpDef& op);
+
+// TANDEM_OP(id, fields...) defines the catalogue entry `id` (in namespace tandem::ops), named
+// after it, and files it in the catalogue — so an op can never exist without being listed, which
+// is how graph files find an op by its name and how the recipe tests find every op. The op is
+// constant-initialized (nothing runs before main to build it); only the listing runs at start-up.
+// A macro only because "define it" and "list it" must never come apart.
+#define TANDEM_OP(id, ...)                 \
+  OpDef id{.name = #id, __VA_ARGS__};      \
+  [[maybe_unused]] static const bool id##_is_listed = ::tandem::list_op(id)
+
+// The whole catalogue (sorted by name), and lookup by name.
+const std::vector<const OpDef*>& catalogue();
+const OpDef* find_op(const std::string& name);  // null when unknown
 
 // The checks both executors make before running a kernel (eager call() below, and graph mode's
 // Session): every input on `device`, else an error naming the op and both devices; and the op's
@@ -106,46 +151,39 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs = {}
 // counters. Records nothing on the tape; call it under no_grad, as optimizers do.
 void call_update(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs);
 
-// The whole catalogue, in the order of core/catalogue.cpp, and lookup by name.
-const std::vector<const OpDef*>& catalogue();
-const OpDef* find_op(const std::string& name);  // null when unknown
-
 // The metadata of a concrete tensor, as a shape rule sees it.
 inline Meta meta_of(const Tensor& t) { return {t.shape(), t.dtype()}; }
 
-// Every op of the catalogue, by name. Definitions live in core/ops/*.cpp. They are not const:
-// backends built separately (cuda/) attach their kernels to them once, at start-up.
-namespace ops {
-// elementwise binary (core/ops/binary.cpp)
-extern OpDef add, sub, mul, div, pow, maximum, minimum;
-extern OpDef eq, ne, lt, le, gt, ge;
-extern OpDef where;  // where(cond, a, b): three inputs
-extern OpDef relu_backward, sigmoid_backward, tanh_backward, gelu_backward;  // (g, saved value)
-// elementwise unary (core/ops/unary.cpp)
-extern OpDef neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, gelu, sign;
-extern OpDef cast;  // to(dtype)
-extern OpDef clone;  // contiguous copy
-// reductions (core/ops/reduce.cpp)
-extern OpDef sum, mean, amax, amin, argmax, argmin, var, sum_to;
-// linear algebra (core/ops/matmul.cpp)
-extern OpDef matmul;
-// softmax family (core/ops/softmax.cpp)
-extern OpDef softmax, log_softmax;
-// indexing (core/ops/index.cpp)
-extern OpDef index_select, gather, one_hot;
-// scattering: the backward of indexing and slicing (core/ops/scatter.cpp)
-extern OpDef index_add, scatter_add, slice_scatter, select_scatter;
-// views (core/ops/views.cpp)
-extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze;
-// joining (core/ops/join.cpp)
-extern OpDef cat, stack;
-// convolution and pooling, and the ops their gradients need (core/ops/conv.cpp)
-extern OpDef conv2d, conv2d_input_grad, conv2d_weight_grad;
-extern OpDef max_pool2d, max_pool2d_backward, max_pool2d_gather;
-// random numbers (core/ops/random.cpp)
-extern OpDef rand_like;
-// optimizer updates, in place (core/ops/update.cpp)
-extern OpDef sgd_update, momentum_update, adam_update;
-}  // namespace ops
+// ---- one op function for both modes ------------------------------------------------------------
+//
+// The functions a user calls (core/ops.h) are written once, as templates over the tensor type T:
+//
+//     template <TensorLike T> T mul(const T& a, const T& b) { return apply(ops::mul, {a, b}); }
+//
+// T is tandem::Tensor (eager) or tandem::graph::Output (graph). The two executors differ in one
+// place only, apply(): the eager one computes now, the graph one adds a node. That is the whole
+// difference between the paradigms, seen from an op.
+namespace graph {
+class Output;
+}
+template <class T>
+concept TensorLike = std::same_as<T, Tensor> || std::same_as<T, graph::Output>;
+
+// True when T is an eager tensor: generic code branches on it where the modes must differ (a
+// value that eager mode can read and a graph does not have yet).
+template <class T> inline constexpr bool is_eager = std::same_as<T, Tensor>;
+
+// Runs `op` on `inputs` the way T's executor does. Defined for Tensor in core/op.cpp (call) and
+// for graph::Output in graph/ops.cpp (a new node).
+template <TensorLike T> T apply(const OpDef& op, std::vector<T> inputs, const Attrs& attrs = {});
+template <> Tensor apply<Tensor>(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs);
+template <>
+graph::Output apply<graph::Output>(const OpDef& op, std::vector<graph::Output> inputs, const Attrs& attrs);
+
+// A concrete value as a T beside `like`: the tensor itself in eager mode (on like's device), a
+// constant node in like's graph in graph mode. Scalars in formulas (`x * 2`) come in this way.
+template <TensorLike T> T lift(const Tensor& value, const T& like);
+template <> Tensor lift<Tensor>(const Tensor& value, const Tensor& like);
+template <> graph::Output lift<graph::Output>(const Tensor& value, const graph::Output& like);
 
 }  // namespace tandem

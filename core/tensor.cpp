@@ -106,38 +106,10 @@ TANDEM_INSTANTIATE_ACCESS(bool)
 TANDEM_INSTANTIATE_ACCESS(int)
 #undef TANDEM_INSTANTIATE_ACCESS
 
-// ---- methods: the free functions, spelled as methods --------------------------------------
-Tensor Tensor::reshape(const Shape& s) const { return tandem::reshape(*this, s); }
-Tensor Tensor::transpose(int64_t a, int64_t b) const { return tandem::transpose(*this, a, b); }
-Tensor Tensor::permute(const std::vector<int64_t>& d) const { return tandem::permute(*this, d); }
-Tensor Tensor::t() const {
-  if (dim() > 2)
-    throw ShapeError(msg("t() expects a tensor with <= 2 dimensions, but self is ", dim(),
-                         "D; use transpose(dim0, dim1) for higher ranks"));
-  return dim() < 2 ? *this : transpose(0, 1);
-}
-Tensor Tensor::slice(int64_t d, int64_t s, int64_t e, int64_t st) const {
-  return tandem::slice(*this, d, s, e, st);
-}
-Tensor Tensor::narrow(int64_t d, int64_t s, int64_t l) const { return tandem::narrow(*this, d, s, l); }
-Tensor Tensor::select(int64_t d, int64_t i) const { return tandem::select(*this, d, i); }
-Tensor Tensor::squeeze() const { return tandem::squeeze(*this); }
-Tensor Tensor::squeeze(int64_t d) const { return tandem::squeeze(*this, d); }
-Tensor Tensor::unsqueeze(int64_t d) const { return tandem::unsqueeze(*this, d); }
-Tensor Tensor::expand(const Shape& s) const { return tandem::expand(*this, s); }
-Tensor Tensor::flatten(int64_t s, int64_t e) const { return tandem::flatten(*this, s, e); }
-Tensor Tensor::contiguous() const { return tandem::contiguous(*this); }
-Tensor Tensor::clone() const { return tandem::clone(*this); }
-Tensor Tensor::to(DType dt) const { return tandem::to(*this, dt); }
-Tensor Tensor::view(const Shape& s) const {
-  const Tensor r = tandem::reshape(*this, s);
-  if (r.storage() != storage())
-    throw ShapeError(msg("view(", shape_str(s), "): the tensor of shape ", shape_str(shape()),
-                         " and strides ", shape_str(strides()),
-                         " cannot be viewed with that shape without copying; "
-                         "use .reshape(...) instead, or call .contiguous() first"));
-  return r;
-}
+// ---- methods ----------------------------------------------------------------------------
+// The shared ones (core/tensor_methods.h), compiled here once for eager tensors.
+template class TensorMethods<Tensor>;
+
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
   const Tensor src = contiguous();
@@ -145,22 +117,5 @@ Tensor Tensor::to(Device d) const {
   copy_bytes(out.raw_data(), d, src.raw_data(), src.device(), nbytes());
   return out;
 }
-Tensor Tensor::sum() const { return tandem::sum(*this); }
-Tensor Tensor::sum(const std::vector<int64_t>& d, bool k) const { return tandem::sum(*this, d, k); }
-Tensor Tensor::mean() const { return tandem::mean(*this); }
-Tensor Tensor::mean(const std::vector<int64_t>& d, bool k) const { return tandem::mean(*this, d, k); }
-Tensor Tensor::max() const { return tandem::max(*this); }
-Tensor Tensor::min() const { return tandem::min(*this); }
-Tensor Tensor::argmax() const { return tandem::argmax(*this); }
-Tensor Tensor::argmax(int64_t d, bool k) const { return tandem::argmax(*this, d, k); }
-Tensor Tensor::matmul(const Tensor& o) const { return tandem::matmul(*this, o); }
-Tensor Tensor::pow(const Scalar& e) const { return tandem::pow(*this, e); }
-Tensor Tensor::exp() const { return tandem::exp(*this); }
-Tensor Tensor::log() const { return tandem::log(*this); }
-Tensor Tensor::relu() const { return tandem::relu(*this); }
-Tensor Tensor::sigmoid() const { return tandem::sigmoid(*this); }
-Tensor Tensor::tanh() const { return tandem::tanh(*this); }
-Tensor Tensor::abs() const { return tandem::abs(*this); }
-Tensor Tensor::sqrt() const { return tandem::sqrt(*this); }
 
 }  // namespace tandem

@@ -10,8 +10,8 @@
 // Element (i, j) lives at  data + (offset + i*strides[0] + j*strides[1]) * itemsize.
 // Everything else — views, broadcasting, transposed GEMM operands — follows from that formula.
 //
-// The operations (add, matmul, sum, reshape...) are free functions declared in core/ops.h; the
-// methods below (t.sum(), t.reshape(...)) are the same functions spelled the PyTorch way.
+// The operations (add, matmul, sum, reshape...) are free functions in core/ops.h; the methods
+// (t.sum(), t.reshape(...)) are the same functions spelled the PyTorch way (core/tensor_methods.h).
 //
 // Read next: core/op.h (the op catalogue), then core/ops.h.
 #pragma once
@@ -26,6 +26,7 @@
 #include "core/scalar.h"
 #include "core/shape.h"
 #include "core/storage.h"
+#include "core/tensor_methods.h"
 
 namespace tandem {
 
@@ -43,7 +44,7 @@ struct TensorImpl {
   std::shared_ptr<autograd::AutogradMeta> autograd;  // null until the tensor takes part in autograd
 };
 
-class Tensor {
+class Tensor : public TensorMethods<Tensor> {
  public:
   Tensor() = default;  // an undefined tensor (like an empty optional); most calls on it throw
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
@@ -86,26 +87,9 @@ class Tensor {
   // All elements in row-major order, converted to T.
   template <typename T = double> std::vector<T> to_vector() const;
 
-  // ---- views (share storage; see core/ops/views.cpp) ---------------------------------------
-  Tensor reshape(const Shape& shape) const;  // a view when possible, else a copy; one dim may be -1
-  Tensor view(const Shape& shape) const;     // always a view; throws if the strides forbid it
-  Tensor transpose(int64_t dim0, int64_t dim1) const;
-  Tensor permute(const std::vector<int64_t>& dims) const;
-  Tensor t() const;  // transpose of a matrix (rank <= 2)
-  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
-  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  Tensor select(int64_t dim, int64_t index) const;
-  Tensor operator[](int64_t index) const { return select(0, index); }
-  Tensor squeeze() const;
-  Tensor squeeze(int64_t dim) const;
-  Tensor unsqueeze(int64_t dim) const;
-  Tensor expand(const Shape& shape) const;  // -1 keeps a size
-  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
-
-  // ---- copies ----------------------------------------------------------------------------
-  Tensor contiguous() const;  // itself when already contiguous
-  Tensor clone() const;
-  Tensor to(DType dtype) const;  // itself when the dtype already matches
+  // ---- views, copies and common ops as methods: t.reshape(...), t.sum() (core/tensor_methods.h,
+  // shared with graph outputs) — and the ones only values have:
+  using TensorMethods<Tensor>::to;
   Tensor to(Device device) const;
   Tensor cpu() const { return to(Device::cpu()); }
 
@@ -137,59 +121,18 @@ class Tensor {
   const Tensor& fill_(const Scalar& value) const;
   const Tensor& zero_() const;
 
-  // ---- common ops as methods ---------------------------------------------------------------
-  Tensor sum() const;
-  Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
-  Tensor mean() const;
-  Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
-  Tensor max() const;
-  Tensor min() const;
-  Tensor argmax() const;
-  Tensor argmax(int64_t dim, bool keepdim = false) const;
-  Tensor matmul(const Tensor& other) const;
-  Tensor pow(const Scalar& exponent) const;
-  Tensor exp() const;
-  Tensor log() const;
-  Tensor relu() const;
-  Tensor sigmoid() const;
-  Tensor tanh() const;
-  Tensor abs() const;
-  Tensor sqrt() const;
-
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// Arithmetic and comparison operators, elementwise with broadcasting (defined in core/ops.h
-// terms: a + b is add(a, b)). Comparisons return bool tensors, as in PyTorch.
-Tensor operator-(const Tensor& a);
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator+(const Tensor& a, const Scalar& b);
-Tensor operator-(const Tensor& a, const Scalar& b);
-Tensor operator*(const Tensor& a, const Scalar& b);
-Tensor operator/(const Tensor& a, const Scalar& b);
-Tensor operator+(const Scalar& a, const Tensor& b);
-Tensor operator-(const Scalar& a, const Tensor& b);
-Tensor operator*(const Scalar& a, const Tensor& b);
-Tensor operator/(const Scalar& a, const Tensor& b);
-Tensor operator==(const Tensor& a, const Tensor& b);
-Tensor operator!=(const Tensor& a, const Tensor& b);
-Tensor operator<(const Tensor& a, const Tensor& b);
-Tensor operator<=(const Tensor& a, const Tensor& b);
-Tensor operator>(const Tensor& a, const Tensor& b);
-Tensor operator>=(const Tensor& a, const Tensor& b);
-Tensor operator==(const Tensor& a, const Scalar& b);
-Tensor operator!=(const Tensor& a, const Scalar& b);
-Tensor operator<(const Tensor& a, const Scalar& b);
-Tensor operator<=(const Tensor& a, const Scalar& b);
-Tensor operator>(const Tensor& a, const Scalar& b);
-Tensor operator>=(const Tensor& a, const Scalar& b);
+// Arithmetic and comparison operators (a + b, x * 2, x > 0) are templates for both modes, in
+// core/ops.h.
 
 // Prints like PyTorch: tensor([[ 6.,  8., 16.], ...]) — see core/print.cpp.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// The methods are compiled once, in core/tensor.cpp; other files only call them.
+extern template class TensorMethods<Tensor>;
 
 // ---- template definitions ----------------------------------------------------------------
 

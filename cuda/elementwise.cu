@@ -26,6 +26,7 @@
 #include "autograd/grad_mode.h"
 #include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 #include "core/ops/math.h"
 #include "cuda/common.cuh"
 #include "cuda/cuda.h"
@@ -294,49 +295,32 @@ const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
 // each OpDef (core/op.h) beside the CPU kernel. Only pointers are stored — no CUDA call — so a
 // program without a GPU starts normally. An op that no file of cuda/ registers this way has no
 // CUDA kernel; calling it on a CUDA tensor raises "no kernel for device cuda:0 ..." (core/op.cpp).
+// The elementwise ops come from their table (core/ops/elementwise_ops.h): one kernel per row, the
+// row's functor compiled for the GPU, and its name for error messages.
 namespace {
-constexpr char kAdd[] = "add", kSub[] = "sub", kMul[] = "mul", kDiv[] = "div", kPow[] = "pow",
-               kMaximum[] = "maximum", kMinimum[] = "minimum", kEq[] = "eq", kNe[] = "ne",
-               kLt[] = "lt", kLe[] = "le", kGt[] = "gt", kGe[] = "ge",
-               kReluBackward[] = "relu_backward", kSigmoidBackward[] = "sigmoid_backward",
-               kTanhBackward[] = "tanh_backward", kGeluBackward[] = "gelu_backward", kNeg[] = "neg",
-               kExp[] = "exp", kLog[] = "log", kSqrt[] = "sqrt", kAbs[] = "abs", kSin[] = "sin",
-               kCos[] = "cos", kTanh[] = "tanh", kSigmoid[] = "sigmoid", kRelu[] = "relu",
-               kGelu[] = "gelu", kSign[] = "sign";
+#define NAME(name, Functor, rule) constexpr char name##_name[] = #name;
+TANDEM_ARITHMETIC_OPS(NAME)
+TANDEM_COMPARISON_OPS(NAME)
+TANDEM_ACTIVATION_BACKWARD_OPS(NAME)
+TANDEM_UNARY_OPS(NAME)
+#undef NAME
 
 struct Registrar {
   Registrar() {
-    ops::add.cuda = arithmetic_kernel<math::Add, kAdd>;
-    ops::sub.cuda = arithmetic_kernel<math::Sub, kSub>;
-    ops::mul.cuda = arithmetic_kernel<math::Mul, kMul>;
-    ops::div.cuda = arithmetic_kernel<math::Div, kDiv>;
-    ops::pow.cuda = arithmetic_kernel<math::Pow, kPow>;
-    ops::maximum.cuda = arithmetic_kernel<math::Maximum, kMaximum>;
-    ops::minimum.cuda = arithmetic_kernel<math::Minimum, kMinimum>;
-    ops::eq.cuda = comparison_kernel<math::Eq, kEq>;
-    ops::ne.cuda = comparison_kernel<math::Ne, kNe>;
-    ops::lt.cuda = comparison_kernel<math::Lt, kLt>;
-    ops::le.cuda = comparison_kernel<math::Le, kLe>;
-    ops::gt.cuda = comparison_kernel<math::Gt, kGt>;
-    ops::ge.cuda = comparison_kernel<math::Ge, kGe>;
-    ops::where.cuda = where_kernel;
+#define ARITHMETIC(name, Functor, rule) ops::name.cuda = arithmetic_kernel<math::Functor, name##_name>;
+#define COMPARISON(name, Functor, rule) ops::name.cuda = comparison_kernel<math::Functor, name##_name>;
     // The activation backward ops take (g, y) of one floating dtype: arithmetic without promotion.
-    ops::relu_backward.cuda = floating_kernel<math::ReluBackward, kReluBackward>;
-    ops::sigmoid_backward.cuda = floating_kernel<math::SigmoidBackward, kSigmoidBackward>;
-    ops::tanh_backward.cuda = floating_kernel<math::TanhBackward, kTanhBackward>;
-    ops::gelu_backward.cuda = floating_kernel<math::GeluBackward, kGeluBackward>;
-    ops::neg.cuda = unary_kernel<math::Neg, kNeg>;
-    ops::exp.cuda = unary_kernel<math::Exp, kExp>;
-    ops::log.cuda = unary_kernel<math::Log, kLog>;
-    ops::sqrt.cuda = unary_kernel<math::Sqrt, kSqrt>;
-    ops::abs.cuda = unary_kernel<math::Abs, kAbs>;
-    ops::sin.cuda = unary_kernel<math::Sin, kSin>;
-    ops::cos.cuda = unary_kernel<math::Cos, kCos>;
-    ops::tanh.cuda = unary_kernel<math::Tanh, kTanh>;
-    ops::sigmoid.cuda = unary_kernel<math::Sigmoid, kSigmoid>;
-    ops::relu.cuda = unary_kernel<math::Relu, kRelu>;
-    ops::gelu.cuda = unary_kernel<math::Gelu, kGelu>;
-    ops::sign.cuda = unary_kernel<math::Sign, kSign>;
+#define ACTIVATION_BACKWARD(name, Functor, rule) ops::name.cuda = floating_kernel<math::Functor, name##_name>;
+#define UNARY(name, Functor, rule) ops::name.cuda = unary_kernel<math::Functor, name##_name>;
+    TANDEM_ARITHMETIC_OPS(ARITHMETIC)
+    TANDEM_COMPARISON_OPS(COMPARISON)
+    TANDEM_ACTIVATION_BACKWARD_OPS(ACTIVATION_BACKWARD)
+    TANDEM_UNARY_OPS(UNARY)
+#undef ARITHMETIC
+#undef COMPARISON
+#undef ACTIVATION_BACKWARD
+#undef UNARY
+    ops::where.cuda = where_kernel;
     ops::clone.cuda = clone_kernel;
     ops::cast.cuda = cast_kernel;
   }

@@ -16,7 +16,7 @@
 // Read next: optim/optim.h (the optimizers that run these).
 #include <cuda_runtime.h>
 
-#include "core/op.h"
+#include "core/ops.h"
 #include "core/ops/update_math.h"
 #include "cuda/check.h"
 #include "cuda/launch.h"

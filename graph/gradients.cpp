@@ -65,21 +65,6 @@ Output GraphContext::zero() const { return constant(0, grad.dtype()); }
 
 // ---- the walk --------------------------------------------------------------------------------------
 
-namespace {
-
-// Gradients of the graph-only kinds (the ops of the catalogue use the sheet instead).
-std::vector<Output> builtin_gradient(Node& n, const Output& g) {
-  switch (n.kind) {
-    case Kind::identity: return {g};
-    case Kind::add_n: return std::vector<Output>(n.inputs.size(), g);
-    case Kind::sum_to_like: return {expand_like(g, n.inputs[0]), Output()};
-    case Kind::expand_like: return {sum_to_like(g, n.inputs[0]), Output()};
-    case Kind::reshape_like: return {reshape_like(g, n.inputs[0]), Output()};
-    default: return std::vector<Output>(n.inputs.size());  // sources, state, stop_gradient: nothing
-  }
-}
-
-}  // namespace
 
 std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<Output>& xs,
                               const std::vector<Output>& grad_ys, bool unconnected_zeros) {
@@ -119,7 +104,11 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     if (it == partials.end() || !between(&n)) continue;
     const Output total = add_n(it->second);
     it->second = {total};
-    if (n.kind == Kind::stop_gradient || n.inputs.empty()) continue;
+    // Only catalogue ops have derivatives: sources (placeholders, constants, variables) and state
+    // changes pass nothing back; stop_gradient and the comparisons have no row in the sheet.
+    if (n.kind != Kind::op) continue;
+    const autograd::Derivative* rule = autograd::derivative_for(*n.op);
+    if (!rule) continue;
 
     std::vector<bool> needs(n.inputs.size());
     bool any = false;
@@ -128,18 +117,11 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
 
     const int64_t before = g.size();
     std::vector<Output> grads;
-    const autograd::Derivative* rule = nullptr;
     {
       std::string local = n.name.substr(n.name.rfind('/') + 1);
       NameScope op_scope(local + "_grad", g);
-      if (n.kind == Kind::op) {
-        rule = autograd::derivative_for(*n.op);
-        if (!rule) continue;  // not differentiable (comparisons, argmax): no gradient flows
-        GraphContext ctx(n, total, needs);
-        grads = rule->graph(ctx);
-      } else {
-        grads = builtin_gradient(n, total);
-      }
+      GraphContext ctx(n, total, needs);
+      grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
     }
     for (int64_t k = before; k < g.size(); ++k) {
       g.nodes()[k]->is_gradient = true;

@@ -3,6 +3,8 @@
 
 #include <ostream>
 
+#include "core/ops.h"
+
 namespace tandem::graph {
 
 const char* kind_name(Kind k) {
@@ -14,16 +16,7 @@ const char* kind_name(Kind k) {
     case Kind::assign: return "assign";
     case Kind::assign_add: return "assign_add";
     case Kind::update: return "update";
-    case Kind::identity: return "identity";
-    case Kind::stop_gradient: return "stop_gradient";
     case Kind::no_op: return "no_op";
-    case Kind::add_n: return "add_n";
-    case Kind::sum_to_like: return "sum_to_like";
-    case Kind::expand_like: return "expand_like";
-    case Kind::reshape_like: return "reshape_like";
-    case Kind::zeros_like: return "zeros_like";
-    case Kind::ones_like: return "ones_like";
-    case Kind::count_ratio: return "count_ratio";
   }
   return "?";
 }
@@ -43,6 +36,7 @@ Graph& Output::graph() const { return *deref(node_).graph; }
 const Shape& Output::shape() const { return deref(node_).meta.shape; }
 DType Output::dtype() const { return deref(node_).meta.dtype; }
 std::string Output::name() const { return deref(node_).name + ":0"; }
+int64_t Output::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
 
 std::string tf_shape_str(const Shape& s) {
   std::string out = "(";
@@ -162,3 +156,7 @@ ControlDependencies::ControlDependencies(const std::vector<Output>& deps, Graph&
 ControlDependencies::~ControlDependencies() { graph_.control_stack.pop_back(); }
 
 }  // namespace tandem::graph
+
+namespace tandem {
+template class TensorMethods<graph::Output>;  // x.sum(), x.reshape(...) on graph outputs
+}  // namespace tandem

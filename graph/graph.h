@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/call_site.h"
@@ -40,9 +41,11 @@ namespace tandem::graph {
 class Graph;
 struct Node;
 
-// What a node does. Most nodes are catalogue ops; the others are graph-only building blocks.
+// What a node does. Every computation is a catalogue op (core/op.h) — the same ops eager mode runs,
+// identity, add_n and the shape-reading ops of gradients() included. The other kinds are what only
+// a graph has: values that come from outside the computation, and state.
 enum class Kind : uint8_t {
-  op,           // a catalogue op (core/op.h): add, matmul, relu...
+  op,           // a catalogue op (core/op.h): add, matmul, relu, identity, add_n...
   placeholder,  // a value fed at run time
   constant,     // a value stored in the graph
   variable,     // a value stored in the Session, persistent across runs
@@ -50,25 +53,14 @@ enum class Kind : uint8_t {
   assign_add,   // variable += value           (returns the new value)
   update,       // an optimizer's update op (core/ops/update.cpp): writes its leading inputs,
                 // which are variables, in place (returns the parameter's new value)
-  identity,     // its input, unchanged
-  stop_gradient,  // its input, unchanged — but gradients() does not pass through it
   no_op,        // computes nothing; groups control dependencies (group(), initializers)
-  add_n,        // the sum of its inputs (how gradients() adds partial gradients: "AddN")
-  // Shape-reading helpers made by gradients() when shapes are known only at run time. Their
-  // second input is read for its *shape* only, so it need not be kept alive for its values.
-  sum_to_like,   // sum input 0 down to the shape of input 1
-  expand_like,   // broadcast input 0 up to the shape of input 1
-  reshape_like,  // reshape input 0 to the shape of input 1
-  zeros_like,    // zeros of the shape and dtype of input 0 (values not read)
-  ones_like,     // ones  of the shape and dtype of input 0 (values not read)
-  count_ratio,   // numel(input 0) / numel(input 1), a float64 scalar (mean's gradient)
 };
 
 const char* kind_name(Kind k);
 
 // A handle on a node's result: what graph-mode functions take and return. Like a TF1 tf.Tensor,
 // it has a name ("add:0"), a static shape and a dtype — and no value.
-class Output {
+class Output : public TensorMethods<Output> {
  public:
   Output() = default;
   explicit Output(Node* node) : node_(node) {}
@@ -79,6 +71,7 @@ class Output {
   const Shape& shape() const;  // static shape; kUnknown (-1) for unknown dims
   DType dtype() const;
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  int64_t size(int64_t d) const;  // one static size: kUnknown (-1) when unknown
   std::string name() const;  // "scope/Name:0"
   bool is_same(const Output& o) const { return node_ == o.node_; }
 
@@ -192,10 +185,22 @@ class ControlDependencies {
   Graph& graph_;
 };
 
+// Values for placeholders (or for any other node, which cuts off its upstream): {{x, batch}, ...}.
+using FeedDict = std::vector<std::pair<Output, Tensor>>;
+
 // Prints metadata, never a value: Tensor("add:0", shape=(?, 10), dtype=float32), as TF1 does.
 std::ostream& operator<<(std::ostream& os, const Output& o);
 
 // "(?, 10)" — TF's spelling of a static shape.
 std::string tf_shape_str(const Shape& s);
 
+// Graph mode has no op functions of its own: g::relu, g::matmul, x + y on Outputs are the very
+// functions of core/ops.h (templates over the tensor type), found here by this directive.
+using namespace tandem;
+
 }  // namespace tandem::graph
+
+namespace tandem {
+// Output's methods (x.sum(), x.reshape(...)) are compiled once, in graph/graph.cpp.
+extern template class TensorMethods<graph::Output>;
+}  // namespace tandem

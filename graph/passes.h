@@ -55,15 +55,14 @@ struct ValueInfo {
 MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueInfo>>& sources,
                        bool in_place = true);
 
-// A step's concrete output meta from its inputs' concrete metas: the op's shape rule, or the rule
-// of a graph-only kind. The executor uses the same function when it runs without a memory plan.
+// A step's concrete output meta from its inputs' concrete metas: the op's shape rule (a fused step's:
+// the broadcast of its inputs). The executor uses the same function when it runs without a memory plan.
 Meta runtime_meta(const Step& s, std::span<const Meta> inputs);
-// The input whose buffer the step's value aliases at run time (-1: none): aliased_input(), plus the
-// steps that alias only for some shapes (sum_to_like when no sum is needed, add_n of one input).
+// The input whose buffer the step's value aliases at run time (-1: none): a view's input.
 int runtime_alias(const Step& s, std::span<const Meta> inputs);
 // True when the step writes a new buffer (what can be placed in a slot).
 bool writes_buffer(const Step& s, std::span<const Meta> inputs);
-// True when input k of the step is read for its shape only (the helpers gradients() makes).
+// True when input k of the step is read for its shape only (OpDef::shape_only_inputs).
 bool reads_only_shape(const Step& s, size_t k);
 
 }  // namespace tandem::graph

@@ -71,17 +71,7 @@ StepRoles roles_of(const Plan& plan) {
 }
 
 int aliased_input(const Step& s) {
-  switch (s.kind) {
-    case Kind::identity:
-    case Kind::stop_gradient:
-    case Kind::reshape_like:
-    case Kind::expand_like:
-      return 0;
-    case Kind::op:
-      return s.op->is_view() && !s.kernel_override ? 0 : -1;
-    default:
-      return -1;
-  }
+  return s.kind == Kind::op && s.op->is_view() && !s.kernel_override ? 0 : -1;
 }
 
 size_t MemoryPlan::total_bytes() const {

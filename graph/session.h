@@ -9,22 +9,26 @@
 //   "You must feed a value for placeholder tensor 'Placeholder_3' with dtype float32 and shape
 //    [?, 784] (node 'Placeholder_3' (Placeholder) created at examples/03_graph_mlp.cpp:27 (in main))"
 //
-// Read next: graph/gradients.h.
+// Threads (as in TF1): one Session may be run from several threads at once. Runs that only read
+// variables (inference) run side by side, each in buffers of its own; a run that writes variables
+// (a training step: assign, an optimizer's update) runs alone, so it never races with another.
+//
+// Read next: graph/session.cpp (the loop), graph/executor.h (the steps), graph/gradients.h.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <utility>
 #include <vector>
 
 #include "graph/graph.h"
 #include "graph/plan.h"
+#include "graph/run_stats.h"
 
 namespace tandem::graph {
-
-// Values for placeholders (or for any other node, which cuts off its upstream): {{x, batch}, ...}.
-using FeedDict = std::vector<std::pair<Output, Tensor>>;
 
 struct SessionOptions {
   bool fold_constants = true;
@@ -43,45 +47,38 @@ struct SessionOptions {
   static SessionOptions no_passes() { return {false, false, false, false, false, std::nullopt}; }
 };
 
-// What the last run did (the numbers the demos and benchmarks compare with eager mode).
-struct RunStats {
-  int64_t nodes_in_graph = 0;     // nodes of the whole graph
-  int64_t steps_planned = 0;      // steps left after the passes
-  int64_t nodes_executed = 0;     // steps that ran
-  int64_t kernels_launched = 0;   // compute kernels called (a fused loop counts once)
-  int64_t buffers_allocated = 0;  // tensor storages created during the run
-  int64_t peak_bytes = 0;         // peak of tensor memory during the run, above what was in use
-                                  // before (the memory plan's slots count as the run's own, even
-                                  // when an earlier run allocated them)
-};
-
 class Session {
  public:
   explicit Session(Graph& g = default_graph(), SessionOptions options = {});
+  ~Session();
 
   // One fetch: its value (an undefined Tensor for an op that produces none, like an initializer).
   Tensor run(const Output& fetch, const FeedDict& feeds = {});
   // Several fetches, computed together (each node at most once): values in fetch order.
   std::vector<Tensor> run(const std::vector<Output>& fetches, const FeedDict& feeds = {});
 
-  const RunStats& last_run_stats() const { return stats_; }
+  // What the last run that finished did (nodes, kernels, allocations, peak memory).
+  RunStats last_run_stats() const;
   SessionOptions& options() { return options_; }
   Graph& graph() const { return graph_; }
   // The current value of a variable in this session (error if not initialized yet): a snapshot,
   // which later runs leave as it is, like a fetched value.
   Tensor variable_value(const Output& variable) const;
   // The Plan the last run executed, after the passes (for drawings and tests).
-  const Plan& last_plan() const { return *last_plan_; }
+  const Plan& last_plan() const;
 
  private:
   struct CachedPlan;
-  const CachedPlan& plan_for(const std::vector<Output>& fetches, const std::vector<Node*>& fed);
+  std::shared_ptr<CachedPlan> plan_for(const std::vector<Output>& fetches, const std::vector<Node*>& fed);
 
   Graph& graph_;
   SessionOptions options_;
-  std::map<const Node*, Tensor> variables_;
+  std::map<const Node*, Tensor> variables_;  // guarded by state_mutex_
+  // Runs that write variables hold it alone; runs that only read them share it.
+  mutable std::shared_mutex state_mutex_;
+  mutable std::mutex mutex_;  // guards the plan cache and the last run's records below
   std::map<std::vector<const Node*>, std::shared_ptr<CachedPlan>> plans_;
-  const Plan* last_plan_ = nullptr;
+  std::shared_ptr<CachedPlan> last_plan_;
   RunStats stats_;
 };
 

@@ -63,13 +63,24 @@ struct NodeRecord {
 struct KindCode {
   Kind kind;
   uint8_t code;
-  int inputs;  // how many inputs a node of this kind has; -1: one or more
+  int inputs;                // how many inputs a node of this kind has; -1: one or more
+  const char* op = nullptr;  // codes 3-11: an op of the catalogue, named by the code alone
 };
 constexpr KindCode kKindCodes[] = {
-    {Kind::op, 0, -1},           {Kind::placeholder, 1, 0},   {Kind::constant, 2, 0},
-    {Kind::identity, 3, 1},      {Kind::stop_gradient, 4, 1}, {Kind::add_n, 5, -1},
-    {Kind::sum_to_like, 6, 2},   {Kind::expand_like, 7, 2},   {Kind::reshape_like, 8, 2},
-    {Kind::zeros_like, 9, 1},    {Kind::ones_like, 10, 1},    {Kind::count_ratio, 11, 2},
+    {Kind::op, 0, -1},
+    {Kind::placeholder, 1, 0},
+    {Kind::constant, 2, 0},
+    // Files written before these became ops of the catalogue gave each its own code; they are
+    // read as the op, and new files write them as code 0 with the op's name, like any op.
+    {Kind::op, 3, 1, "identity"},
+    {Kind::op, 4, 1, "stop_gradient"},
+    {Kind::op, 5, -1, "add_n"},
+    {Kind::op, 6, 2, "sum_to_like"},
+    {Kind::op, 7, 2, "expand_like"},
+    {Kind::op, 8, 2, "reshape_like"},
+    {Kind::op, 9, 1, "zeros_like"},
+    {Kind::op, 10, 1, "ones_like"},
+    {Kind::op, 11, 2, "count_ratio"},
 };
 // (Kind::variable, assign, assign_add, update and no_op have no code: they are state and
 // control, which freezing removes.)
@@ -475,7 +486,11 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
     if (!kind) r.fail(msg(node, " has the unknown kind code ", int(code)));
     rec.kind = kind->kind;
     rec.type = r.str("a node type");
-    const std::string op_name = r.str("an op name");
+    std::string op_name = r.str("an op name");
+    if (kind->op) {
+      if (!op_name.empty()) r.fail(msg(node, " has kind code ", int(code), " but names the op '", op_name, "'"));
+      op_name = kind->op;
+    }
     rec.is_gradient = (r.u8("node flags") & 1) != 0;
     // Attrs.
     const uint32_t n_dims = r.count("attrs.dims", 8);
@@ -513,7 +528,7 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
       rec.op = find_op(op_name);
       if (!rec.op)
         throw Error(msg(where, ": ", node, " uses the op '", op_name, "', which this Tandem's op "
-                        "catalogue does not have (core/catalogue.cpp). The file was written by a "
+                        "catalogue does not have (core/op.h). The file was written by a "
                         "Tandem with more ops: load it with that version, or add the op"));
       if (rec.op->arity >= 0 && n_inputs != static_cast<uint32_t>(rec.op->arity))
         r.fail(msg(node, " gives ", n_inputs, " inputs to '", op_name, "', which takes ", rec.op->arity));

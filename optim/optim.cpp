@@ -11,7 +11,7 @@
 
 #include "autograd/grad_mode.h"
 #include "core/factories.h"
-#include "core/op.h"
+#include "core/ops.h"
 
 namespace tandem::optim {
 

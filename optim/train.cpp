@@ -15,7 +15,7 @@
 
 #include "core/factories.h"
 #include "graph/gradients.h"
-#include "core/op.h"
+#include "core/ops.h"
 
 namespace tandem::graph::train {
 

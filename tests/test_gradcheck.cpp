@@ -315,6 +315,8 @@ const std::vector<Case>& cases() {
                  [](V x) { return relu(x[0]); }, {away({2, 3})}});
     t.push_back({"gelu", "[2,3]",
                  [](V x) { return gelu(x[0]); }, {rn({2, 3})}});
+    t.push_back({"erf", "strided [2,3]",
+                 [](V x) { return erf(x[0]); }, {rn_step({2, 3})}});
     // sign's derivative is 0, so sign alone would be a vacuous check; x·sign(x) = |x| is not:
     // a wrong sign rule would add x·(its gradient) to the correct sign(x).
     t.push_back({"sign", "x * sign(x), away from 0",
@@ -486,6 +488,21 @@ const std::vector<Case>& cases() {
                  [](V x) { return x[0].expand({3, 4}); }, {rn({3, 1})}});
     t.push_back({"expand", "[3] -> [2,3]",
                  [](V x) { return x[0].expand({2, 3}); }, {rn_step({3})}});
+    t.push_back({"identity", "transposed [2,3]",
+                 [](V x) { return identity(x[0]) * x[0]; }, {rn_t(2, 3)}});
+
+    // ---- reading another value's shape: the second input's values are never used ----
+    {
+      const Tensor like23 = zeros({2, 3}, kFloat64), like6 = zeros({6}, kFloat64);
+      t.push_back({"sum_to_like", "[2,3] summed to the shape of a [3]",
+                   [](V x) { return sum_to_like(x[0], x[1]) * x[1]; }, {rn({2, 3}), rn({3})}});
+      t.push_back({"expand_like", "[3] broadcast to the shape of a [2,3]",
+                   [like23](V x) { return expand_like(x[0], like23); }, {rn({3})}});
+      t.push_back({"reshape_like", "transposed [3,2] to the shape of a [6]",
+                   [like6](V x) { return reshape_like(x[0], like6); }, {rn_t(3, 2)}});
+    }
+    t.push_back({"add_n", "three inputs, one broadcast",
+                 [](V x) { return add_n({x[0], x[1] * x[1], x[2]}); }, {rn({2, 3}), rn_t(2, 3), rn({3})}});
 
     // ---- joining ----
     t.push_back({"cat", "dim 0: [2,3] and [1,3]",

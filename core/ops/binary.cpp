@@ -14,6 +14,7 @@
 #include "core/factories.h"
 #include "core/op.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 #include "core/ops/loops.h"
 #include "core/ops/math.h"
 
@@ -21,6 +22,8 @@ namespace tandem {
 namespace {
 
 // ---- shape rules ------------------------------------------------------------------------------
+// Each is a template over the op's name, which its error messages show ("mul: shapes [2, 3] and
+// [2, 4] cannot be broadcast ..."); core/ops/elementwise_ops.h says which op uses which.
 
 // The dtype in which a binary op computes, from its two inputs (PyTorch's promotion rules).
 DType compute_dtype(const Meta& a, const Meta& b) {
@@ -31,24 +34,30 @@ template <const char* Name> Meta arithmetic_shape(std::span<const Meta> in, cons
   return {broadcast_shapes(in[0].shape, in[1].shape, Name), compute_dtype(in[0], in[1])};
 }
 
-constexpr char kSub[] = "sub";
-Meta sub_shape(std::span<const Meta> in, const Attrs& attrs) {
+template <const char* Name> Meta sub_shape(std::span<const Meta> in, const Attrs& attrs) {
   if (in[0].dtype == kBool && in[1].dtype == kBool)
     throw DTypeError("sub: subtraction, the `-` operator, with two bool tensors is not supported; "
                      "use the `^` (logical_xor) idea or convert with .to(kInt64) first");
-  return arithmetic_shape<kSub>(in, attrs);
+  return arithmetic_shape<Name>(in, attrs);
 }
 
 // True division: integers divide as floats, so 1 / 2 is 0.5 (as torch.div and Python 3's `/`).
-constexpr char kDiv[] = "div";
-Meta div_shape(std::span<const Meta> in, const Attrs& attrs) {
-  Meta m = arithmetic_shape<kDiv>(in, attrs);
+template <const char* Name> Meta div_shape(std::span<const Meta> in, const Attrs& attrs) {
+  Meta m = arithmetic_shape<Name>(in, attrs);
   m.dtype = to_floating(m.dtype);
   return m;
 }
 
 template <const char* Name> Meta comparison_shape(std::span<const Meta> in, const Attrs&) {
   return {broadcast_shapes(in[0].shape, in[1].shape, Name), kBool};
+}
+
+// The activation backward ops take (g, y) of the same floating dtype (no promotion).
+template <const char* Name> Meta activation_backward_shape(std::span<const Meta> in, const Attrs&) {
+  if (in[0].dtype != in[1].dtype || !is_floating(in[0].dtype))
+    throw DTypeError(msg(Name, ": expected two floating tensors of one dtype, got ",
+                         to_string(in[0].dtype), " and ", to_string(in[1].dtype)));
+  return {broadcast_shapes(in[0].shape, in[1].shape, Name), in[0].dtype};
 }
 
 Meta where_shape(std::span<const Meta> in, const Attrs&) {
@@ -58,6 +67,18 @@ Meta where_shape(std::span<const Meta> in, const Attrs&) {
   const Shape s = broadcast_shapes(broadcast_shapes(in[0].shape, in[1].shape, "where"),
                                    in[2].shape, "where");
   return {s, compute_dtype(in[1], in[2])};
+}
+
+// add_n(x0, x1, ...): ((x0 + x1) + x2) + ... — add's rule, folded over the list.
+constexpr char kAddN[] = "add_n";
+Meta add_n_shape(std::span<const Meta> in, const Attrs& attrs) {
+  if (in.empty()) throw Error("add_n: needs at least one input");
+  Meta m = in[0];
+  for (size_t k = 1; k < in.size(); ++k) {
+    const Meta pair[2] = {m, in[k]};
+    m = arithmetic_shape<kAddN>(pair, attrs);
+  }
+  return m;
 }
 
 // ---- kernels --------------------------------------------------------------------------------
@@ -146,63 +167,55 @@ void where_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
   });
 }
 
-// The activation backward ops take (g, y) of the same shape and dtype (no promotion).
-Meta activation_backward_shape(std::span<const Meta> in, const Attrs&) {
-  if (in[0].dtype != in[1].dtype || !is_floating(in[0].dtype))
-    throw DTypeError(msg("activation backward: expected two floating tensors of one dtype, got ",
-                         to_string(in[0].dtype), " and ", to_string(in[1].dtype)));
-  return {broadcast_shapes(in[0].shape, in[1].shape, "activation backward"), in[0].dtype};
+// add_n: the whole sum in one buffer, on any device — out = x0 + x1, then out = out + xk, with
+// add's own kernel for out's device. An elementwise kernel may write over an input laid out
+// exactly like its output (each element is read before it is written, at the same index). When
+// x0 + x1 is not yet the full shape or dtype (broadcasting inputs), out starts as a copy of x0.
+void add_n_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
+  const ComputeKernel add = kernel_for(ops::add, out.device());
+  size_t k = 1;
+  const Meta m01 = in.size() > 1 ? ops::add.shape(std::vector<Meta>{meta_of(in[0]), meta_of(in[1])}, {})
+                                 : meta_of(in[0]);
+  if (in.size() > 1 && m01.shape == out.shape() && m01.dtype == out.dtype()) {
+    add(in.first(2), {}, out);
+    k = 2;
+  } else {
+    out.copy_(in[0]);  // a broadcasting, converting copy, with the kernel of out's device
+  }
+  for (; k < in.size(); ++k) {
+    const Tensor pair[2] = {out, in[k]};
+    add(std::span<const Tensor>(pair, 2), {}, out);
+  }
 }
-
-constexpr char kAdd[] = "add", kMul[] = "mul", kPow[] = "pow", kMax[] = "maximum",
-               kMin[] = "minimum", kEq[] = "eq", kNe[] = "ne", kLt[] = "lt", kLe[] = "le",
-               kGt[] = "gt", kGe[] = "ge";
 
 }  // namespace
 
-// ---- the catalogue entries --------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
+// ---- the catalogue entries ----------------------------------------------------------------------
+// One TANDEM_OP per row of core/ops/elementwise_ops.h, with the kernel of its family. Each op's name
+// becomes a string the shape rule's errors quote (ops::add_name = "add").
 namespace ops {
-OpDef add{"add", 2, arithmetic_shape<kAdd>, arithmetic_kernel<math::Add>, nullptr, nullptr, true};
-OpDef sub{"sub", 2, sub_shape, arithmetic_kernel<math::Sub>, nullptr, nullptr, true};
-OpDef mul{"mul", 2, arithmetic_shape<kMul>, arithmetic_kernel<math::Mul>, nullptr, nullptr, true};
-OpDef div{"div", 2, div_shape, arithmetic_kernel<math::Div>, nullptr, nullptr, true};
-OpDef pow{"pow", 2, arithmetic_shape<kPow>, arithmetic_kernel<math::Pow>, nullptr, nullptr, true};
-OpDef maximum{"maximum", 2, arithmetic_shape<kMax>, arithmetic_kernel<math::Maximum>, nullptr, nullptr, true};
-OpDef minimum{"minimum", 2, arithmetic_shape<kMin>, arithmetic_kernel<math::Minimum>, nullptr, nullptr, true};
-OpDef eq{"eq", 2, comparison_shape<kEq>, comparison_kernel<math::Eq>, nullptr, nullptr, true};
-OpDef ne{"ne", 2, comparison_shape<kNe>, comparison_kernel<math::Ne>, nullptr, nullptr, true};
-OpDef lt{"lt", 2, comparison_shape<kLt>, comparison_kernel<math::Lt>, nullptr, nullptr, true};
-OpDef le{"le", 2, comparison_shape<kLe>, comparison_kernel<math::Le>, nullptr, nullptr, true};
-OpDef gt{"gt", 2, comparison_shape<kGt>, comparison_kernel<math::Gt>, nullptr, nullptr, true};
-OpDef ge{"ge", 2, comparison_shape<kGe>, comparison_kernel<math::Ge>, nullptr, nullptr, true};
-OpDef where{"where", 3, where_shape, where_kernel, nullptr, nullptr, true};
-OpDef relu_backward{"relu_backward", 2, activation_backward_shape, floating_kernel<math::ReluBackward>, nullptr, nullptr, true};
-OpDef sigmoid_backward{"sigmoid_backward", 2, activation_backward_shape, floating_kernel<math::SigmoidBackward>, nullptr, nullptr, true};
-OpDef tanh_backward{"tanh_backward", 2, activation_backward_shape, floating_kernel<math::TanhBackward>, nullptr, nullptr, true};
-OpDef gelu_backward{"gelu_backward", 2, activation_backward_shape, floating_kernel<math::GeluBackward>, nullptr, nullptr, true};
-}  // namespace ops
+#define TANDEM_BINARY_OP(name, Functor, rule, kernel, ...)                                 \
+  constexpr char name##_name[] = #name;                                                 \
+  TANDEM_OP(name, .arity = 2, .shape = rule<name##_name>, .cpu = kernel<math::Functor>, \
+            .elementwise = true __VA_ARGS__)
+#define ARITHMETIC(name, Functor, rule) TANDEM_BINARY_OP(name, Functor, rule, arithmetic_kernel);
+#define COMPARISON(name, Functor, rule)                          \
+  TANDEM_BINARY_OP(name, Functor, rule, comparison_kernel,       \
+                   , .no_derivative = "a comparison: its bool output is piecewise constant");
+#define ACTIVATION_BACKWARD(name, Functor, rule) TANDEM_BINARY_OP(name, Functor, rule, floating_kernel);
+TANDEM_ARITHMETIC_OPS(ARITHMETIC)
+TANDEM_COMPARISON_OPS(COMPARISON)
+TANDEM_ACTIVATION_BACKWARD_OPS(ACTIVATION_BACKWARD)
+#undef ARITHMETIC
+#undef COMPARISON
+#undef ACTIVATION_BACKWARD
+#undef TANDEM_BINARY_OP
 
-// ---- the user-facing functions --------------------------------------------------------------
-Tensor add(const Tensor& a, const Tensor& b) { return call(ops::add, {a, b}); }
-Tensor sub(const Tensor& a, const Tensor& b) { return call(ops::sub, {a, b}); }
-Tensor mul(const Tensor& a, const Tensor& b) { return call(ops::mul, {a, b}); }
-Tensor div(const Tensor& a, const Tensor& b) { return call(ops::div, {a, b}); }
-Tensor pow(const Tensor& a, const Tensor& b) { return call(ops::pow, {a, b}); }
-Tensor pow(const Tensor& a, const Scalar& e) { return pow(a, scalar_like(e, a)); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return call(ops::maximum, {a, b}); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return call(ops::minimum, {a, b}); }
-Tensor eq(const Tensor& a, const Tensor& b) { return call(ops::eq, {a, b}); }
-Tensor ne(const Tensor& a, const Tensor& b) { return call(ops::ne, {a, b}); }
-Tensor lt(const Tensor& a, const Tensor& b) { return call(ops::lt, {a, b}); }
-Tensor le(const Tensor& a, const Tensor& b) { return call(ops::le, {a, b}); }
-Tensor gt(const Tensor& a, const Tensor& b) { return call(ops::gt, {a, b}); }
-Tensor ge(const Tensor& a, const Tensor& b) { return call(ops::ge, {a, b}); }
-Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) { return call(ops::where, {c, a, b}); }
-Tensor relu_backward(const Tensor& g, const Tensor& y) { return call(ops::relu_backward, {g, y}); }
-Tensor sigmoid_backward(const Tensor& g, const Tensor& y) { return call(ops::sigmoid_backward, {g, y}); }
-Tensor tanh_backward(const Tensor& g, const Tensor& y) { return call(ops::tanh_backward, {g, y}); }
-Tensor gelu_backward(const Tensor& g, const Tensor& x) { return call(ops::gelu_backward, {g, x}); }
+TANDEM_OP(where, .arity = 3, .shape = where_shape, .cpu = where_kernel, .elementwise = true);
+// The sum of a list of values (TF's AddN): how both executors add up partial gradients.
+TANDEM_OP(add_n, .arity = -1, .shape = add_n_shape, .cpu = add_n_kernel, .cuda = add_n_kernel,
+          .elementwise = true);
+}  // namespace ops
 
 DType scalar_dtype(const Scalar& s, DType like) {
   // PyTorch treats a Python number as "weakly typed": it adapts to the tensor unless it brings
@@ -211,36 +224,6 @@ DType scalar_dtype(const Scalar& s, DType like) {
   if (like == kBool && s.natural_dtype() == kInt64) return kInt64;
   return like;
 }
-
-Tensor scalar_like(const Scalar& s, const Tensor& like) {
-  return full({}, s, scalar_dtype(s, like.dtype()), like.device());
-}
-
-// Operators are the functions above under their usual C++ spelling.
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, const Scalar& b) { return add(a, scalar_like(b, a)); }
-Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, scalar_like(b, a)); }
-Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, scalar_like(b, a)); }
-Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, scalar_like(b, a)); }
-Tensor operator+(const Scalar& a, const Tensor& b) { return add(scalar_like(a, b), b); }
-Tensor operator-(const Scalar& a, const Tensor& b) { return sub(scalar_like(a, b), b); }
-Tensor operator*(const Scalar& a, const Tensor& b) { return mul(scalar_like(a, b), b); }
-Tensor operator/(const Scalar& a, const Tensor& b) { return div(scalar_like(a, b), b); }
-Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
-Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
-Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
-Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
-Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
-Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
-Tensor operator==(const Tensor& a, const Scalar& b) { return eq(a, scalar_like(b, a)); }
-Tensor operator!=(const Tensor& a, const Scalar& b) { return ne(a, scalar_like(b, a)); }
-Tensor operator<(const Tensor& a, const Scalar& b) { return lt(a, scalar_like(b, a)); }
-Tensor operator<=(const Tensor& a, const Scalar& b) { return le(a, scalar_like(b, a)); }
-Tensor operator>(const Tensor& a, const Scalar& b) { return gt(a, scalar_like(b, a)); }
-Tensor operator>=(const Tensor& a, const Scalar& b) { return ge(a, scalar_like(b, a)); }
 
 // ---- whole-tensor comparisons ------------------------------------------------------------------
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {

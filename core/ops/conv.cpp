@@ -396,56 +396,17 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
   });
 }
 
-Attrs window_attrs(const Shape& window) {
-  Attrs a;
-  a.dims = window;
-  return a;
-}
 
 }  // namespace
 
 // ---- the catalogue entries -------------------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef conv2d{"conv2d", 2, conv2d_shape, conv2d_kernel, nullptr, nullptr, false};
-OpDef conv2d_input_grad{"conv2d_input_grad", 2, conv2d_input_grad_shape, conv2d_input_grad_kernel, nullptr, nullptr, false};
-OpDef conv2d_weight_grad{"conv2d_weight_grad", 2, conv2d_weight_grad_shape, conv2d_weight_grad_kernel, nullptr, nullptr, false};
-OpDef max_pool2d{"max_pool2d", 1, max_pool2d_shape, max_pool2d_kernel, nullptr, nullptr, false};
-OpDef max_pool2d_backward{"max_pool2d_backward", 2, max_pool2d_backward_shape, max_pool2d_backward_kernel, nullptr, nullptr, false};
-OpDef max_pool2d_gather{"max_pool2d_gather", 2, max_pool2d_gather_shape, max_pool2d_gather_kernel, nullptr, nullptr, false};
+TANDEM_OP(conv2d, .arity = 2, .shape = conv2d_shape, .cpu = conv2d_kernel);
+TANDEM_OP(conv2d_input_grad, .arity = 2, .shape = conv2d_input_grad_shape, .cpu = conv2d_input_grad_kernel);
+TANDEM_OP(conv2d_weight_grad, .arity = 2, .shape = conv2d_weight_grad_shape, .cpu = conv2d_weight_grad_kernel);
+TANDEM_OP(max_pool2d, .shape = max_pool2d_shape, .cpu = max_pool2d_kernel);
+TANDEM_OP(max_pool2d_backward, .arity = 2, .shape = max_pool2d_backward_shape, .cpu = max_pool2d_backward_kernel);
+TANDEM_OP(max_pool2d_gather, .arity = 2, .shape = max_pool2d_gather_shape, .cpu = max_pool2d_gather_kernel);
 }  // namespace ops
-
-// ---- the user-facing functions ---------------------------------------------------------------------------
-Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
-  return call(ops::conv2d, {x, w}, window_attrs({stride[0], stride[1], padding[0], padding[1]}));
-}
-
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Pair stride, Pair padding) {
-  if (bias.dim() != 1 || (w.dim() > 0 && bias.size(0) != w.size(0)))
-    throw ShapeError(msg("conv2d: expected a bias of shape [", w.dim() > 0 ? w.size(0) : 0,
-                         "] (one per output channel), but got ", shape_str(bias.shape())));
-  return conv2d(x, w, stride, padding) + bias.reshape({bias.size(0), 1, 1});
-}
-
-Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Shape& window) {
-  return call(ops::conv2d_input_grad, {g, w}, window_attrs(window));
-}
-
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window) {
-  return call(ops::conv2d_weight_grad, {x, g}, window_attrs(window));
-}
-
-Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride, Pair padding) {
-  if (stride[0] == 0 && stride[1] == 0) stride = kernel;  // PyTorch: stride defaults to kernel_size
-  return call(ops::max_pool2d, {x}, window_attrs({kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]}));
-}
-
-Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, const Shape& window) {
-  return call(ops::max_pool2d_backward, {g, x}, window_attrs(window));
-}
-
-Tensor max_pool2d_gather(const Tensor& d, const Tensor& x, const Shape& window) {
-  return call(ops::max_pool2d_gather, {d, x}, window_attrs(window));
-}
 
 }  // namespace tandem

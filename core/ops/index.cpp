@@ -225,44 +225,11 @@ void one_hot_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
 }  // namespace
 
 // ---- the catalogue entries --------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef index_select{"index_select", 2, index_select_meta, index_select_kernel, nullptr, nullptr, false};
-OpDef gather{"gather", 2, gather_meta, gather_kernel, nullptr, nullptr, false};
-OpDef one_hot{"one_hot", 1, one_hot_meta, one_hot_kernel, nullptr, nullptr, false};
+TANDEM_OP(index_select, .arity = 2, .shape = index_select_meta, .cpu = index_select_kernel);
+TANDEM_OP(gather, .arity = 2, .shape = gather_meta, .cpu = gather_kernel);
+TANDEM_OP(one_hot, .shape = one_hot_meta, .cpu = one_hot_kernel,
+          .no_derivative = "its input is integer labels, and its output 0s and 1s");
 }  // namespace ops
-
-// ---- the user-facing functions --------------------------------------------------------------
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::index_select, {x, index}, a);
-}
-
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::gather, {x, index}, a);
-}
-
-// num_classes = -1 asks for max label + 1, resolved here, before the op runs (the op itself needs
-// the output's size up front, which graph mode must know when the node is built).
-Tensor one_hot(const Tensor& labels, int64_t num_classes) {
-  require_labels(labels.dtype());
-  if (num_classes == -1) {
-    if (labels.numel() == 0)
-      throw Error("one_hot: Can not infer total number of classes from empty tensor; pass "
-                  "num_classes explicitly");
-    // The largest label, found on the CPU: the GPU kernels compute no int64 max, and item()
-    // would bring the answer back to the CPU anyway.
-    num_classes = std::max<int64_t>(0, max(labels.cpu()).item<int64_t>() + 1);
-  } else if (num_classes < -1) {
-    throw IndexError(msg("one_hot: Class values must be smaller than num_classes, and num_classes = ",
-                         num_classes, " is negative; pass a positive count, or -1 to infer it"));
-  }
-  Attrs a;
-  a.num_classes = num_classes;
-  return call(ops::one_hot, {labels}, a);
-}
 
 }  // namespace tandem

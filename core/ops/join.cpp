@@ -73,20 +73,8 @@ void stack_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
 }  // namespace
 
 namespace ops {
-OpDef cat{"cat", -1, cat_meta, cat_kernel, nullptr, nullptr, false};
-OpDef stack{"stack", -1, stack_meta, stack_kernel, nullptr, nullptr, false};
+TANDEM_OP(cat, .arity = -1, .shape = cat_meta, .cpu = cat_kernel);
+TANDEM_OP(stack, .arity = -1, .shape = stack_meta, .cpu = stack_kernel);
 }  // namespace ops
-
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::cat, tensors, a);
-}
-
-Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::stack, tensors, a);
-}
 
 }  // namespace tandem

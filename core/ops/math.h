@@ -137,6 +137,10 @@ struct Gelu {
   }
 };
 
+// erf(x) = 2/√π ∫₀ˣ e^(-t²) dt, the error function (torch.erf): Φ(x) = (1 + erf(x/√2)) / 2 is the
+// normal distribution's CDF, which GELU needs.
+struct Erf { template <typename T> TANDEM_HD T operator()(T x) const { return std::erf(x); } };
+
 struct Sign {
   template <typename T> TANDEM_HD T operator()(T x) const {
     if constexpr (std::is_same_v<T, bool>) return x;

@@ -497,13 +497,9 @@ void matmul_kernel(std::span<const Tensor> in, const Attrs& attrs, Tensor& out) 
 }  // namespace
 
 // ---- the catalogue entry ------------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef matmul{"matmul", 2, matmul_shape, matmul_kernel, nullptr, nullptr, false};
+TANDEM_OP(matmul, .arity = 2, .shape = matmul_shape, .cpu = matmul_kernel);
 }  // namespace ops
-
-// ---- the user-facing function -------------------------------------------------------------------
-Tensor matmul(const Tensor& a, const Tensor& b) { return call(ops::matmul, {a, b}); }
 
 // ---- C += alpha · A · B (core/ops/matmul.h) -------------------------------------------------------
 MatmulAccumulateFn matmul_accumulate_cuda = nullptr;  // set by cuda/matmul.cu when it is built

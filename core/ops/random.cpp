@@ -41,20 +41,9 @@ void rand_like_kernel(std::span<const Tensor>, const Attrs&, Tensor& out) {
 }  // namespace
 
 namespace ops {
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise, random}
-OpDef rand_like{"rand_like", 1, rand_like_shape, rand_like_kernel, nullptr, rand_like_kernel, false, true};
+// One kernel for every device: it draws on the CPU, from the default generator, and copies.
+TANDEM_OP(rand_like, .shape = rand_like_shape, .cpu = rand_like_kernel, .cuda = rand_like_kernel,
+          .random = true, .no_derivative = "its values are random draws, not a function of its input");
 }  // namespace ops
-
-Tensor rand_like(const Tensor& t) { return call(ops::rand_like, {t}); }
-
-Tensor rand_like(const Tensor& t, const std::vector<int64_t>& shared_dims) {
-  Attrs a;
-  a.dims = shared_dims;
-  return call(ops::rand_like, {t}, a);
-}
-
-Tensor dropout(const Tensor& x, double p, bool training) { return dropout_with(x, p, training, {}); }
-
-Tensor dropout2d(const Tensor& x, double p, bool training) { return dropout2d_with(x, p, training); }
 
 }  // namespace tandem

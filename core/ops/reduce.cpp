@@ -534,87 +534,27 @@ void extreme_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
 
 constexpr char kAmax[] = "amax", kAmin[] = "amin", kArgmax[] = "argmax", kArgmin[] = "argmin";
 
-Attrs reduce_attrs(const std::vector<int64_t>& dims, bool keepdim, int64_t correction = 1) {
-  Attrs a;
-  a.dims = dims;
-  a.keepdim = keepdim;
-  a.correction = correction;
-  return a;
-}
 
 }  // namespace
 
+// max(x) and min(x) name themselves in the empty-tensor error, as PyTorch does. A size unknown
+// until run time (-1) is not 0: amax's own rule then checks when the size is known.
+void require_elements(const Shape& shape, const char* op) {
+  require_nonempty(shape, std::vector<bool>(shape.size(), true), true, op);
+}
+
 // ---- the catalogue entries --------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef sum{"sum", 1, sum_meta, sum_kernel, nullptr, nullptr, false};
-OpDef mean{"mean", 1, mean_meta, mean_kernel, nullptr, nullptr, false};
-OpDef amax{"amax", 1, extreme_meta<kAmax>, extreme_kernel<true, false>, nullptr, nullptr, false};
-OpDef amin{"amin", 1, extreme_meta<kAmin>, extreme_kernel<false, false>, nullptr, nullptr, false};
-OpDef argmax{"argmax", 1, arg_meta<kArgmax>, extreme_kernel<true, true>, nullptr, nullptr, false};
-OpDef argmin{"argmin", 1, arg_meta<kArgmin>, extreme_kernel<false, true>, nullptr, nullptr, false};
-OpDef var{"var", 1, var_meta, var_kernel, nullptr, nullptr, false};
-OpDef sum_to{"sum_to", 1, sum_to_meta, sum_to_kernel, nullptr, nullptr, false};
+TANDEM_OP(sum, .shape = sum_meta, .cpu = sum_kernel);
+TANDEM_OP(mean, .shape = mean_meta, .cpu = mean_kernel);
+TANDEM_OP(amax, .shape = extreme_meta<kAmax>, .cpu = extreme_kernel<true, false>);
+TANDEM_OP(amin, .shape = extreme_meta<kAmin>, .cpu = extreme_kernel<false, false>);
+TANDEM_OP(argmax, .shape = arg_meta<kArgmax>, .cpu = extreme_kernel<true, true>,
+          .no_derivative = "its output is integer indices");
+TANDEM_OP(argmin, .shape = arg_meta<kArgmin>, .cpu = extreme_kernel<false, true>,
+          .no_derivative = "its output is integer indices");
+TANDEM_OP(var, .shape = var_meta, .cpu = var_kernel);
+TANDEM_OP(sum_to, .shape = sum_to_meta, .cpu = sum_to_kernel);
 }  // namespace ops
-
-// ---- the user-facing functions --------------------------------------------------------------
-// An empty dims list means "all dims", as in PyTorch.
-Tensor sum(const Tensor& x) { return call(ops::sum, {x}, reduce_attrs({}, false)); }
-Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return call(ops::sum, {x}, reduce_attrs(dims, keepdim));
-}
-Tensor mean(const Tensor& x) { return call(ops::mean, {x}, reduce_attrs({}, false)); }
-Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return call(ops::mean, {x}, reduce_attrs(dims, keepdim));
-}
-
-// max(x) and min(x) name themselves in the empty-tensor error, as PyTorch does.
-Tensor max(const Tensor& x) {
-  if (x.numel() == 0) require_nonempty(x.shape(), std::vector<bool>(x.dim(), true), true, "max");
-  return call(ops::amax, {x}, reduce_attrs({}, false));
-}
-Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  const Tensor v = gather(x, dim, argmax(x, dim, /*keepdim=*/true));
-  return keepdim ? v : v.squeeze(dim);
-}
-Tensor min(const Tensor& x) {
-  if (x.numel() == 0) require_nonempty(x.shape(), std::vector<bool>(x.dim(), true), true, "min");
-  return call(ops::amin, {x}, reduce_attrs({}, false));
-}
-Tensor min(const Tensor& x, int64_t dim, bool keepdim) {
-  const Tensor v = gather(x, dim, argmin(x, dim, /*keepdim=*/true));
-  return keepdim ? v : v.squeeze(dim);
-}
-Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return call(ops::amax, {x}, reduce_attrs(dims, keepdim));
-}
-Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return call(ops::amin, {x}, reduce_attrs(dims, keepdim));
-}
-Tensor argmax(const Tensor& x) { return call(ops::argmax, {x}, reduce_attrs({}, false)); }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
-  return call(ops::argmax, {x}, reduce_attrs({dim}, keepdim));
-}
-Tensor argmin(const Tensor& x) { return call(ops::argmin, {x}, reduce_attrs({}, false)); }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
-  return call(ops::argmin, {x}, reduce_attrs({dim}, keepdim));
-}
-Tensor var(const Tensor& x) { return call(ops::var, {x}, reduce_attrs({}, false, 1)); }
-Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
-  return call(ops::var, {x}, reduce_attrs(dims, keepdim, correction));
-}
-
-// When the shape already matches, summing changes nothing and x itself is returned, no copy
-// (as at::sum_to does) — the common case for gradients of same-shape operands.
-Tensor sum_to(const Tensor& x, const Shape& shape) {
-  if (x.shape() == shape && x.dtype() != kBool) return x;
-  // Only dims of size 1 to sum over ([1, 256] -> [256], a batch-1 bias gradient): each sum has one
-  // term, so the result is x itself, seen with the target's shape. A view, no loop.
-  if (numel(x.shape()) == numel(shape) && x.dtype() != kBool && is_expandable_to(shape, x.shape()))
-    return reshape(x, shape);
-  Attrs a;
-  a.dims = shape;
-  return call(ops::sum_to, {x}, a);
-}
 
 }  // namespace tandem

@@ -132,39 +132,10 @@ void select_scatter_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& o
 }  // namespace
 
 namespace ops {
-OpDef index_add{"index_add", 3, index_add_meta, index_add_kernel, nullptr, nullptr, false};
-OpDef scatter_add{"scatter_add", 3, scatter_add_meta, scatter_add_kernel, nullptr, nullptr, false};
-OpDef slice_scatter{"slice_scatter", 2, copy_of_x_meta, slice_scatter_kernel, nullptr, nullptr, false};
-OpDef select_scatter{"select_scatter", 2, copy_of_x_meta, select_scatter_kernel, nullptr, nullptr, false};
+TANDEM_OP(index_add, .arity = 3, .shape = index_add_meta, .cpu = index_add_kernel);
+TANDEM_OP(scatter_add, .arity = 3, .shape = scatter_add_meta, .cpu = scatter_add_kernel);
+TANDEM_OP(slice_scatter, .arity = 2, .shape = copy_of_x_meta, .cpu = slice_scatter_kernel);
+TANDEM_OP(select_scatter, .arity = 2, .shape = copy_of_x_meta, .cpu = select_scatter_kernel);
 }  // namespace ops
-
-Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::index_add, {x, index, src}, a);
-}
-
-Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::scatter_add, {x, index, src}, a);
-}
-
-Tensor slice_scatter(const Tensor& x, const Tensor& src, int64_t dim, int64_t start, int64_t end,
-                     int64_t step) {
-  Attrs a;
-  a.dim = dim;
-  a.start = start;
-  a.end = end;
-  a.step = step;
-  return call(ops::slice_scatter, {x, src}, a);
-}
-
-Tensor select_scatter(const Tensor& x, const Tensor& src, int64_t dim, int64_t index) {
-  Attrs a;
-  a.dim = dim;
-  a.start = index;
-  return call(ops::select_scatter, {x, src}, a);
-}
 
 }  // namespace tandem

@@ -144,23 +144,9 @@ constexpr char kSoftmax[] = "softmax", kLogSoftmax[] = "log_softmax";
 }  // namespace
 
 // ---- the catalogue entries --------------------------------------------------------------------
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef softmax{"softmax", 1, softmax_meta<kSoftmax>, softmax_kernel<false>, nullptr, nullptr, false};
-OpDef log_softmax{"log_softmax", 1, softmax_meta<kLogSoftmax>, softmax_kernel<true>, nullptr, nullptr,
-                  false};
+TANDEM_OP(softmax, .shape = softmax_meta<kSoftmax>, .cpu = softmax_kernel<false>);
+TANDEM_OP(log_softmax, .shape = softmax_meta<kLogSoftmax>, .cpu = softmax_kernel<true>);
 }  // namespace ops
-
-// ---- the user-facing functions --------------------------------------------------------------
-Tensor softmax(const Tensor& x, int64_t dim) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::softmax, {x}, a);
-}
-Tensor log_softmax(const Tensor& x, int64_t dim) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::log_softmax, {x}, a);
-}
 
 }  // namespace tandem

@@ -13,6 +13,7 @@
 #include "core/op.h"
 #include "core/ops.h"
 #include "core/ops/copy.h"
+#include "core/ops/elementwise_ops.h"
 #include "core/ops/loops.h"
 #include "core/ops/math.h"
 
@@ -20,13 +21,14 @@ namespace tandem {
 namespace {
 
 // ---- shape rules -------------------------------------------------------------------------------
-Meta same_meta(std::span<const Meta> in, const Attrs&) { return in[0]; }
+// Templates over the op's name, like binary.cpp's (core/ops/elementwise_ops.h says which is whose).
+template <const char*> Meta same_shape(std::span<const Meta> in, const Attrs&) { return in[0]; }
 
-Meta floating_meta(std::span<const Meta> in, const Attrs&) {
+template <const char*> Meta floating_shape(std::span<const Meta> in, const Attrs&) {
   return {in[0].shape, to_floating(in[0].dtype)};
 }
 
-Meta neg_meta(std::span<const Meta> in, const Attrs&) {
+template <const char*> Meta neg_shape(std::span<const Meta> in, const Attrs&) {
   if (in[0].dtype == kBool)
     throw DTypeError("neg: negation, the `-` operator, on a bool tensor is not supported; "
                      "if you are trying to invert a mask, use the `~` idea: x == false, or "
@@ -34,7 +36,8 @@ Meta neg_meta(std::span<const Meta> in, const Attrs&) {
   return in[0];
 }
 
-Meta cast_meta(std::span<const Meta> in, const Attrs& attrs) { return {in[0].shape, attrs.dtype}; }
+Meta copy_shape(std::span<const Meta> in, const Attrs&) { return in[0]; }
+Meta cast_shape(std::span<const Meta> in, const Attrs& attrs) { return {in[0].shape, attrs.dtype}; }
 
 // ---- kernels -------------------------------------------------------------------------------------
 
@@ -82,45 +85,16 @@ void copy_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) { copy_i
 
 }  // namespace
 
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
+// ---- the catalogue entries ----------------------------------------------------------------------
+// One TANDEM_OP per row of core/ops/elementwise_ops.h, then the two copies.
 namespace ops {
-OpDef neg{"neg", 1, neg_meta, unary_kernel<math::Neg>, nullptr, nullptr, true};
-OpDef exp{"exp", 1, floating_meta, unary_kernel<math::Exp>, nullptr, nullptr, true};
-OpDef log{"log", 1, floating_meta, unary_kernel<math::Log>, nullptr, nullptr, true};
-OpDef sqrt{"sqrt", 1, floating_meta, unary_kernel<math::Sqrt>, nullptr, nullptr, true};
-OpDef abs{"abs", 1, same_meta, unary_kernel<math::Abs>, nullptr, nullptr, true};
-OpDef sin{"sin", 1, floating_meta, unary_kernel<math::Sin>, nullptr, nullptr, true};
-OpDef cos{"cos", 1, floating_meta, unary_kernel<math::Cos>, nullptr, nullptr, true};
-OpDef tanh{"tanh", 1, floating_meta, unary_kernel<math::Tanh>, nullptr, nullptr, true};
-OpDef sigmoid{"sigmoid", 1, floating_meta, unary_kernel<math::Sigmoid>, nullptr, nullptr, true};
-OpDef relu{"relu", 1, same_meta, unary_kernel<math::Relu>, nullptr, nullptr, true};
-OpDef gelu{"gelu", 1, floating_meta, unary_kernel<math::Gelu>, nullptr, nullptr, true};
-OpDef sign{"sign", 1, same_meta, unary_kernel<math::Sign>, nullptr, nullptr, true};
-OpDef cast{"cast", 1, cast_meta, copy_kernel, nullptr, nullptr, true};
-OpDef clone{"clone", 1, same_meta, copy_kernel, nullptr, nullptr, true};
+#define UNARY(name, Functor, rule)                                                      \
+  constexpr char name##_name[] = #name;                                                 \
+  TANDEM_OP(name, .shape = rule<name##_name>, .cpu = unary_kernel<math::Functor>, .elementwise = true);
+TANDEM_UNARY_OPS(UNARY)
+#undef UNARY
+TANDEM_OP(cast, .shape = cast_shape, .cpu = copy_kernel, .elementwise = true);   // to(dtype)
+TANDEM_OP(clone, .shape = copy_shape, .cpu = copy_kernel, .elementwise = true);  // a contiguous copy
 }  // namespace ops
-
-Tensor neg(const Tensor& x) { return call(ops::neg, {x}); }
-Tensor exp(const Tensor& x) { return call(ops::exp, {x}); }
-Tensor log(const Tensor& x) { return call(ops::log, {x}); }
-Tensor sqrt(const Tensor& x) { return call(ops::sqrt, {x}); }
-Tensor abs(const Tensor& x) { return call(ops::abs, {x}); }
-Tensor sin(const Tensor& x) { return call(ops::sin, {x}); }
-Tensor cos(const Tensor& x) { return call(ops::cos, {x}); }
-Tensor tanh(const Tensor& x) { return call(ops::tanh, {x}); }
-Tensor sigmoid(const Tensor& x) { return call(ops::sigmoid, {x}); }
-Tensor relu(const Tensor& x) { return call(ops::relu, {x}); }
-Tensor gelu(const Tensor& x) { return call(ops::gelu, {x}); }
-Tensor sign(const Tensor& x) { return call(ops::sign, {x}); }
-Tensor operator-(const Tensor& x) { return neg(x); }
-
-Tensor clone(const Tensor& x) { return call(ops::clone, {x}); }
-Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : clone(x); }
-Tensor to(const Tensor& x, DType dtype) {
-  if (x.dtype() == dtype) return x;
-  Attrs attrs;
-  attrs.dtype = dtype;
-  return call(ops::cast, {x}, attrs);
-}
 
 }  // namespace tandem

@@ -137,11 +137,13 @@ void adam_update_cpu(std::span<const Tensor> in, const Attrs& a, Tensor&) {
 }  // namespace
 
 namespace ops {
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise, random, updates}
-OpDef sgd_update{"sgd_update", 2, sgd_shape, sgd_update_cpu, nullptr, nullptr, false, false, 1};
-OpDef momentum_update{
-    "momentum_update", 3, momentum_shape, momentum_update_cpu, nullptr, nullptr, false, false, 2};
-OpDef adam_update{"adam_update", 5, adam_shape, adam_update_cpu, nullptr, nullptr, false, false, 4};
+// An optimizer's step is applied to values; nothing differentiates through it.
+constexpr const char* kStep = "an optimizer step: it updates variables in place and is never differentiated";
+TANDEM_OP(sgd_update, .arity = 2, .shape = sgd_shape, .cpu = sgd_update_cpu, .updates = 1, .no_derivative = kStep);
+TANDEM_OP(momentum_update, .arity = 3, .shape = momentum_shape, .cpu = momentum_update_cpu, .updates = 2,
+          .no_derivative = kStep);
+TANDEM_OP(adam_update, .arity = 5, .shape = adam_shape, .cpu = adam_update_cpu, .updates = 4,
+          .no_derivative = kStep);
 }  // namespace ops
 
 }  // namespace tandem

@@ -108,7 +108,8 @@ Meta reshape_meta(std::span<const Meta> in, const Attrs& attrs) {
   return {infer_reshape(in[0].shape, attrs.dims), in[0].dtype};
 }
 
-Tensor reshape_view(const Tensor& x, const Attrs& attrs) {
+Tensor reshape_view(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor& x = in[0];
   const Shape shape = infer_reshape(x.shape(), attrs.dims);
   if (auto strides = view_strides(x.shape(), x.strides(), shape))
     return make_view(x, shape, *strides, x.offset());
@@ -137,7 +138,8 @@ Meta permute_meta(std::span<const Meta> in, const Attrs& attrs) {
   return {s, in[0].dtype};
 }
 
-Tensor permute_view(const Tensor& x, const Attrs& attrs) {
+Tensor permute_view(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor& x = in[0];
   const auto p = check_permutation(attrs.dims, x.shape().size());
   Shape s(p.size());
   Strides st(p.size());
@@ -168,7 +170,8 @@ Meta slice_meta(std::span<const Meta> in, const Attrs& a) {
   return {s, in[0].dtype};
 }
 
-Tensor slice_view(const Tensor& x, const Attrs& a) {
+Tensor slice_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
   const int64_t d = normalize_dim(a.dim, x.dim(), "slice");
   const SliceRange r = slice_range(x.shape()[d], a);
   Shape s = x.shape();
@@ -190,7 +193,8 @@ Meta select_meta(std::span<const Meta> in, const Attrs& a) {
   return {s, in[0].dtype};
 }
 
-Tensor select_view(const Tensor& x, const Attrs& a) {
+Tensor select_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
   const int64_t d = normalize_dim(a.dim, x.dim(), "select");
   const int64_t i = a.start < 0 ? a.start + x.shape()[d] : a.start;
   Shape s = x.shape();
@@ -229,7 +233,8 @@ Meta expand_meta(std::span<const Meta> in, const Attrs& a) {
   return {expand_shape(in[0].shape, a.dims), in[0].dtype};
 }
 
-Tensor expand_view(const Tensor& x, const Attrs& a) {
+Tensor expand_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
   const Shape s = expand_shape(x.shape(), a.dims);
   return make_view(x, s, broadcast_strides(x.shape(), x.strides(), s), x.offset());
 }
@@ -255,7 +260,8 @@ Meta squeeze_meta(std::span<const Meta> in, const Attrs& a) {
   return {s, in[0].dtype};
 }
 
-Tensor squeeze_view(const Tensor& x, const Attrs& a) {
+Tensor squeeze_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
   const auto drop = squeezed(x.shape(), a);
   Shape s;
   Strides st;
@@ -274,7 +280,8 @@ Meta unsqueeze_meta(std::span<const Meta> in, const Attrs& a) {
   return {s, in[0].dtype};
 }
 
-Tensor unsqueeze_view(const Tensor& x, const Attrs& a) {
+Tensor unsqueeze_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
   const int64_t d = normalize_dim(a.dim, x.dim() + 1, "unsqueeze");
   Shape s = x.shape();
   Strides st = x.strides();
@@ -285,95 +292,48 @@ Tensor unsqueeze_view(const Tensor& x, const Attrs& a) {
   return make_view(x, s, st, x.offset());
 }
 
+// ---- identity and stop_gradient: the input itself --------------------------------------------------
+// A new handle on the same tensor (no history of its own: autograd gives identity's output one).
+Meta identity_meta(std::span<const Meta> in, const Attrs&) { return in[0]; }
+Tensor identity_view(std::span<const Tensor> in, const Attrs&) {
+  return make_view(in[0], in[0].shape(), in[0].strides(), in[0].offset());
+}
+
+// ---- the shape-reading views: x seen with the shape of another value -----------------------------
+// Graph mode's gradients() uses these when a shape is known only at run time (graph/gradients.cpp):
+// the second input is read for its shape alone. Eager mode can call them too.
+Meta like_meta(std::span<const Meta> in, const Attrs&) { return {in[1].shape, in[0].dtype}; }
+
+Tensor expand_like_view(std::span<const Tensor> in, const Attrs&) {
+  const Tensor& x = in[0];
+  const Shape& s = in[1].shape();
+  if (x.shape() == s) return identity_view(in, {});
+  const Shape out = expand_shape(x.shape(), s);
+  return make_view(x, out, broadcast_strides(x.shape(), x.strides(), out), x.offset());
+}
+
+Tensor reshape_like_view(std::span<const Tensor> in, const Attrs&) {
+  const Tensor args[1] = {in[0]};
+  return reshape_view(args, {.dims = in[1].shape()});
+}
+
 }  // namespace
 
-// {name, arity, shape rule, cpu kernel, view kernel, cuda kernel, elementwise}
 namespace ops {
-OpDef reshape{"reshape", 1, reshape_meta, nullptr, reshape_view, nullptr, false};
-OpDef permute{"permute", 1, permute_meta, nullptr, permute_view, nullptr, false};
-OpDef slice{"slice", 1, slice_meta, nullptr, slice_view, nullptr, false};
-OpDef select{"select", 1, select_meta, nullptr, select_view, nullptr, false};
-OpDef expand{"expand", 1, expand_meta, nullptr, expand_view, nullptr, false};
-OpDef squeeze{"squeeze", 1, squeeze_meta, nullptr, squeeze_view, nullptr, false};
-OpDef unsqueeze{"unsqueeze", 1, unsqueeze_meta, nullptr, unsqueeze_view, nullptr, false};
+TANDEM_OP(reshape, .shape = reshape_meta, .view = reshape_view);
+TANDEM_OP(permute, .shape = permute_meta, .view = permute_view);
+TANDEM_OP(slice, .shape = slice_meta, .view = slice_view);
+TANDEM_OP(select, .shape = select_meta, .view = select_view);
+TANDEM_OP(expand, .shape = expand_meta, .view = expand_view);
+TANDEM_OP(squeeze, .shape = squeeze_meta, .view = squeeze_view);
+TANDEM_OP(unsqueeze, .shape = unsqueeze_meta, .view = unsqueeze_view);
+TANDEM_OP(identity, .shape = identity_meta, .view = identity_view);
+// Its value is x's; its derivative is none by definition: gradients do not flow through it
+// (tf.stop_gradient; eager mode's x.detach()).
+TANDEM_OP(stop_gradient, .shape = identity_meta, .view = identity_view,
+          .no_derivative = "it is where gradients stop, by definition");
+TANDEM_OP(expand_like, .arity = 2, .shape = like_meta, .view = expand_like_view, .shape_only_inputs = 0b10);
+TANDEM_OP(reshape_like, .arity = 2, .shape = like_meta, .view = reshape_like_view, .shape_only_inputs = 0b10);
 }  // namespace ops
-
-Tensor reshape(const Tensor& x, const Shape& shape) {
-  Attrs a;
-  a.dims = shape;
-  return call(ops::reshape, {x}, a);
-}
-
-Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
-  Attrs a;
-  a.dims = dims;
-  return call(ops::permute, {x}, a);
-}
-
-Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
-  const int64_t r = x.dim();
-  if (r == 0) return x;  // PyTorch allows transpose(0, 0) of a scalar
-  std::vector<int64_t> p(r);
-  std::iota(p.begin(), p.end(), 0);
-  std::swap(p[normalize_dim(dim0, r, "transpose")], p[normalize_dim(dim1, r, "transpose")]);
-  return permute(x, p);
-}
-
-Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
-  Attrs a;
-  a.dim = dim;
-  a.start = start;
-  a.end = end;
-  a.step = step;
-  return call(ops::slice, {x}, a);
-}
-
-Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
-  const int64_t d = normalize_dim(dim, x.dim(), "narrow");
-  const int64_t size = x.shape()[d];
-  if (start < 0) start += size;
-  if (start < 0 || length < 0 || start + length > size)
-    throw IndexError(msg("narrow: start (", start, ") + length (", length,
-                         ") exceeds dimension size (", size, ") of dimension ", d));
-  return slice(x, d, start, start + length, 1);
-}
-
-Tensor select(const Tensor& x, int64_t dim, int64_t index) {
-  Attrs a;
-  a.dim = dim;
-  a.start = index;
-  return call(ops::select, {x}, a);
-}
-
-Tensor squeeze(const Tensor& x, std::optional<int64_t> dim) {
-  Attrs a;
-  if (dim) a.dims = {*dim};
-  return call(ops::squeeze, {x}, a);
-}
-
-Tensor unsqueeze(const Tensor& x, int64_t dim) {
-  Attrs a;
-  a.dim = dim;
-  return call(ops::unsqueeze, {x}, a);
-}
-
-Tensor expand(const Tensor& x, const Shape& shape) {
-  Attrs a;
-  a.dims = shape;
-  return call(ops::expand, {x}, a);
-}
-
-Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
-  if (x.dim() == 0) return reshape(x, {1});
-  const int64_t s = normalize_dim(start_dim, x.dim(), "flatten");
-  const int64_t e = normalize_dim(end_dim, x.dim(), "flatten");
-  if (s > e) throw IndexError("flatten: start_dim cannot come after end_dim");
-  Shape shape(x.shape().begin(), x.shape().begin() + s);
-  int64_t merged = 1;
-  for (int64_t d = s; d <= e; ++d) merged *= x.shape()[d];
-  shape.push_back(merged);
-  shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
-  return reshape(x, shape);
-}
 
 }  // namespace tandem

@@ -18,12 +18,13 @@
 //
 // The value is computed by the op catalogue's own kernels (through call()), the ones the executor
 // runs, so a folded constant holds bit for bit the value the step would have computed at run time.
+// (A view op folds into a view of the constant's storage: the constant holds it alive.)
 //
 // What is never folded (when unsure, don't):
 //   - variables, placeholders and fed steps: their values arrive at run time (a fed step is a
 //     source whatever it was built from — the value fed in wins);
 //   - assign and no_op steps: they *do* something, not only compute a value;
-//   - a step with any input that is not a constant — including the shape-reading helpers
+//   - a step with any input that is not a constant — including the shape-reading ops
 //     (zeros_like, sum_to_like, ...) of a non-constant value, whose run-time shape is not known;
 //   - a result of more than kMaxFoldedElements elements: a folded value stays in the plan for as
 //     long as the Session keeps the plan, so folding `ones({4096}) * ones({4096, 1})` would trade
@@ -52,46 +53,11 @@ bool fully_known(const Shape& shape) {
   return true;
 }
 
-// The value of step `s` from the values of its (constant) inputs: the same formulas the executor
-// applies (graph/session.cpp). An undefined Tensor for kinds that are never folded, and for
-// an AddN of mixed dtypes (the executor converts first and then sums, which can round differently
-// from summing first: not worth reproducing for a case gradients() never builds).
+// The value of step `s` from the values of its (constant) inputs, computed by the very kernels the
+// executor runs. An undefined Tensor for the kinds that are never folded (state, sources, no_op).
 Tensor evaluate(const Step& s, const std::vector<Tensor>& in) {
-  switch (s.kind) {
-    case Kind::op:
-      return call(*s.op, in, s.attrs);
-    case Kind::identity:
-    case Kind::stop_gradient:
-      return in[0];
-    case Kind::add_n: {  // ((x0 + x1) + x2) + ...; only for one dtype throughout (see above)
-      for (const Tensor& t : in)
-        if (t.dtype() != s.meta.dtype) return Tensor();
-      Tensor total = in[0];
-      for (size_t k = 1; k < in.size(); ++k) total = total + in[k];
-      return total;
-    }
-    case Kind::sum_to_like:
-      return in[0].shape() == in[1].shape() ? in[0] : sum_to(in[0], in[1].shape());
-    case Kind::expand_like:
-      return in[0].shape() == in[1].shape() ? in[0] : expand(in[0], in[1].shape());
-    case Kind::reshape_like:
-      return reshape(in[0], in[1].shape());
-    case Kind::zeros_like:
-      return zeros(in[0].shape(), in[0].dtype(), in[0].device());
-    case Kind::ones_like:
-      return ones(in[0].shape(), in[0].dtype(), in[0].device());
-    case Kind::count_ratio:
-      return full({}, in[1].numel() == 0 ? 0.0 : static_cast<double>(in[0].numel()) / in[1].numel(), kFloat64);
-    case Kind::placeholder:
-    case Kind::constant:
-    case Kind::variable:
-    case Kind::assign:
-    case Kind::assign_add:
-    case Kind::update:
-    case Kind::no_op:
-      break;
-  }
-  return Tensor();
+  if (s.kind != Kind::op) return Tensor();
+  return call(*s.op, in, s.attrs);
 }
 
 }  // namespace
@@ -119,7 +85,7 @@ int fold_constants(Plan& plan) {
     } catch (const Error&) {
       continue;  // leave it to Session::run, whose error names the node and the user's line
     }
-    if (!value.defined()) continue;  // a kind, or an AddN, that is not folded
+    if (!value.defined()) continue;  // a kind that is not folded
 
     // The step becomes a constant. It keeps its source (errors and drawings still point at the
     // node the user wrote) and its control dependencies (they may be what makes an assign run).

@@ -45,6 +45,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/ops.h"
 #include "graph/passes.h"
 
 namespace tandem::graph {

@@ -18,7 +18,7 @@
 //
 // WHICH STEPS FUSE. A group grows from its last step (the "root") backward through its inputs.
 // An input step joins when
-//   - it is an elementwise op with a functor in core/ops/math.h (the table below), or an AddN
+//   - it is an elementwise op of the table in core/ops/elementwise_ops.h, or an AddN
 //     (where gradients() sums partial gradients), computing in float32 or float64, all its inputs
 //     of that same dtype (no hidden conversions);
 //   - its static output shape equals the root's (its inputs may still broadcast);
@@ -54,6 +54,8 @@
 #include <set>
 
 #include "graph/passes.h"
+#include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 #include "core/ops/loops.h"
 #include "core/ops/math.h"
 #include "core/threads.h"
@@ -95,24 +97,16 @@ template <typename F> FusableOp binary(const OpDef& op) {
   return {&op, 2, binary_block<F, float>, binary_block<F, double>};
 }
 
-// The ops fusion knows how to run, each with the functor its own kernel uses. (Comparisons and
-// where involve bool tensors, cast and clone change or copy storage: they end a group.)
+// The ops fusion knows how to run, each with the functor its own kernel uses: every row of the
+// elementwise table (core/ops/elementwise_ops.h) except the comparisons, whose bool results have no
+// place in a float loop. (where, cast and clone are not in the table: they end a group.)
 const FusableOp* find_fusable(const OpDef* op) {
+#define BINARY(name, Functor, rule) binary<math::Functor>(ops::name),
+#define UNARY(name, Functor, rule) unary<math::Functor>(ops::name),
   static const FusableOp table[] = {
-      binary<math::Add>(ops::add),         binary<math::Sub>(ops::sub),
-      binary<math::Mul>(ops::mul),         binary<math::Div>(ops::div),
-      binary<math::Pow>(ops::pow),         binary<math::Maximum>(ops::maximum),
-      binary<math::Minimum>(ops::minimum), binary<math::ReluBackward>(ops::relu_backward),
-      binary<math::SigmoidBackward>(ops::sigmoid_backward),
-      binary<math::TanhBackward>(ops::tanh_backward),
-      binary<math::GeluBackward>(ops::gelu_backward),
-      unary<math::Neg>(ops::neg),          unary<math::Exp>(ops::exp),
-      unary<math::Log>(ops::log),          unary<math::Sqrt>(ops::sqrt),
-      unary<math::Abs>(ops::abs),          unary<math::Sin>(ops::sin),
-      unary<math::Cos>(ops::cos),          unary<math::Tanh>(ops::tanh),
-      unary<math::Sigmoid>(ops::sigmoid),  unary<math::Relu>(ops::relu),
-      unary<math::Gelu>(ops::gelu),        unary<math::Sign>(ops::sign),
-  };
+      TANDEM_ARITHMETIC_OPS(BINARY) TANDEM_ACTIVATION_BACKWARD_OPS(BINARY) TANDEM_UNARY_OPS(UNARY)};
+#undef BINARY
+#undef UNARY
   for (const FusableOp& f : table)
     if (f.op == op) return &f;
   return nullptr;
@@ -266,11 +260,12 @@ void run_fused(const Program& p, std::span<const Tensor> in, Tensor& out) {
 bool fusable(const Plan& plan, int i, const std::vector<bool>& fed) {
   const Step& s = plan.steps[i];
   if (fed[i] || s.kernel_override) return false;
-  if (s.kind == Kind::op) {
+  if (s.kind != Kind::op) return false;
+  if (s.op == &ops::add_n) {
+    if (s.inputs.size() < 2) return false;
+  } else {
     const FusableOp* f = find_fusable(s.op);
     if (!f || static_cast<int>(s.inputs.size()) != f->arity) return false;
-  } else if (s.kind != Kind::add_n || s.inputs.size() < 2) {
-    return false;
   }
   if (s.meta.dtype != kFloat32 && s.meta.dtype != kFloat64) return false;
   for (int in : s.inputs)
@@ -292,7 +287,7 @@ Program compile(const Plan& plan, const std::vector<int>& members, const std::ve
   };
   for (int m : members) {
     const Step& s = plan.steps[m];
-    if (s.kind == Kind::add_n) {
+    if (s.op == &ops::add_n) {
       int sum = reg_of[s.inputs[0]];
       for (size_t k = 1; k < s.inputs.size(); ++k) sum = emit(find_fusable(&ops::add), sum, reg_of[s.inputs[k]]);
       reg_of[m] = sum;
@@ -391,10 +386,7 @@ int fuse_elementwise(Plan& plan) {
     // The fused step takes the root's place, meta and source (errors name the root's node). It is
     // an op step whose kernel is replaced; an AddN root lends it the op of what it runs, add.
     Step& fused_step = plan.steps[root];
-    if (fused_step.kind == Kind::add_n) {
-      fused_step.kind = Kind::op;
-      fused_step.op = &ops::add;
-    }
+    if (fused_step.op == &ops::add_n) fused_step.op = &ops::add;
     fused_step.inputs = std::move(inputs);
     fused_step.control = std::move(control);
     fused_step.label = label + "]";

@@ -5,8 +5,7 @@
 // Session can work out *every* buffer the run needs and share them. Two steps:
 //
 // 1. Runtime shape inference. A node's static shape may have unknown dims ([?, 784]); at run time
-//    the feeds' shapes are known, so running each step's shape rule (the catalogue's, or the rule of
-//    a graph-only kind: add_n broadcasts, zeros_like copies its input's meta...) on concrete metas
+//    the feeds' shapes are known, so running each step's shape rule (the catalogue's) on concrete metas
 //    gives every value's exact size. Sizes depend only on the feeds' shapes, so the Session caches
 //    one MemoryPlan per *shape signature* of the feeds, as tf.function keeps one trace per signature.
 //
@@ -49,21 +48,22 @@
 //    also read through a view by the same step (x + x.t() would read elements already overwritten).
 //    This is TensorFlow's "forward the input buffer" and XLA's operand-output buffer sharing.
 //
-// Views make it harder. identity, stop_gradient and view ops (reshape, permute, expand, slice...)
-// return their input's storage read another way, not a buffer of their own. So liveness is tracked
-// per *buffer*, not per value: a view's readers extend the life of the buffer it aliases, followed
-// through chains of views (`buffer_of`). A few steps alias only sometimes, and that is known only at
-// run time: sum_to_like aliases its input when no sum is needed (same shapes), add_n of one input is
-// that input. Runtime shape inference decides those too (`runtime_alias`).
+// Views make it harder. View ops (identity, reshape, permute, expand, slice, the shape-reading
+// *_like views...) return their input's storage read another way, not a buffer of their own. So
+// liveness is tracked per *buffer*, not per value: a view's readers extend the life of the buffer it
+// aliases, followed through chains of views (`buffer_of`). A view op that sometimes copies (reshape
+// of a transposed matrix; sum_to_like when it really sums) is planned as a view — safe, since its
+// copy is a fresh buffer outside the plan, at worst keeping its input's buffer a little longer.
 //
-// Shape-only reads. gradients() makes helper steps (sum_to_like, expand_like, reshape_like,
-// zeros_like, ones_like, count_ratio) that read some inputs for their *shape* only. The plan knows
-// every shape, so those reads do not extend a buffer's life: a forward activation is freed as soon
-// as its last *value* reader has run, even when a gradient step later asks for its shape.
+// Shape-only reads. gradients() uses ops that read some inputs for their *shape* only
+// (OpDef::shape_only_inputs: sum_to_like's target, zeros_like's input, count_ratio's two). The plan
+// knows every shape, so those reads do not extend a buffer's life: a forward activation is freed as
+// soon as its last *value* reader has run, even when a gradient step later asks for its shape. (The
+// executor then hands such a step a stand-in of the right shape: graph/executor.cpp.)
 //
 // Which steps get a slot — the rules (2 and 3 above say which slot):
-//   - compute steps: catalogue ops with a kernel (and fused steps), add_n (the sum accumulates in its
-//     one buffer), sum_to_like when it really sums, zeros_like, ones_like, count_ratio;
+//   - compute steps: catalogue ops with a kernel (and fused steps) — add_n too (the sum accumulates
+//     in its one buffer), and zeros_like, ones_like, count_ratio;
 //   - NOT fetched values, nor any buffer a fetched view aliases: they are handed to the caller, and
 //     the next run would overwrite a slot under the caller's feet. They get a fresh buffer each run;
 //   - NOT fed values, constants, variables, assign/assign_add: their storage belongs to the caller,
@@ -80,28 +80,16 @@
 // Read next: graph/session.cpp (executing into slots), tests/test_memory_plan.cpp.
 #include <algorithm>
 
+#include "core/ops.h"
 #include "graph/passes.h"
 
 namespace tandem::graph {
 
 bool reads_only_shape(const Step& s, size_t k) {
-  switch (s.kind) {
-    case Kind::sum_to_like:
-    case Kind::expand_like:
-    case Kind::reshape_like:
-      return k == 1;
-    case Kind::zeros_like:
-    case Kind::ones_like:
-    case Kind::count_ratio:
-      return true;
-    default:
-      return false;
-  }
+  return s.kind == Kind::op && s.op && k < 32 && ((s.op->shape_only_inputs >> k) & 1u);
 }
 
 Meta runtime_meta(const Step& s, std::span<const Meta> in) {
-  Attrs target;  // the shape-reading helpers take their target shape from input 1
-  if (in.size() > 1) target.dims = in[1].shape;
   switch (s.kind) {
     case Kind::constant:
       return meta_of(s.value);
@@ -112,27 +100,6 @@ Meta runtime_meta(const Step& s, std::span<const Meta> in) {
     case Kind::update:
     case Kind::no_op:
       return s.meta;
-    case Kind::identity:
-    case Kind::stop_gradient:
-    case Kind::zeros_like:
-    case Kind::ones_like:
-      return in[0];
-    case Kind::add_n: {  // ((x0 + x1) + x2) + ...: add's rule, broadcasting and promoting
-      Meta m = in[0];
-      for (size_t k = 1; k < in.size(); ++k) {
-        const Meta pair[2] = {m, in[k]};
-        m = ops::add.shape(std::span<const Meta>(pair, 2), {});
-      }
-      return m;
-    }
-    case Kind::sum_to_like:
-      return in[0].shape == in[1].shape ? in[0] : ops::sum_to.shape(in.first(1), target);
-    case Kind::expand_like:
-      return in[0].shape == in[1].shape ? in[0] : ops::expand.shape(in.first(1), target);
-    case Kind::reshape_like:
-      return ops::reshape.shape(in.first(1), target);
-    case Kind::count_ratio:
-      return {{}, kFloat64};
     case Kind::op:
       if (s.kernel_override) {
         // A fused elementwise loop: its output is the broadcast of all its inputs, in the dtype
@@ -146,32 +113,12 @@ Meta runtime_meta(const Step& s, std::span<const Meta> in) {
   return s.meta;
 }
 
-int runtime_alias(const Step& s, std::span<const Meta> in) {
-  switch (s.kind) {
-    case Kind::sum_to_like:
-      return in[0].shape == in[1].shape ? 0 : -1;
-    case Kind::add_n:
-      return in.size() == 1 ? 0 : -1;
-    case Kind::op:
-      return s.kernel_override ? -1 : aliased_input(s);  // a replaced kernel writes a buffer
-    default:
-      return aliased_input(s);
-  }
+int runtime_alias(const Step& s, std::span<const Meta>) {
+  return s.kernel_override ? -1 : aliased_input(s);  // a replaced kernel writes a buffer
 }
 
 bool writes_buffer(const Step& s, std::span<const Meta> in) {
-  switch (s.kind) {
-    case Kind::op:
-    case Kind::add_n:
-    case Kind::sum_to_like:
-      return runtime_alias(s, in) < 0;
-    case Kind::zeros_like:
-    case Kind::ones_like:
-    case Kind::count_ratio:
-      return true;
-    default:
-      return false;
-  }
+  return s.kind == Kind::op && runtime_alias(s, in) < 0;
 }
 
 namespace {

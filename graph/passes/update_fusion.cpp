@@ -170,7 +170,8 @@ int fuse_updates(Plan& plan) {
       plan.steps[e] = std::move(fused_step);  // the update takes the MatMul's place...
       Step& rest = plan.steps[u];             // ...and the AssignAdd becomes an alias of it
       rest = Step{};
-      rest.kind = Kind::identity;
+      rest.kind = Kind::op;
+      rest.op = &ops::identity;
       rest.inputs = {e};
       rest.meta = plan.steps[e].meta;
       rest.source = plan.steps[e].source;
