@@ -11,6 +11,8 @@
 #include "core/factories.h"
 #include "core/ops.h"
 #include "data/pipeline.h"
+#include "data/random.h"
+#include "data/transforms.h"
 
 using namespace tandem;
 using namespace tandem::data;
@@ -156,4 +158,27 @@ TEST_CASE("prefetch runs the stages before it on a thread, in the same order", "
   };
   CHECK_THROWS_WITH(consume(), "element 6 is broken");
   CHECK(got == range(0, 6));
+}
+
+TEST_CASE("from_dataset: a map-style Dataset as a pipeline source, random transforms seeded per pass",
+          "[data]") {
+  // Example i: a 1 x 1 x 2 strip [i, -i], flipped at random (RandomHorizontalFlip draws from
+  // example_generator(), which the pipeline seeds per (pass, index)).
+  class Strips : public Dataset {
+   public:
+    int64_t size() const override { return 40; }
+    Example get(int64_t i) const override {
+      return {transforms::RandomHorizontalFlip()(tensor({i, -i}).reshape({1, 1, 2})), tensor(i)};
+    }
+  };
+  const auto ds = Pipeline::from_dataset(share(Strips())).batch(40);
+  const Example pass0 = ds.collect(0)[0], again = ds.collect(0)[0], pass1 = ds.collect(1)[0];
+  CHECK(equal(pass0[1], arange(40)));       // index order
+  CHECK(equal(pass0[0], again[0]));         // the same pass draws the same flips
+  CHECK(!equal(pass0[0], pass1[0]));        // another pass, other flips
+  const Tensor firsts = pass0[0].select(3, 0).flatten();
+  const int64_t flipped = (firsts < int64_t{0}).to(kInt64).sum().item<int64_t>();
+  CHECK(flipped > 8);  // about half of the 39 non-zero strips
+  CHECK(flipped < 31);
+  CHECK_THROWS_WITH(Pipeline::from_dataset(nullptr), Catch::Contains("null"));
 }
