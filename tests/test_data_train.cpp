@@ -182,3 +182,31 @@ TEST_CASE("the seed's sentiment model trains on the movie-review sample in both 
   check_same(eager, graph);
   CHECK(eager.front() == Approx(std::log(2.0)).margin(0.1));  // near chance at the start
 }
+
+TEST_CASE("examples/07_data translates the seed's data slide and trains both ways", "[data][examples]") {
+  const std::string command = std::string(TANDEM_BINARY_DIR) + "/07_data " + kFashionSample + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  REQUIRE(pclose(pipe) == 0);
+  INFO(out);
+  CHECK(out.find("TensorFlow batch: tensor([0, 1, 2, 3, 4, 5, 6, 7])") != std::string::npos);
+  CHECK(out.find("and tensor([ 0,  2,  4,  6,  8, 10, 12, 14])") != std::string::npos);
+  CHECK(out.find("PyTorch batch (first 4 of 32 rows)") != std::string::npos);
+  // Every printed step shows the same loss in both columns.
+  int rows = 0;
+  for (size_t at = out.find("workers)\n"); at != std::string::npos && at + 1 < out.size();) {
+    const size_t end = out.find('\n', at + 1);
+    if (end == std::string::npos) break;
+    unsigned step = 0;
+    double eager = 0, graph = 0;
+    if (std::sscanf(out.c_str() + at + 1, "%u %lf %lf", &step, &eager, &graph) == 3) {
+      CHECK(eager == Approx(graph).epsilon(1e-3));
+      ++rows;
+    }
+    at = end;
+  }
+  CHECK(rows >= 1);  // the 300-image sample makes 5 batches: step 5 is printed
+}
