@@ -8,7 +8,7 @@
 // 2. The MLP epoch of bench/bench_mlp_epoch.cpp (784-256-128-10, SGD lr 0.1, batch 64, eager), fed
 //    (a) hand-made batches — contiguous slices of the preloaded tensors, in order, as
 //    bench/epoch_data.h cuts them — and (b) a DataLoader over a TensorDataset of the same tensors,
-//    shuffled, with 0 and 2 workers; three interleaved rounds, medians. The loader's work (a permutation, a gather per batch) should
+//    shuffled, with 0 and 2 workers. The three runs take turns, 16 steps at a time. The loader's work (a permutation, a gather per batch) should
 //    hide behind the training step; the target is (b) within 3% of (a). No PyTorch twin: the
 //    ratio is Tandem's own.
 //
@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
 
 #include "bench/epoch_data.h"
 #include "data/data.h"
@@ -52,29 +54,32 @@ Tensor mlp(const Tensor& x, const std::vector<Tensor>& p) {
   return matmul(relu(matmul(relu(matmul(x, p[0]) + p[1]), p[2]) + p[3]), p[4]) + p[5];
 }
 
-// Trains one epoch (or `steps` steps) on what next_batch() gives; returns the seconds of a whole
-// epoch (scaled when steps cut it short).
-template <class NextBatch>
-double mlp_epoch(int64_t steps, int64_t per_epoch, const std::pair<Tensor, Tensor>& warm, NextBatch next_batch) {
+// One of the MLP runs being compared: its own weights and optimizer, and where its batches come
+// from. step() trains on the next batch and returns the seconds it took.
+struct Run {
   std::vector<Tensor> p = initial_weights();
-  optim::SGD opt(p, {.lr = 0.1});
-  auto step = [&](const Tensor& x, const Tensor& y) {
+  optim::SGD opt{p, {.lr = 0.1}};
+  std::function<std::pair<Tensor, Tensor>()> next_batch;
+  double seconds = 0;
+
+  Tensor step(const Tensor& x, const Tensor& y) {
     opt.zero_grad();
     Tensor loss = cross_entropy(mlp(x, p), y);
     loss.backward();
     opt.step();
     return loss;
-  };
-  step(warm.first, warm.second).item();  // warm-up: caches, the allocator's pool
-  const auto t0 = std::chrono::steady_clock::now();
-  Tensor loss;
-  for (int64_t i = 0; i < steps; ++i) {
-    auto [x, y] = next_batch(i);
-    loss = step(x, y);
   }
-  (void)loss.item();
-  return seconds_since(t0) * static_cast<double>(per_epoch) / static_cast<double>(steps);
-}
+  void train(int64_t steps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Tensor loss;
+    for (int64_t i = 0; i < steps; ++i) {
+      auto [x, y] = next_batch();
+      loss = step(x, y);
+    }
+    (void)loss.item();
+    seconds += seconds_since(t0);
+  }
+};
 
 }  // namespace
 
@@ -101,32 +106,36 @@ int main(int argc, char** argv) {
     std::printf("# MLP 784-256-128-10 eager epoch (%lld steps of 64): hand-made batches vs DataLoader\n",
                 static_cast<long long>(steps));
     auto flat = std::make_shared<data::TensorDataset>(data::Example{data.images, data.labels});
-    // Three interleaved rounds (hand-made, 0 workers, 2 workers, again...), medians reported: a
-    // burst of load from elsewhere then slows one round of each, not one side.
-    std::vector<double> handmade, loader0, loader2;
-    for (int round = 0; round < 3; ++round) {
-      handmade.push_back(mlp_epoch(steps, per_epoch, data.at(0), [&](int64_t i) { return data.at(i); }));
-      for (int workers : {0, 2}) {
-        data::DataLoader loader(flat, {.batch_size = 64, .shuffle = true, .drop_last = true, .num_workers = workers});
-        auto it = loader.begin();
-        const double t = mlp_epoch(steps, per_epoch, data.at(0), [&](int64_t) {
-          std::pair<Tensor, Tensor> b{(*it)[0], (*it)[1]};
-          ++it;
-          return b;
-        });
-        (workers == 0 ? loader0 : loader2).push_back(t);
-      }
+    // The three runs advance together, 16 steps at a time, in a rotating order: a burst of load
+    // from elsewhere on the machine then slows all three alike, which a run-after-run comparison
+    // on a shared machine cannot promise.
+    int64_t handmade_step = 0;
+    std::vector<std::unique_ptr<Run>> runs;
+    for (int r = 0; r < 3; ++r) runs.push_back(std::make_unique<Run>());
+    runs[0]->next_batch = [&] { return data.at(handmade_step++); };
+    std::vector<std::unique_ptr<data::DataLoader>> loaders;
+    std::vector<data::DataLoader::Iterator> its;
+    for (int workers : {0, 2}) {
+      loaders.push_back(std::make_unique<data::DataLoader>(
+          flat, data::DataLoaderOptions{.batch_size = 64, .shuffle = true, .drop_last = true, .num_workers = workers}));
+      its.push_back(loaders.back()->begin());
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
-    std::printf("RESULT mlp_epoch_handmade %.3f s\n", median(handmade));
-    std::printf("RESULT mlp_epoch_loader_workers_0 %.3f s\n", median(loader0));
-    std::printf("RESULT mlp_epoch_loader_workers_2 %.3f s\n", median(loader2));
-    std::printf("# loader / hand-made, per round: ");
-    for (int r = 0; r < 3; ++r) std::printf("%.3f %.3f  ", loader0[r] / handmade[r], loader2[r] / handmade[r]);
-    std::printf("(0 workers, 2 workers)\n");
+    for (size_t k = 0; k < 2; ++k)
+      runs[k + 1]->next_batch = [&its, k] {
+        std::pair<Tensor, Tensor> b{(*its[k])[0], (*its[k])[1]};
+        ++its[k];
+        return b;
+      };
+    for (auto& run : runs) run->step(data.at(0).first, data.at(0).second).item();  // warm-up, untimed
+    constexpr int64_t kChunk = 16;
+    for (int64_t done = 0, c = 0; done < steps; done += kChunk, ++c)
+      for (int j = 0; j < 3; ++j) runs[static_cast<size_t>((c + j) % 3)]->train(std::min(kChunk, steps - done));
+    const double scale = static_cast<double>(per_epoch) / static_cast<double>(steps);
+    std::printf("RESULT mlp_epoch_handmade %.3f s\n", runs[0]->seconds * scale);
+    std::printf("RESULT mlp_epoch_loader_workers_0 %.3f s\n", runs[1]->seconds * scale);
+    std::printf("RESULT mlp_epoch_loader_workers_2 %.3f s\n", runs[2]->seconds * scale);
+    std::printf("# loader / hand-made: %.3f (0 workers), %.3f (2 workers)\n", runs[1]->seconds / runs[0]->seconds,
+                runs[2]->seconds / runs[0]->seconds);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -88,7 +88,7 @@ class DataLoader::EpochRun {
       slots_.erase(it);
       ++delivered_;
     }
-    space_.notify_all();
+    space_.notify_one();  // one slot of the window opened: one worker may claim it
     if (slot.error) std::rethrow_exception(slot.error);
     return std::move(slot.batch);
   }
@@ -125,7 +125,7 @@ class DataLoader::EpochRun {
         if (!slot.batch) total_ = k + 1;  // end of stream (or an error): claim no further
         slots_[k] = std::move(slot);
       }
-      ready_.notify_all();
+      ready_.notify_one();  // only the loop waits for slots
     }
   }
 
