@@ -100,6 +100,10 @@ class TensorDataset : public Dataset {
   Example tensors_;
 };
 
+// index_select(t, 0, indices) for the batch gathers above: rows `indices` of t along dim 0, each
+// index already checked (0 <= index < t.size(0)).
+Tensor gather_rows(const Tensor& t, std::span<const int64_t> indices);
+
 // Subset(dataset, indices): example i is dataset[indices[i]].
 class Subset : public Dataset {
  public:

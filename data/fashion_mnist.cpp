@@ -34,9 +34,7 @@ Example FashionMnistDataset::get(int64_t index) const {
 Example FashionMnistDataset::get_batch(std::span<const int64_t> indices, uint64_t pass_seed) const {
   if (transform_) return Dataset::get_batch(indices, pass_seed);
   for (int64_t i : indices) check_index(i, "FashionMnistDataset");
-  const Tensor index = from_vector(std::vector<int64_t>(indices.begin(), indices.end()),
-                                   {static_cast<int64_t>(indices.size())});
-  return {index_select(images_, 0, index), index_select(labels_, 0, index)};
+  return {gather_rows(images_, indices), gather_rows(labels_, indices)};
 }
 
 }  // namespace tandem::data

@@ -98,6 +98,13 @@ TEST_CASE("DataLoader without shuffle: batches in index order, the last one shor
   CHECK(epoch_values(drop).size() == 2);
   // The second field is batched beside the first.
   for (const Example& b : keep) CHECK(allclose(b[1], b[0] * 10));
+  // A batch is gathered with one memcpy per example from a contiguous tensor, with index_select
+  // from any other: the same values either way.
+  const Tensor grid = arange(30).reshape({3, 10}).t();  // [10, 3], not contiguous
+  REQUIRE(!grid.is_contiguous());
+  const std::vector<int64_t> picks{7, 2, 2, 9};
+  CHECK(equal(gather_rows(grid, picks), gather_rows(grid.contiguous(), picks)));
+  CHECK(gather_rows(grid, picks).to_vector<int64_t>() == std::vector<int64_t>{7, 17, 27, 2, 12, 22, 2, 12, 22, 9, 19, 29});
 }
 
 TEST_CASE("shuffle: a permutation per epoch, the same on every run, resumable by set_epoch", "[data]") {
