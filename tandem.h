@@ -21,5 +21,6 @@
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "data/data.h"
 #include "optim/optim.h"
 #include "optim/train.h"

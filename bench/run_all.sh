@@ -158,6 +158,8 @@ if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
     bench_convnet_epoch bench_convnet_epoch.py
   compare "MLP 784-256-128-10 on Fashion-MNIST, batch 64, SGD: one epoch (937 steps), s" \
     bench_mlp_epoch bench_mlp_epoch.py
+  compare "DataLoader on Fashion-MNIST, batch 64, shuffle, Normalize (img/s); MLP epoch fed by hand or by the loader (s)" \
+    bench_dataloader bench_dataloader.py
 else
   echo "seed ConvNet: skipped, Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
 fi
