@@ -21,12 +21,15 @@ const std::vector<const OpDef*>& catalogue() {
       // indexing
       &index_select, &gather, &one_hot, &index_add, &scatter_add, &slice_scatter, &select_scatter,
       // views and joining
-      &reshape, &permute, &slice, &select, &expand, &squeeze, &unsqueeze, &cat, &stack,
+      &reshape, &permute, &slice, &select, &expand, &squeeze, &unsqueeze, &flatten, &narrow, &cat, &stack,
+      &split_like,
       // convolution and pooling
       &conv2d, &conv2d_input_grad, &conv2d_weight_grad, &max_pool2d, &max_pool2d_backward,
       &max_pool2d_gather,
       // random numbers
       &rand_like,
+      // the losses' label check
+      &check_labels,
       // optimizer updates (in place; graph mode runs them as update nodes, never saved in a file)
       &sgd_update, &momentum_update, &adam_update,
   };

@@ -136,14 +136,16 @@ extern OpDef index_select, gather, one_hot;
 // scattering: the backward of indexing and slicing (core/ops/scatter.cpp)
 extern OpDef index_add, scatter_add, slice_scatter, select_scatter;
 // views (core/ops/views.cpp)
-extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze;
-// joining (core/ops/join.cpp)
-extern OpDef cat, stack;
+extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze, flatten, narrow;
+// joining (core/ops/join.cpp); split_like is cat's inverse, for gradients of unknown sizes
+extern OpDef cat, stack, split_like;
 // convolution and pooling, and the ops their gradients need (core/ops/conv.cpp)
 extern OpDef conv2d, conv2d_input_grad, conv2d_weight_grad;
 extern OpDef max_pool2d, max_pool2d_backward, max_pool2d_gather;
 // random numbers (core/ops/random.cpp)
 extern OpDef rand_like;
+// the losses' check of their class labels (core/ops/labels.cpp)
+extern OpDef check_labels;
 // optimizer updates, in place (core/ops/update.cpp)
 extern OpDef sgd_update, momentum_update, adam_update;
 }  // namespace ops

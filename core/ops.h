@@ -107,6 +107,10 @@ Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride = {0, 0}, Pair paddi
 // The ops the derivative sheet uses for their gradients (window layouts: core/ops/conv.cpp).
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& weight, const Shape& window);
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window);
+// With the size in the window unknown (-1, graph mode), a third input gives it: the input (or the
+// weight) itself, read for its shape only.
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& weight, const Shape& window, const Tensor& input_like);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Shape& window, const Tensor& weight_like);
 Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, const Shape& window);
 Tensor max_pool2d_gather(const Tensor& values, const Tensor& x, const Shape& window);
 
@@ -150,6 +154,14 @@ Tensor to(const Tensor& x, DType dtype);
 // ---- joining --------------------------------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// cat's inverse: the window of g that pieces[index] occupies along dim (its gradient, for graphs
+// whose sizes are known only at run time: core/ops/join.cpp).
+Tensor split_like(const Tensor& g, const std::vector<Tensor>& pieces, int64_t dim, int64_t index);
+
+// ---- losses (core/losses.h) -------------------------------------------------------------------
+// The labels, unchanged, once checked to be class indices for `scores` (classes along class_dim):
+// int64, one per sample, each in [0, classes). `loss` names the caller in the messages.
+Tensor check_labels(const Tensor& labels, const Tensor& scores, int64_t class_dim, const char* loss);
 
 // ---- comparing whole tensors (helpers for tests and demos) ---------------------------------
 // Same shape and every |a - b| <= atol + rtol * |b|, like torch.allclose.

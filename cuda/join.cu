@@ -68,11 +68,21 @@ void select_scatter_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& o
   copy_on_device(in[1], window, "select_scatter");
 }
 
+// split_like: out = the window of g that piece `a.start` occupies (core/ops/join.cpp), its offset
+// the sizes of the pieces before it.
+void split_like_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
+  const int64_t d = normalize_dim(a.dim, out.dim(), "split_like");
+  int64_t offset = 0;
+  for (int64_t k = 1; k <= a.start; ++k) offset += in[k].shape()[d];
+  copy_on_device(in[0].narrow(d, offset, out.shape()[d]), out, "split_like");
+}
+
 // Attaches the kernels to the catalogue at start-up (see the note in cuda/elementwise.cu).
 struct Registrar {
   Registrar() {
     ops::cat.cuda = cat_kernel;
     ops::stack.cuda = stack_kernel;
+    ops::split_like.cuda = split_like_kernel;
     ops::slice_scatter.cuda = slice_scatter_kernel;
     ops::select_scatter.cuda = select_scatter_kernel;
   }

@@ -52,12 +52,15 @@ Output make_op(const OpDef& op, std::vector<Output> inputs, const Attrs& attrs) 
   Meta meta;
   try {
     meta = op.shape(metas, attrs);  // the same shape rule eager mode runs, with unknown dims allowed
-  } catch (const ShapeError& e) {
-    throw ShapeError(msg(e.what(), "\n  for '", type_name(op), "' (op: '", op.name,
-                         "') created at ", describe(capture_call_site())));
   } catch (const Error& e) {
-    throw Error(msg(e.what(), "\n  for '", type_name(op), "' (op: '", op.name, "') created at ",
-                    describe(capture_call_site())));
+    // The same error, of the same class (ShapeError, IndexError, DTypeError...), naming the node
+    // and the user's line.
+    const std::string where = msg("\n  for '", type_name(op), "' (op: '", op.name, "') created at ",
+                                  describe(capture_call_site()));
+    if (dynamic_cast<const ShapeError*>(&e)) throw ShapeError(e.what() + where);
+    if (dynamic_cast<const IndexError*>(&e)) throw IndexError(e.what() + where);
+    if (dynamic_cast<const DTypeError*>(&e)) throw DTypeError(e.what() + where);
+    throw Error(e.what() + where);
   }
   Node* n = add(Kind::op, type_name(op), std::move(inputs), meta);
   n->op = &op;
@@ -329,6 +332,12 @@ Output conv2d_input_grad(const Output& g, const Output& w, const Shape& window) 
 Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window) {
   return make_op(ops::conv2d_weight_grad, {x, g}, window_attrs(window));
 }
+Output conv2d_input_grad(const Output& g, const Output& w, const Shape& window, const Output& input_like) {
+  return make_op(ops::conv2d_input_grad, {g, w, input_like}, window_attrs(window));
+}
+Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window, const Output& weight_like) {
+  return make_op(ops::conv2d_weight_grad, {x, g, weight_like}, window_attrs(window));
+}
 Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window) {
   return make_op(ops::max_pool2d_backward, {g, x}, window_attrs(window));
 }
@@ -399,10 +408,11 @@ Output permute(const Output& x, const std::vector<int64_t>& dims) {
 }
 Output transpose(const Output& x, int64_t d0, int64_t d1) {
   const int64_t r = x.dim();
-  if (r == 0) return x;
+  const int64_t a = normalize_dim(d0, r, "transpose"), b = normalize_dim(d1, r, "transpose");
+  if (r == 0) return x;  // as eager: a 0-dim tensor accepts dims 0 and -1 only
   std::vector<int64_t> p(r);
   std::iota(p.begin(), p.end(), 0);
-  std::swap(p[normalize_dim(d0, r, "transpose")], p[normalize_dim(d1, r, "transpose")]);
+  std::swap(p[a], p[b]);
   return permute(x, p);
 }
 Output slice(const Output& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
@@ -414,7 +424,11 @@ Output slice(const Output& x, int64_t dim, int64_t start, int64_t end, int64_t s
   return make_op(ops::slice, {x}, a);
 }
 Output narrow(const Output& x, int64_t dim, int64_t start, int64_t length) {
-  return slice(x, dim, start, start + length, 1);
+  Attrs a;
+  a.dim = dim;
+  a.start = start;
+  a.end = start + length;
+  return make_op(ops::narrow, {x}, a);
 }
 Output select(const Output& x, int64_t dim, int64_t index) {
   Attrs a;
@@ -438,17 +452,13 @@ Output expand(const Output& x, const Shape& shape) {
   return make_op(ops::expand, {x}, a);
 }
 Output flatten(const Output& x, int64_t start_dim, int64_t end_dim) {
-  const int64_t r = x.dim();
-  if (r == 0) return reshape(x, {1});
-  const int64_t s = normalize_dim(start_dim, r, "flatten"), e = normalize_dim(end_dim, r, "flatten");
-  Shape shape(x.shape().begin(), x.shape().begin() + s);
-  int64_t merged = 1;
-  for (int64_t d = s; d <= e; ++d) merged = (merged == kUnknown || x.shape()[d] == kUnknown) ? kUnknown : merged * x.shape()[d];
-  shape.push_back(merged == kUnknown ? -1 : merged);
-  shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
-  return reshape(x, shape);
+  Attrs a;
+  a.start = start_dim;
+  a.end = end_dim;
+  return make_op(ops::flatten, {x}, a);
 }
 Output clone(const Output& x) { return make_op(ops::clone, {x}); }
+Output contiguous(const Output& x) { return clone(x); }
 Output to(const Output& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   Attrs a;
@@ -464,6 +474,20 @@ Output stack(const std::vector<Output>& xs, int64_t dim) {
   Attrs a;
   a.dim = dim;
   return make_op(ops::stack, xs, a);
+}
+Output split_like(const Output& g, const std::vector<Output>& pieces, int64_t dim, int64_t index) {
+  Attrs a;
+  a.dim = dim;
+  a.start = index;
+  std::vector<Output> in{g};
+  in.insert(in.end(), pieces.begin(), pieces.end());
+  return make_op(ops::split_like, in, a);
+}
+Output check_labels(const Output& labels, const Output& scores, int64_t class_dim, const char* loss) {
+  Attrs a;
+  a.dim = class_dim;
+  a.start = std::string(loss) == "cross_entropy" ? 1 : 0;  // which loss the messages name
+  return make_op(ops::check_labels, {labels, scores}, a);
 }
 
 Output operator-(const Output& a) { return neg(a); }

@@ -116,6 +116,8 @@ Output conv2d(const Output& x, const Output& weight, const Output& bias, Pair st
 Output max_pool2d(const Output& x, Pair kernel, Pair stride = {0, 0}, Pair padding = {0, 0});
 Output conv2d_input_grad(const Output& g, const Output& weight, const Shape& window);
 Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window);
+Output conv2d_input_grad(const Output& g, const Output& weight, const Shape& window, const Output& input_like);
+Output conv2d_weight_grad(const Output& x, const Output& g, const Shape& window, const Output& weight_like);
 Output max_pool2d_backward(const Output& g, const Output& x, const Shape& window);
 Output max_pool2d_gather(const Output& values, const Output& x, const Shape& window);
 
@@ -144,9 +146,12 @@ Output unsqueeze(const Output& x, int64_t dim);
 Output expand(const Output& x, const Shape& shape);
 Output flatten(const Output& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Output clone(const Output& x);
+Output contiguous(const Output& x);  // as eager, a row-major copy when x is a view: here, a clone
 Output to(const Output& x, DType dtype);
 Output cat(const std::vector<Output>& xs, int64_t dim = 0);
 Output stack(const std::vector<Output>& xs, int64_t dim = 0);
+Output split_like(const Output& g, const std::vector<Output>& pieces, int64_t dim, int64_t index);
+Output check_labels(const Output& labels, const Output& scores, int64_t class_dim, const char* loss);
 
 // The graph-only shape-reading helpers gradients() uses when shapes are known only at run time.
 Output sum_to_like(const Output& x, const Output& like);

@@ -499,6 +499,11 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
           }
           break;
       }
+      // The static shape is a promise made when the node was declared (with ? where nothing was
+      // known): a value that breaks it would flow on, silently wrong, so the run stops here.
+      if (values[i].defined() && !compatible(s.meta.shape, values[i].shape()))
+        throw ShapeError(msg(s.label, " computed a value of shape ", shape_str(values[i].shape()),
+                             ", but the graph declared its shape ", shape_str(s.meta.shape)));
     } catch (const Error& e) {
       rethrow_with_node(e, s.source);
     }

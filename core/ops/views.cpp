@@ -5,6 +5,7 @@
 //
 //   transpose  swaps two sizes and the two matching strides;
 //   slice      moves the offset to the first kept element and multiplies the stride by the step;
+//   narrow     is a slice of exactly `length` elements (never clamped: past the end is an error);
 //   select     moves the offset and drops the dimension;
 //   expand     gives the repeated dimensions stride 0 (every index reads the same element);
 //   (un)squeeze adds or removes a dimension of size 1 (its stride does not matter).
@@ -12,6 +13,9 @@
 // reshape is the subtle one: a new shape can be read from old strides only if each group of new
 // dimensions covers a run of old dimensions that are laid out back to back. A transposed matrix
 // cannot be flattened without reordering its bytes, so reshape then copies (and view() refuses).
+// flatten is a reshape whose target is computed from the input's own shape, so it is an op of its
+// own: in a graph that shape may be unknown (?) until run time, and a reshape target cannot say
+// "whatever dims 1 to 3 multiply to" twice (a shape holds one -1 at most).
 //
 // Because views share storage, writing through one is visible through the others — the tests
 // in tests/test_views.cpp show it.
@@ -108,13 +112,38 @@ Meta reshape_meta(std::span<const Meta> in, const Attrs& attrs) {
   return {infer_reshape(in[0].shape, attrs.dims), in[0].dtype};
 }
 
-Tensor reshape_view(const Tensor& x, const Attrs& attrs) {
-  const Shape shape = infer_reshape(x.shape(), attrs.dims);
+// x read as `shape` (same element count): a view when the strides allow one, else a copy.
+Tensor reshaped(const Tensor& x, const Shape& shape) {
   if (auto strides = view_strides(x.shape(), x.strides(), shape))
     return make_view(x, shape, *strides, x.offset());
   const Tensor c = x.clone();  // the layout forbids a view: copy into row-major order first
   return make_view(c, shape, contiguous_strides(shape), 0);
 }
+
+Tensor reshape_view(const Tensor& x, const Attrs& attrs) { return reshaped(x, infer_reshape(x.shape(), attrs.dims)); }
+
+// ---- flatten: dims start..end merged into one ------------------------------------------------------
+// Attrs: start = start_dim, end = end_dim (negative count from the back). The merged size is the
+// product of the merged sizes, unknown (?) when one of them is: [?, 2, 3] flattened from 1 is
+// [?, 6], and [?, ?, 3] is [?, ?] — fine for a shape rule, which is why flatten is not a reshape.
+Shape flatten_shape(const Shape& in, const Attrs& a) {
+  const auto rank = static_cast<int64_t>(in.size());
+  const int64_t s = normalize_dim(a.start, rank, "flatten"), e = normalize_dim(a.end, rank, "flatten");
+  if (rank == 0) return {1};  // a 0-dim tensor flattens to one element
+  if (s > e)
+    throw IndexError(msg("flatten: start_dim (", a.start, ") cannot come after end_dim (", a.end,
+                         ") for a tensor of shape ", shape_str(in), "; swap them"));
+  Shape out(in.begin(), in.begin() + s);
+  int64_t merged = 1;
+  for (int64_t d = s; d <= e; ++d) merged = (merged == kUnknown || in[d] == kUnknown) ? kUnknown : merged * in[d];
+  out.push_back(merged);
+  out.insert(out.end(), in.begin() + e + 1, in.end());
+  return out;
+}
+
+Meta flatten_meta(std::span<const Meta> in, const Attrs& a) { return {flatten_shape(in[0].shape, a), in[0].dtype}; }
+
+Tensor flatten_view(const Tensor& x, const Attrs& a) { return reshaped(x, flatten_shape(x.shape(), a)); }
 
 // ---- permute -------------------------------------------------------------------------------------
 Shape check_permutation(const Shape& dims, size_t rank) {
@@ -178,6 +207,49 @@ Tensor slice_view(const Tensor& x, const Attrs& a) {
   return make_view(x, s, st, x.offset() + r.start * x.strides()[d]);
 }
 
+// ---- narrow: exactly `length` elements from start along attrs.dim -------------------------------------
+// Attrs: dim, start (negative counts from the end), end = start + length. Unlike slice, nothing is
+// clamped: the result has exactly `length` elements or it is an error, as in PyTorch. So its size is
+// known even where the input's is not (graph mode), and the run-time check keeps that promise.
+struct NarrowRange {
+  int64_t start, length;
+};
+int64_t narrow_length(const Attrs& a) {
+  const int64_t length = a.end - a.start;
+  if (length < 0) throw IndexError(msg("narrow: length must be non-negative, but got ", length));
+  return length;
+}
+
+NarrowRange narrow_range(int64_t size, const Attrs& a, int64_t d) {
+  const int64_t length = narrow_length(a);
+  if (a.start < -size || a.start > size)
+    throw IndexError(msg("narrow: start out of range (expected to be in range of [", -size, ", ", size,
+                         "], but got ", a.start, ") for dimension ", d, " of size ", size));
+  const int64_t start = a.start < 0 ? a.start + size : a.start;
+  if (start + length > size)
+    throw IndexError(msg("narrow: start (", start, ") + length (", length, ") exceeds dimension size (",
+                         size, ") of dimension ", d, "; narrow never clamps (slice does)"));
+  return {start, length};
+}
+
+Meta narrow_meta(std::span<const Meta> in, const Attrs& a) {
+  Shape s = in[0].shape;
+  if (s.empty()) throw IndexError("narrow: cannot be applied to a 0-dim tensor");
+  const int64_t d = normalize_dim(a.dim, static_cast<int64_t>(s.size()), "narrow");
+  // An unknown size is checked at run time, by the kernel; the result's size is known either way.
+  s[d] = s[d] == kUnknown ? narrow_length(a) : narrow_range(s[d], a, d).length;
+  return {s, in[0].dtype};
+}
+
+Tensor narrow_view(const Tensor& x, const Attrs& a) {
+  if (x.dim() == 0) throw IndexError("narrow: cannot be applied to a 0-dim tensor");
+  const int64_t d = normalize_dim(a.dim, x.dim(), "narrow");
+  const NarrowRange r = narrow_range(x.shape()[d], a, d);
+  Shape s = x.shape();
+  s[d] = r.length;
+  return make_view(x, s, x.strides(), x.offset() + r.start * x.strides()[d]);
+}
+
 // ---- select: x[..., index, ...] — removes attrs.dim ----------------------------------------------
 Meta select_meta(std::span<const Meta> in, const Attrs& a) {
   Shape s = in[0].shape;
@@ -236,12 +308,29 @@ Tensor expand_view(const Tensor& x, const Attrs& a) {
 
 // ---- squeeze / unsqueeze ---------------------------------------------------------------------------
 // attrs.dims empty: drop every size-1 dimension; else attrs.dims = {d}: drop d if it has size 1.
+//
+// An unknown dimension (?, graph mode) cannot be squeezed: whether its size is 1 — and so the rank
+// of the result — is only known at run time, while a graph needs every rank when it is built (TF1
+// gives such a result an unknown rank; Tandem has none). So it is refused here, at declaration.
+void refuse_unknown(const Shape& s, size_t i, const char* advice) {
+  throw ShapeError(msg("squeeze: dimension ", i, " of ", shape_str(s), " is unknown (?): whether its size "
+                       "is 1, and so the rank of the result, is known only at run time, but a graph needs "
+                       "the rank when it is built. ", advice));
+}
+
 std::vector<bool> squeezed(const Shape& s, const Attrs& a) {
   std::vector<bool> drop(s.size(), false);
   if (a.dims.empty()) {
-    for (size_t i = 0; i < s.size(); ++i) drop[i] = s[i] == 1;
-  } else if (!s.empty()) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == kUnknown) refuse_unknown(s, i, "Name the dimension to squeeze (squeeze(x, d)).");
+      drop[i] = s[i] == 1;
+    }
+  } else {
+    // A 0-dim tensor accepts dim 0 or -1 (and stays as it is), as in PyTorch.
     const int64_t d = normalize_dim(a.dims[0], static_cast<int64_t>(s.size()), "squeeze");
+    if (s.empty()) return drop;
+    if (s[d] == kUnknown)
+      refuse_unknown(s, d, "Give that dimension a known size, or use select(x, d, 0) if it is always 1.");
     drop[d] = s[d] == 1;
   }
   return drop;
@@ -296,6 +385,8 @@ OpDef select{"select", 1, select_meta, nullptr, select_view, nullptr, false};
 OpDef expand{"expand", 1, expand_meta, nullptr, expand_view, nullptr, false};
 OpDef squeeze{"squeeze", 1, squeeze_meta, nullptr, squeeze_view, nullptr, false};
 OpDef unsqueeze{"unsqueeze", 1, unsqueeze_meta, nullptr, unsqueeze_view, nullptr, false};
+OpDef flatten{"flatten", 1, flatten_meta, nullptr, flatten_view, nullptr, false};
+OpDef narrow{"narrow", 1, narrow_meta, nullptr, narrow_view, nullptr, false};
 }  // namespace ops
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
@@ -312,10 +403,11 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   const int64_t r = x.dim();
-  if (r == 0) return x;  // PyTorch allows transpose(0, 0) of a scalar
+  const int64_t d0 = normalize_dim(dim0, r, "transpose"), d1 = normalize_dim(dim1, r, "transpose");
+  if (r == 0) return x;  // PyTorch allows transpose(0, -1) of a scalar, and no other dims
   std::vector<int64_t> p(r);
   std::iota(p.begin(), p.end(), 0);
-  std::swap(p[normalize_dim(dim0, r, "transpose")], p[normalize_dim(dim1, r, "transpose")]);
+  std::swap(p[d0], p[d1]);
   return permute(x, p);
 }
 
@@ -329,13 +421,11 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
-  const int64_t d = normalize_dim(dim, x.dim(), "narrow");
-  const int64_t size = x.shape()[d];
-  if (start < 0) start += size;
-  if (start < 0 || length < 0 || start + length > size)
-    throw IndexError(msg("narrow: start (", start, ") + length (", length,
-                         ") exceeds dimension size (", size, ") of dimension ", d));
-  return slice(x, d, start, start + length, 1);
+  Attrs a;
+  a.dim = dim;
+  a.start = start;
+  a.end = start + length;
+  return call(ops::narrow, {x}, a);
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
@@ -364,16 +454,10 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
-  if (x.dim() == 0) return reshape(x, {1});
-  const int64_t s = normalize_dim(start_dim, x.dim(), "flatten");
-  const int64_t e = normalize_dim(end_dim, x.dim(), "flatten");
-  if (s > e) throw IndexError("flatten: start_dim cannot come after end_dim");
-  Shape shape(x.shape().begin(), x.shape().begin() + s);
-  int64_t merged = 1;
-  for (int64_t d = s; d <= e; ++d) merged *= x.shape()[d];
-  shape.push_back(merged);
-  shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
-  return reshape(x, shape);
+  Attrs a;
+  a.start = start_dim;
+  a.end = end_dim;
+  return call(ops::flatten, {x}, a);
 }
 
 }  // namespace tandem
