@@ -20,6 +20,11 @@ const std::vector<int64_t>& DimNames::of(const Node* n) {
   return names_[n->id];
 }
 
+bool DimNames::same_shape(const Output& a, const Output& b) {
+  const std::vector<int64_t> first = of(a.node());  // a copy: naming b may grow the table
+  return first == of(b.node());
+}
+
 std::vector<int64_t> DimNames::name(const Node& n) {
   const Shape& s = n.meta.shape;
   std::vector<int64_t> out(s.begin(), s.end());

@@ -33,7 +33,7 @@ class DimNames {
   // The names of n's output dims: a known size is itself (>= 0), an unknown one a name < -1.
   const std::vector<int64_t>& of(const Node* n);
   // True when a and b surely have the same shape when the graph runs.
-  bool same_shape(const Output& a, const Output& b) { return of(a.node()) == of(b.node()); }
+  bool same_shape(const Output& a, const Output& b);
 
  private:
   std::vector<int64_t> name(const Node& n);

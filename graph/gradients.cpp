@@ -141,6 +141,11 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   std::map<int64_t, std::vector<Output>> partials;  // node id -> partial gradients of its output
   for (size_t i = 0; i < ys.size(); ++i) {
     Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
+    // A seed declared less precisely than y (a placeholder [?, 3] for y's [1, 3]) is given y's
+    // static shape: the rules read it (unsqueeze's squeeze needs the 1), and the executor checks
+    // that the value fed keeps that promise.
+    if (seed.shape() != ys[i].shape())
+      seed = Output(g.add_node(Kind::identity, "Identity", {seed}, {ys[i].shape(), seed.dtype()}));
     partials[ys[i].node()->id].push_back(seed);
   }
   // 2. Visit nodes from last to first; each one's gradient is complete when we reach it.

@@ -166,6 +166,35 @@ TEST_CASE("unknown dims: graph mode computes what eager mode computes for every 
   }
 }
 
+TEST_CASE("unknown dims: graph-mode second derivatives (gradients of gradients) pass gradcheck", "[unknown][gradcheck]") {
+  // The graph twin of gradgradcheck: f2(x, v) = gradients(f(x), x, v) is itself a graph, and its
+  // gradients — through the gradient nodes, sum_to_like and split_like among them — are checked by
+  // finite differences like any other.
+  for (const GradcheckCase& c : gradcheck_cases()) {
+    if (!c.second_order) continue;
+    const std::vector<int> wrt = checked_inputs(c.inputs);
+    std::vector<Tensor> inputs = c.inputs;
+    const Tensor y = c.f.eager(c.inputs);
+    inputs.push_back(seeds_for({y}, 11)[0].requires_grad_());
+    const size_t n = c.inputs.size();
+    const graph::GraphFunction f2 = [&c, &wrt, n](const std::vector<Output>& x) {
+      const std::vector<Output> xs(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+      std::vector<Output> differentiated;
+      for (int j : wrt) differentiated.push_back(x[j]);
+      return graph::gradients({c.f.graph(xs)}, differentiated, {x[n]}, /*unconnected_zeros=*/true);
+    };
+    for (Dims dims : kAllDims) {
+      if (refusal_for(case_name(c), dims)) continue;
+      INFO(case_name(c) << ", " << graph::dims_name(dims));
+      autograd::GradcheckOptions opts;
+      opts.eps = c.eps;
+      const auto r = graph::gradcheck(f2, inputs, opts, dims);
+      INFO(r.message);
+      CHECK(r.ok);
+    }
+  }
+}
+
 // ==== 2. PyTorch parity, in graph mode ===================================================================
 
 namespace {
