@@ -367,19 +367,20 @@ template <class C> Grads<C> stack_grad(C& c) {
 // and 3 of input i of the op being differentiated (its image's H, W or its kernel's kh, kw). In
 // graph mode those may be unknown (?): then the window says -1, and input i itself goes along as the
 // gradient op's third input, which gives the size when the values exist.
+template <class C> Shape conv_grad_window(C& c, int i) {
+  const auto& d = c.attrs.dims;
+  return {d[0], d[1], d[2], d[3], c.input_size(i, 2), c.input_size(i, 3)};  // kUnknown is -1
+}
+inline bool sizes_known(const Shape& window) { return window[4] != kUnknown && window[5] != kUnknown; }
 template <class C, class T = typename C::T>
 T conv2d_input_grad_from(C& c, const T& g, const T& w, int i) {
-  const auto& d = c.attrs.dims;
-  const int64_t h = c.input_size(i, 2), wd = c.input_size(i, 3);
-  if (h != kUnknown && wd != kUnknown) return conv2d_input_grad(g, w, {d[0], d[1], d[2], d[3], h, wd});
-  return conv2d_input_grad(g, w, {d[0], d[1], d[2], d[3], -1, -1}, c.input(i));
+  const Shape window = conv_grad_window(c, i);
+  return sizes_known(window) ? conv2d_input_grad(g, w, window) : conv2d_input_grad(g, w, window, c.input(i));
 }
 template <class C, class T = typename C::T>
 T conv2d_weight_grad_from(C& c, const T& x, const T& g, int i) {
-  const auto& d = c.attrs.dims;
-  const int64_t kh = c.input_size(i, 2), kw = c.input_size(i, 3);
-  if (kh != kUnknown && kw != kUnknown) return conv2d_weight_grad(x, g, {d[0], d[1], d[2], d[3], kh, kw});
-  return conv2d_weight_grad(x, g, {d[0], d[1], d[2], d[3], -1, -1}, c.input(i));
+  const Shape window = conv_grad_window(c, i);
+  return sizes_known(window) ? conv2d_weight_grad(x, g, window) : conv2d_weight_grad(x, g, window, c.input(i));
 }
 
 // y = conv2d(x, w):   dx = conv2d_input_grad(g, w)     (the transposed convolution: col2im of Wᵀ·g)

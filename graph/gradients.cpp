@@ -14,6 +14,13 @@ namespace {
 bool fully_known(const Shape& s) {
   return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
 }
+
+// x summed down to the shape of `like` (see the lesson below): nothing to do when the shapes are
+// surely equal, sum_to when like's shape is fully known, else sum_to_like, decided at run time.
+Output unbroadcast_to(const Output& x, const Output& like, DimNames& names) {
+  if (names.same_shape(x, like)) return x;
+  return fully_known(like.shape()) ? sum_to(x, like.shape()) : sum_to_like(x, like);
+}
 }  // namespace
 
 // ---- the context ---------------------------------------------------------------------------------
@@ -51,11 +58,7 @@ int64_t GraphContext::input_size(int i, int64_t d) const { return node_.inputs[i
 
 // Each of the three: nothing to do when x surely has input i's shape (equal known sizes, equal
 // names of unknown ones); a plain op when input i's shape is fully known; else a run-time node.
-Output GraphContext::unbroadcast(const Output& x, int i) const {
-  if (names_.same_shape(x, node_.inputs[i])) return x;
-  const Shape& s = node_.inputs[i].shape();
-  return fully_known(s) ? sum_to(x, s) : sum_to_like(x, node_.inputs[i]);
-}
+Output GraphContext::unbroadcast(const Output& x, int i) const { return unbroadcast_to(x, node_.inputs[i], names_); }
 
 Output GraphContext::expand_to_input(const Output& x, int i) const {
   if (names_.same_shape(x, node_.inputs[i])) return x;
@@ -98,10 +101,14 @@ Output GraphContext::zero() const { return constant(0, grad.dtype()); }
 namespace {
 
 // Gradients of the graph-only kinds (the ops of the catalogue use the sheet instead).
-std::vector<Output> builtin_gradient(Node& n, const Output& g) {
+std::vector<Output> builtin_gradient(Node& n, const Output& g, DimNames& names) {
   switch (n.kind) {
     case Kind::identity: return {g};
-    case Kind::add_n: return std::vector<Output>(n.inputs.size(), g);
+    case Kind::add_n: {  // like add: each input gets g, summed down where it was broadcast
+      std::vector<Output> grads;
+      for (const Output& in : n.inputs) grads.push_back(unbroadcast_to(g, in, names));
+      return grads;
+    }
     case Kind::sum_to_like: return {expand_like(g, n.inputs[0]), Output()};
     case Kind::expand_like: return {sum_to_like(g, n.inputs[0]), Output()};
     case Kind::reshape_like: return {reshape_like(g, n.inputs[0]), Output()};
@@ -174,7 +181,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
         GraphContext ctx(n, total, needs, names);
         grads = rule->graph(ctx);
       } else {
-        grads = builtin_gradient(n, total);
+        grads = builtin_gradient(n, total, names);
       }
     }
     for (int64_t k = before; k < g.size(); ++k) {

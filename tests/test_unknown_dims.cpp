@@ -63,6 +63,16 @@ const Refusal* refusal_for(const std::string& name, Dims dims) {
 
 std::string case_name(const GradcheckCase& c) { return std::string(c.op) + ": " + c.what; }
 
+// Runs f and returns the message of the tandem::Error it throws ("" when it throws none).
+template <class F> std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // The indices of the inputs that require grad (the ones a case differentiates).
 std::vector<int> checked_inputs(const std::vector<Tensor>& inputs) {
   std::vector<int> wrt;
@@ -130,13 +140,8 @@ TEST_CASE("unknown dims: graph-mode gradients pass gradcheck for every case, wit
       autograd::GradcheckOptions opts;
       opts.eps = c.eps;
       opts.require_nonzero = true;
-      std::string error;
       autograd::GradcheckResult r;
-      try {
-        r = graph::gradcheck(graph_function(c), c.inputs, opts, dims);
-      } catch (const Error& e) {
-        error = e.what();
-      }
+      const std::string error = error_of([&] { r = graph::gradcheck(graph_function(c), c.inputs, opts, dims); });
       if (const Refusal* refused = refusal_for(case_name(c), dims)) {
         CHECK_THAT(error, Catch::Contains(refused->message));
         continue;
@@ -227,6 +232,14 @@ std::vector<Tensor> run_fixture_as_graph(const ParityExpr& expr, const FixtureCa
 
 Tolerance grad_tolerance(DType dtype) { return dtype == kFloat64 ? Tolerance{1e-10, 1e-12} : Tolerance{1e-4, 1e-5}; }
 
+// A graph with unknown dims against the same graph with known ones: the same kernels on the same
+// values, so the same numbers but for summation order.
+void check_same_as_known(const std::vector<Tensor>& got, const std::vector<Tensor>& known) {
+  INFO("against the known-shape graph's results");
+  REQUIRE(got.size() == known.size());
+  for (size_t k = 0; k < got.size(); ++k) CHECK(compare_with_fixture(got[k], known[k], {1e-6, 1e-9}) == "");
+}
+
 }  // namespace
 
 TEST_CASE("unknown dims: every forward parity case of ops.txt as a graph, with known and unknown dims",
@@ -235,21 +248,19 @@ TEST_CASE("unknown dims: every forward parity case of ops.txt as a graph, with k
   for (const FixtureCase& c : load_fixtures(fixture_path("ops.txt"))) {
     const auto it = table.find(c.name);
     if (it == table.end()) continue;  // tests/test_parity.cpp fails for that
+    std::vector<Tensor> known;
     for (Dims dims : kAllDims) {
       INFO("case " << c.name << " (" << c.where() << "): " << c.expr << ", " << graph::dims_name(dims));
-      std::string error;
       std::vector<Tensor> got;
-      try {
-        got = run_fixture_as_graph(it->second, c, dims, false);
-      } catch (const Error& e) {
-        error = e.what();
-      }
+      const std::string error = error_of([&] { got = run_fixture_as_graph(it->second, c, dims, false); });
       if (const Refusal* refused = refusal_for(c.name, dims)) {
         CHECK_THAT(error, Catch::Contains(refused->message));
         continue;
       }
       REQUIRE(error == "");
       CHECK(compare_with_fixture(got[0], c.output) == "");
+      if (dims == Dims::known) known = got;
+      else check_same_as_known(got, known);
     }
   }
 }
@@ -260,15 +271,11 @@ TEST_CASE("unknown dims: every value-and-gradient parity case of grads.txt as a 
   for (const FixtureCase& c : load_fixtures(fixture_path("grads.txt"))) {
     const auto it = table.find(c.name);
     if (it == table.end()) continue;  // tests/test_parity_grads.cpp fails for that
+    std::vector<Tensor> known;
     for (Dims dims : kAllDims) {
       INFO("case " << c.name << " (" << c.where() << "): " << c.expr << ", " << graph::dims_name(dims));
-      std::string error;
       std::vector<Tensor> got;
-      try {
-        got = run_fixture_as_graph(it->second, c, dims, true);
-      } catch (const Error& e) {
-        error = e.what();
-      }
+      const std::string error = error_of([&] { got = run_fixture_as_graph(it->second, c, dims, true); });
       REQUIRE(error == "");
       CHECK(compare_with_fixture(got[0], c.output, grad_tolerance(c.output.dtype())) == "");
       size_t k = 1;
@@ -276,6 +283,8 @@ TEST_CASE("unknown dims: every value-and-gradient parity case of grads.txt as a 
         INFO("the gradient of " << name);
         CHECK(compare_with_fixture(got[k++], expected, grad_tolerance(expected.dtype())) == "");
       }
+      if (dims == Dims::known) known = got;
+      else check_same_as_known(got, known);
     }
   }
 }
@@ -328,6 +337,19 @@ TEST_CASE("unknown dims: a [?, 3] placeholder fed [1, 3] next to one fed [4, 3] 
   int sum_to_like = 0;
   for (const auto& n : g.nodes()) sum_to_like += n->kind == graph::Kind::sum_to_like;
   CHECK(sum_to_like == 2);
+}
+
+TEST_CASE("unknown dims: add_n of values that broadcast at run time sums each gradient back", "[unknown]") {
+  // add_n (TF's AddN) broadcasts like add: fed [1, 3] and [4, 3], a's gradient is [1, 3] of 4s.
+  graph::Graph g;
+  graph::DefaultGraph use(g);
+  const Output a = graph::placeholder(kFloat32, {-1, 3}), b = graph::placeholder(kFloat32, {-1, 3});
+  const std::vector<Output> d = graph::gradients({sum(graph::add_n({a, b, b}))}, {a, b});
+  graph::Session s(g);
+  const auto got = s.run(d, {{a, ones({1, 3})}, {b, ones({4, 3})}});
+  CHECK(got[0].shape() == Shape{1, 3});
+  CHECK(got[0].to_vector<float>() == std::vector<float>(3, 4.0f));
+  CHECK(got[1].to_vector<float>() == std::vector<float>(12, 2.0f));  // b is added twice
 }
 
 TEST_CASE("unknown dims: every dim unknown, a broadcast in either direction is undone at run time", "[unknown]") {
@@ -523,15 +545,10 @@ TEST_CASE("the executor holds each node to its declared shape", "[unknown][error
 namespace {
 // The error a loss gives in each mode: eager at once; a graph when declared or when run.
 template <class Loss> std::string eager_error(Loss loss, const Tensor& scores, const Tensor& labels) {
-  try {
-    loss(scores, labels);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { loss(scores, labels); });
 }
 template <class Loss> std::string graph_error(Loss loss, const Tensor& scores, const Tensor& labels, Dims dims) {
-  try {
+  return error_of([&] {
     graph::Graph g;
     graph::DefaultGraph use(g);
     const Output s = graph::placeholder(scores.dtype(), graph::declared_shape(scores.shape(), dims));
@@ -539,10 +556,7 @@ template <class Loss> std::string graph_error(Loss loss, const Tensor& scores, c
     const Output y = loss(s, l);
     graph::Session session(g);
     session.run(y, {{s, scores}, {l, labels}});
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 }  // namespace
 
