@@ -15,6 +15,23 @@ bool fully_known(const Shape& s) {
   return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
 }
 
+// x, declared with the sizes that `s` knows and x's static shape does not, where x is known to
+// have shape s at run time (a gradient has its input's shape, a seed its output's): a rule that
+// follows may need them (unsqueeze's gradient squeezes a dim it must know to be 1). A node only
+// when that adds something; the executor checks the promise when the values exist.
+Output declared_as(const Output& x, const Shape& s) {
+  if (x.shape().size() != s.size()) return x;
+  Shape merged = x.shape();
+  bool adds = false;
+  for (size_t d = 0; d < s.size(); ++d)
+    if (merged[d] == kUnknown && s[d] != kUnknown) {
+      merged[d] = s[d];
+      adds = true;
+    }
+  if (!adds) return x;
+  return Output(x.graph().add_node(Kind::identity, "Identity", {x}, {merged, x.dtype()}));
+}
+
 // x summed down to the shape of `like` (see the lesson below): nothing to do when the shapes are
 // surely equal, sum_to when like's shape is fully known, else sum_to_like, decided at run time.
 Output unbroadcast_to(const Output& x, const Output& like, DimNames& names) {
@@ -147,13 +164,8 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   DimNames names;  // which ? is which, for the rules' shape decisions
   std::map<int64_t, std::vector<Output>> partials;  // node id -> partial gradients of its output
   for (size_t i = 0; i < ys.size(); ++i) {
-    Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
-    // A seed declared less precisely than y (a placeholder [?, 3] for y's [1, 3]) is given y's
-    // static shape: the rules read it (unsqueeze's squeeze needs the 1), and the executor checks
-    // that the value fed keeps that promise.
-    if (seed.shape() != ys[i].shape())
-      seed = Output(g.add_node(Kind::identity, "Identity", {seed}, {ys[i].shape(), seed.dtype()}));
-    partials[ys[i].node()->id].push_back(seed);
+    const Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
+    partials[ys[i].node()->id].push_back(declared_as(seed, ys[i].shape()));  // [?, 3] fed for y's [1, 3]
   }
   // 2. Visit nodes from last to first; each one's gradient is complete when we reach it.
   for (size_t i = n_nodes; i-- > 0;) {
@@ -190,7 +202,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     }
     for (size_t k = 0; k < n.inputs.size() && k < grads.size(); ++k) {
       if (!needs[k] || !grads[k].defined()) continue;
-      Output gk = grads[k];
+      Output gk = declared_as(grads[k], n.inputs[k].shape());
       if (gk.dtype() != n.inputs[k].dtype()) gk = to(gk, n.inputs[k].dtype());
       partials[n.inputs[k].node()->id].push_back(gk);
     }

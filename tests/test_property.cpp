@@ -16,6 +16,8 @@
 //
 //   make test runs 300 programs ([property]); the longer run is hidden from ctest:
 //   TANDEM_PROPERTY_PROGRAMS=20000 ./build/tandem_tests "[property-long]"     (default 3000)
+//   and one program again, by its seed (the number a failure prints):
+//   TANDEM_PROPERTY_FIRST=11113 TANDEM_PROPERTY_PROGRAMS=1 ./build/tandem_tests "[property-long]"
 //
 // Read next: graph/gradients.cpp (the run-time shape decisions these programs exercise).
 #include <catch2/catch.hpp>
@@ -502,8 +504,8 @@ void check_program(uint64_t seed) {
   }
 }
 
-uint64_t programs_from_env(uint64_t fallback) {
-  const char* n = std::getenv("TANDEM_PROPERTY_PROGRAMS");
+uint64_t from_env(const char* name, uint64_t fallback) {
+  const char* n = std::getenv(name);
   return n ? std::strtoull(n, nullptr, 10) : fallback;
 }
 
@@ -517,6 +519,6 @@ TEST_CASE("property: random programs compute the same values and gradients eager
 // Hidden from ctest and from a plain run (the [.] tag): the long search, seeds after the first 300.
 TEST_CASE("property, long: thousands of random programs, eagerly and as graphs with unknown dims",
           "[.][property-long]") {
-  const uint64_t n = programs_from_env(3000);
-  for (uint64_t seed = 301; seed < 301 + n; ++seed) check_program(seed);
+  const uint64_t first = from_env("TANDEM_PROPERTY_FIRST", 301), n = from_env("TANDEM_PROPERTY_PROGRAMS", 3000);
+  for (uint64_t seed = first; seed < first + n; ++seed) check_program(seed);
 }
