@@ -11,16 +11,17 @@ namespace {
 constexpr size_t kMaxArenas = 4;
 }  // namespace
 
+void append_signature(std::vector<int64_t>& sig, size_t step, const Meta& meta, Device device) {
+  sig.insert(sig.end(), {static_cast<int64_t>(step), static_cast<int64_t>(meta.dtype),
+                         static_cast<int64_t>(device.type), device.index,
+                         static_cast<int64_t>(meta.shape.size())});
+  sig.insert(sig.end(), meta.shape.begin(), meta.shape.end());
+}
+
 std::vector<int64_t> signature_of(const std::vector<std::optional<ValueInfo>>& sources) {
   std::vector<int64_t> sig;
-  for (size_t i = 0; i < sources.size(); ++i) {
-    if (!sources[i]) continue;
-    const ValueInfo& v = *sources[i];
-    sig.insert(sig.end(), {static_cast<int64_t>(i), static_cast<int64_t>(v.meta.dtype),
-                           static_cast<int64_t>(v.device.type), v.device.index,
-                           static_cast<int64_t>(v.meta.shape.size())});
-    sig.insert(sig.end(), v.meta.shape.begin(), v.meta.shape.end());
-  }
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (sources[i]) append_signature(sig, i, sources[i]->meta, sources[i]->device);
   return sig;
 }
 
@@ -47,8 +48,8 @@ int64_t Arena::kept_bytes(Device::Type type) const {
   return bytes;
 }
 
-ArenaCache::Lease ArenaCache::lease(const Plan& plan, const std::vector<std::optional<ValueInfo>>& sources) {
-  std::vector<int64_t> sig = signature_of(sources);
+ArenaCache::Lease ArenaCache::lease(const Plan& plan, const std::vector<int64_t>& sig,
+                                    const std::function<std::vector<std::optional<ValueInfo>>()>& sources) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t k = 0; k < arenas_.size(); ++k)
@@ -62,11 +63,11 @@ ArenaCache::Lease ArenaCache::lease(const Plan& plan, const std::vector<std::opt
   // Planning runs outside the lock: it is the slow part, and it reads only the plan.
   auto arena = std::make_shared<Arena>();
   try {
-    arena->memory = plan_memory(plan, sources);
+    arena->memory = plan_memory(plan, sources());
   } catch (const Error&) {
     return Lease();
   }
-  arena->signature = std::move(sig);
+  arena->signature = sig;
   arena->slots.resize(arena->memory.slot_bytes.size());
   arena->leased = true;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -14,6 +14,7 @@
 // Read next: graph/executor.h (the steps, which write into the slots).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,11 @@ struct Arena {
   MemoryPlan memory;
   std::vector<std::shared_ptr<Storage>> slots;  // made on first use, then kept
   bool leased = false;
+  // Liveness, the same for every run of this plan and these shapes, so worked out once
+  // (graph/executor.cpp, Run::start): per step, how many steps read its value, and whether it is
+  // kept to the end of the run.
+  std::vector<int> readers;
+  std::vector<bool> kept;
 
   // A tensor over the slot of step i, contiguous, with the step's shape — or null when the plan
   // gives the step no slot. A slot whose Storage is still held by anyone else (a tensor that escaped
@@ -58,7 +64,9 @@ class ArenaCache {
     ArenaCache* cache_ = nullptr;
     std::shared_ptr<Arena> arena_;
   };
-  Lease lease(const Plan& plan, const std::vector<std::optional<ValueInfo>>& sources);
+  // `signature` is signature_of(sources()); sources() is called only when a new plan is needed.
+  Lease lease(const Plan& plan, const std::vector<int64_t>& signature,
+              const std::function<std::vector<std::optional<ValueInfo>>()>& sources);
 
  private:
   std::mutex mutex_;
@@ -66,7 +74,8 @@ class ArenaCache {
 };
 
 // The signature of a run: which steps the run provides values for, and their dtypes, devices and
-// shapes, flattened into one key.
+// shapes, flattened into one key. append_signature adds one step's part.
 std::vector<int64_t> signature_of(const std::vector<std::optional<ValueInfo>>& sources);
+void append_signature(std::vector<int64_t>& sig, size_t step, const Meta& meta, Device device);
 
 }  // namespace tandem::graph

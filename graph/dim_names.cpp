@@ -19,6 +19,26 @@ bool takes_shape_of_input_1(const OpDef* op) {
   return op == &ops::sum_to_like || op == &ops::expand_like || op == &ops::reshape_like;
 }
 
+// The input dim an output dim of a reduction comes from: the kept dims, in order (reduced dims
+// are gone, or size 1 with keepdim, which is a known size and needs no name). -1: none.
+int64_t reduction_source(const Node& n, size_t d) {
+  const auto rank = static_cast<int64_t>(n.inputs[0].shape().size());
+  std::vector<bool> reduced(static_cast<size_t>(rank), n.attrs.dims.empty());
+  for (int64_t r : n.attrs.dims)
+    if (r >= -rank && r < rank) reduced[static_cast<size_t>(r < 0 ? r + rank : r)] = true;
+  int64_t out = 0;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (reduced[static_cast<size_t>(i)] && !n.attrs.keepdim) continue;
+    if (out++ == static_cast<int64_t>(d)) return reduced[static_cast<size_t>(i)] ? -1 : i;
+  }
+  return -1;
+}
+
+bool is_reduction(const OpDef* op) {
+  return op == &ops::sum || op == &ops::mean || op == &ops::amax || op == &ops::amin ||
+         op == &ops::var || op == &ops::argmax || op == &ops::argmin;
+}
+
 }  // namespace
 
 const std::vector<int64_t>& DimNames::of(const Node* n) {
@@ -44,11 +64,20 @@ std::vector<int64_t> DimNames::name(const Node& n) {
     else if (keeps_input_shape(n.op)) copy_from = n.inputs[0].node();
     else if (takes_shape_of_input_1(n.op)) copy_from = n.inputs[1].node();
   }
+  const bool reduction = n.kind == Kind::op && is_reduction(n.op);
+  // A 2-D matmul [n, k] x [k, m] -> [n, m]: its rows are a's rows, its columns b's columns.
+  const bool matmul = n.kind == Kind::op && n.op == &ops::matmul && s.size() == 2 &&
+                      n.inputs[0].shape().size() == 2 && n.inputs[1].shape().size() == 2;
   for (size_t d = 0; d < s.size(); ++d) {
     if (s[d] != kUnknown) continue;
     int64_t agreed = 0;  // 0: no name seen yet
     if (copy_from && copy_from->meta.shape.size() == s.size()) {
       agreed = of(copy_from)[d];
+    } else if (reduction) {
+      const int64_t from = reduction_source(n, d);
+      if (from >= 0) agreed = of(n.inputs[0].node())[static_cast<size_t>(from)];
+    } else if (matmul) {
+      agreed = d == 0 ? of(n.inputs[0].node())[0] : of(n.inputs[1].node())[1];
     } else if (broadcast) {
       const size_t from_end = s.size() - d;  // broadcasting aligns dims from the right
       for (const Output& in : n.inputs) {

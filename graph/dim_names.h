@@ -11,7 +11,8 @@
 //   the size: an elementwise op's output dim is named like its inputs' when they all agree (a
 //   size-1 or absent input dim does not count: broadcasting copies the other); a shape-preserving
 //   op (softmax, identity, a scatter into its input) copies its input's names, and the shape-reading
-//   *_like ops the names of the value whose shape they read.
+//   *_like ops the names of the value whose shape they read; a reduction keeps the names of the
+//   dims it does not reduce, and a 2-D matmul takes its rows' name from a, its columns' from b.
 //   Anything else — two different names meeting, a reduction, a reshape — gets a fresh name.
 //
 //     x: [?1, 8]   b: [?2, 1]   x * a: [?1, 8]   x * a + b: [?3, 8]   relu(...): [?3, 8]

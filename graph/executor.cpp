@@ -33,11 +33,29 @@ std::vector<std::optional<ValueInfo>> Run::sources() const {
   return out;
 }
 
+std::vector<int64_t> Run::signature() const {
+  std::vector<int64_t> sig;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    if (fed[i]) {
+      append_signature(sig, i, meta_of(values[i]), values[i].device());
+    } else if (plan.steps[i].kind == Kind::variable) {
+      auto it = variables.find(plan.steps[i].source);
+      if (it != variables.end()) append_signature(sig, i, meta_of(it->second), it->second.device());
+    }
+  }
+  return sig;
+}
+
 void Run::start() {
   // Liveness: with memory planning on, a value is dropped as soon as its last reader has run. With
   // a memory plan, a read of a value's shape alone does not count (the plan knows every shape).
   // Values whose storage belongs to someone else (fed, constants, variables) are never dropped:
-  // dropping them would free nothing.
+  // dropping them would free nothing. (With an arena, worked out on its first run and kept.)
+  if (arena && !arena->readers.empty()) {
+    remaining_ = arena->readers;
+    keep_ = arena->kept;
+    return;
+  }
   const size_t n = plan.steps.size();
   remaining_.assign(n, 0);
   for (const Step& s : plan.steps)
@@ -50,6 +68,10 @@ void Run::start() {
     if (fed[i] || k == Kind::constant || k == Kind::variable || k == Kind::assign || k == Kind::assign_add ||
         k == Kind::update)
       keep_[i] = true;
+  }
+  if (arena) {
+    arena->readers = remaining_;
+    arena->kept = keep_;
   }
 }
 
@@ -124,19 +146,20 @@ void gather_inputs(const Run& run, size_t i, std::vector<Tensor>& in) {
   in.clear();
   for (size_t k = 0; k < s.inputs.size(); ++k) {
     const int j = s.inputs[k];
-    if (!run.values[j].defined() && run.arena && reads_only_shape(s, k)) {
+    const Tensor& value = run.values[j];
+    if (value.defined()) {
+      in.push_back(value);
+    } else if (run.arena && reads_only_shape(s, k)) {
       in.push_back(stand_in(run.arena->memory.metas[j]));
     } else {
-      in.push_back(run.values[j]);
+      // Reading a variable that was never given a value is TF's "uninitialized value" error (an
+      // Assign that initializes it does not read it).
+      const Step& from = run.plan.steps[j];
+      if (from.kind == Kind::variable && !(s.kind == Kind::assign && k == 0))
+        uninitialized(from.source, " (" + from.source->describe() + ")");
+      in.push_back(value);
     }
   }
-  // Reading a variable that was never given a value is TF's "uninitialized value" error (an
-  // Assign that initializes it does not read it).
-  for (size_t k = s.kind == Kind::assign ? 1 : 0; k < in.size(); ++k)
-    if (!in[k].defined() && run.plan.steps[s.inputs[k]].kind == Kind::variable) {
-      const Node* var = run.plan.steps[s.inputs[k]].source;
-      uninitialized(var, " (" + var->describe() + ")");
-    }
 }
 
 // The buffer a compute step writes into: its slot when the memory plan gives it one, else new.

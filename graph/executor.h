@@ -42,8 +42,10 @@ struct Run {
   int64_t kernels = 0;                       // kernels launched (RunStats)
   std::vector<Tensor> inputs;                // the current step's inputs (scratch, reused)
 
-  // What the run knows before it starts: fed values and initialized variables (for the memory plan).
+  // What the run knows before it starts: fed values and initialized variables (for the memory
+  // plan), and the same as a key (graph/arena.h, signature_of).
   std::vector<std::optional<ValueInfo>> sources() const;
+  std::vector<int64_t> signature() const;
   // Sets up liveness: counts each value's readers (call once `arena` is chosen).
   void start();
   // Drops the values that step i was the last to read.

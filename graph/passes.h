@@ -63,6 +63,8 @@ int runtime_alias(const Step& s, std::span<const Meta> inputs);
 // True when the step writes a new buffer (what can be placed in a slot).
 bool writes_buffer(const Step& s, std::span<const Meta> inputs);
 // True when input k of the step is read for its shape only (OpDef::shape_only_inputs).
-bool reads_only_shape(const Step& s, size_t k);
+inline bool reads_only_shape(const Step& s, size_t k) {
+  return s.kind == Kind::op && s.op && k < 32 && ((s.op->shape_only_inputs >> k) & 1u);
+}
 
 }  // namespace tandem::graph

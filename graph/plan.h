@@ -63,7 +63,12 @@ StepRoles roles_of(const Plan& plan);
 
 // True when a run-time shape keeps the promise of a static one: same rank, equal known sizes (a ?
 // matches any size).
-bool fits_static_shape(const Shape& declared, const Shape& actual);
+inline bool fits_static_shape(const Shape& declared, const Shape& actual) {
+  if (declared.size() != actual.size()) return false;
+  for (size_t i = 0; i < actual.size(); ++i)
+    if (declared[i] != kUnknown && declared[i] != actual[i]) return false;
+  return true;
+}
 
 // A step whose output is (a view of) one of its inputs' storage: no buffer of its own.
 // Returns the input position it aliases, or -1.

@@ -77,7 +77,8 @@ std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedD
   // 3. Feeds in, and the buffers for these shapes (none: run without a memory plan).
   Run run(cached->plan, options_, variables_, feeds);
   const ArenaCache::Lease lease =
-      options_.plan_memory ? cached->arenas.lease(cached->plan, run.sources()) : ArenaCache::Lease();
+      options_.plan_memory ? cached->arenas.lease(cached->plan, run.signature(), [&] { return run.sources(); })
+                           : ArenaCache::Lease();
   run.arena = lease.get();
   run.start();
   const StatsRecorder stats(graph_.size(), static_cast<int64_t>(cached->plan.steps.size()), run.arena);

@@ -106,7 +106,9 @@ Tensor check_labels_view(std::span<const Tensor> in, const Attrs& a) {
   const Meta metas[2] = {meta_of(in[0]), meta_of(in[1])};
   check_labels_meta(metas, a);  // the sizes that were unknown (?) when the graph was built
   const int64_t classes = in[1].shape()[a.dim];
-  const std::vector<int64_t> labels = in[0].cpu().to_vector<int64_t>();
+  // The labels as a flat int64 array on the host: read in place when they are already that.
+  const Tensor host = in[0].device().is_cpu() ? in[0].contiguous() : in[0].cpu().contiguous();
+  const std::span<const int64_t> labels(host.data<int64_t>(), static_cast<size_t>(host.numel()));
   for (size_t k = 0; k < labels.size(); ++k) {
     const int64_t label = labels[k];
     if (label >= 0 && label < classes) continue;

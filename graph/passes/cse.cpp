@@ -38,6 +38,11 @@
 //   - random ops (rand_like, behind dropout) are never merged either: two draws from a generator
 //     are not one value.
 //
+// The simplest duplicate of all is an identity: identity(x) (and stop_gradient(x), which is only an
+// identity once the gradients are built) computes x. Its readers read x instead, and it goes —
+// unless it orders something (control dependencies of its own). gradients() makes a few of these
+// where it records a shape it proved (graph/gradients.cpp, declared_as).
+//
 // Read next: graph/passes/fusion.cpp.
 #include <algorithm>
 #include <bit>
@@ -162,6 +167,13 @@ int eliminate_common_subexpressions(Plan& plan) {
     for (int& in : s.inputs) in = survivor[in];
     for (int& c : s.control) c = survivor[c];
 
+    if (!fed[i] && s.kind == Kind::op && (s.op == &ops::identity || s.op == &ops::stop_gradient) &&
+        s.control.empty() && !s.kernel_override) {
+      survivor[i] = s.inputs[0];  // an identity: its readers read its input
+      s.removed = true;
+      ++removed;
+      continue;
+    }
     reads_variable[i] = s.kind == Kind::variable;
     for (int in : s.inputs) reads_variable[i] = reads_variable[i] || reads_variable[in];
 

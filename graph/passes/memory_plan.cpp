@@ -85,10 +85,6 @@
 
 namespace tandem::graph {
 
-bool reads_only_shape(const Step& s, size_t k) {
-  return s.kind == Kind::op && s.op && k < 32 && ((s.op->shape_only_inputs >> k) & 1u);
-}
-
 Meta runtime_meta(const Step& s, std::span<const Meta> in) {
   switch (s.kind) {
     case Kind::constant:
