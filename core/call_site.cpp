@@ -60,12 +60,13 @@ bool is_system_object(std::string_view path) {
 bool is_user_file(std::string_view file) {
   static const char* const kEngineDirs[] = {"core/", "autograd/", "graph/", "layers/", "optim/",
                                             "cuda/", "data/",     "io/",    "dist/",   "tandem.h"};
-  if (!file.starts_with('/')) return false;   // relative: a system library's own debug info
+  if (!file.starts_with('/')) return false;     // relative: a system library's own debug info
   if (file.starts_with("/usr/")) return false;  // system headers (std::function, shared_ptr...)
   // The engine's sources, and its headers wherever they were installed (include/tandem/...).
   const std::string_view root = TANDEM_SOURCE_DIR;
   std::string_view rest;
-  if (!root.empty() && file.starts_with(root) && file.size() > root.size() && file[root.size()] == '/')
+  if (!root.empty() && file.starts_with(root) && file.size() > root.size() &&
+      file[root.size()] == '/')
     rest = file.substr(root.size() + 1);
   else if (const size_t at = file.rfind("/include/tandem/"); at != std::string_view::npos)
     rest = file.substr(at + std::strlen("/include/tandem/"));
@@ -77,8 +78,8 @@ bool is_user_file(std::string_view file) {
 bool is_user_symbol(std::string_view mangled) {
   // Itanium C++ ABI manglings: _ZN6tandem... (a function in namespace tandem), _ZNK6tandem...
   // (a const member), _ZZN6tandem... (a lambda or local inside one); likewise St for std::.
-  for (std::string_view prefix : {"_ZN6tandem", "_ZNK6tandem", "_ZZN6tandem", "_ZZNK6tandem", "_ZNSt",
-                                  "_ZNKSt", "_ZSt", "_ZZNSt", "_ZZNKSt"})
+  for (std::string_view prefix : {"_ZN6tandem", "_ZNK6tandem", "_ZZN6tandem", "_ZZNK6tandem",
+                                  "_ZNSt", "_ZNKSt", "_ZSt", "_ZZNSt", "_ZZNKSt"})
     if (mangled.starts_with(prefix)) return false;
   return !mangled.empty() && mangled != "_start" && !mangled.starts_with("__libc_");
 }
@@ -98,7 +99,8 @@ std::string demangle(const char* name) {
 // "./app+0x1a2b": where the code is, when nothing better is known.
 std::string object_offset(const Dl_info& info, uintptr_t pc) {
   char hex[32];
-  std::snprintf(hex, sizeof hex, "+0x%zx", static_cast<size_t>(pc - reinterpret_cast<uintptr_t>(info.dli_fbase)));
+  std::snprintf(hex, sizeof hex, "+0x%zx",
+                static_cast<size_t>(pc - reinterpret_cast<uintptr_t>(info.dli_fbase)));
   return std::string(info.dli_fname ? info.dli_fname : "?") + hex;
 }
 
@@ -123,10 +125,12 @@ int on_line(void* data, uintptr_t, const char* file, int line, const char* funct
     return 0;
   }
   info->any_file = true;
-  if (!detail::is_user_file(file)) return 0;  // an inlined engine or library function: look outwards
+  if (!detail::is_user_file(file))
+    return 0;  // an inlined engine or library function: look outwards
   std::string text(file);
   const std::string_view root = TANDEM_SOURCE_DIR;  // the engine's own examples and tests, relative
-  if (!root.empty() && text.starts_with(root) && text.size() > root.size() + 1) text = text.substr(root.size() + 1);
+  if (!root.empty() && text.starts_with(root) && text.size() > root.size() + 1)
+    text = text.substr(root.size() + 1);
   info->user_line = text + ":" + std::to_string(line);
   if (function) info->user_line += " (in " + demangle(function) + ")";
   return 1;  // stop: this is the user's line
@@ -142,7 +146,8 @@ void on_error(void*, const char*, int) {}  // missing debug info is an answer, n
 LineInfo line_info(uintptr_t pc) {
   LineInfo info;
   backtrace_pcinfo(state(), pc, on_line, on_error, &info);
-  if (!info.any_file && info.symbol.empty()) backtrace_syminfo(state(), pc, on_symbol, on_error, &info);
+  if (!info.any_file && info.symbol.empty())
+    backtrace_syminfo(state(), pc, on_symbol, on_error, &info);
   return info;
 }
 #else
@@ -157,9 +162,11 @@ std::string describe(const CallSite& site) {
 #else
   const char* const kNoLines = " (Tandem was built without libbacktrace, which reads file:line)";
 #endif
-  std::string nameless;  // the first frame with neither line tables nor a symbol (a stripped program)
+  std::string
+      nameless;  // the first frame with neither line tables nor a symbol (a stripped program)
   for (int i = 1; i < site.depth; ++i) {  // frame 0 is capture_call_site itself
-    const uintptr_t pc = reinterpret_cast<uintptr_t>(site.frames[i]) - 1;  // inside the call instruction
+    const uintptr_t pc =
+        reinterpret_cast<uintptr_t>(site.frames[i]) - 1;  // inside the call instruction
     Dl_info object{};
     const bool located = dladdr(reinterpret_cast<void*>(pc), &object) != 0 && object.dli_fname;
     if (located && detail::is_system_object(object.dli_fname)) continue;
@@ -172,7 +179,8 @@ std::string describe(const CallSite& site) {
       continue;
     }
     if (detail::is_user_symbol(info.symbol))  // the user's code, compiled without line tables
-      return demangle(info.symbol.c_str()) + " in " + (located ? object.dli_fname : "the program") + kNoLines;
+      return demangle(info.symbol.c_str()) + " in " + (located ? object.dli_fname : "the program") +
+             kNoLines;
   }
   if (!nameless.empty()) return "somewhere in " + nameless + kNoLines;
   return "unknown location (build with debug line tables, -g1, to see file:line)";

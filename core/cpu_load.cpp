@@ -97,7 +97,8 @@ int64_t run_delay_ns(std::string_view text) {
   return ec == std::errc() ? delay : -1;
 }
 
-CpuLoadMeter::CpuLoadMeter(std::vector<int> cpus) : cpus_(cpus.empty() ? affinity_cpus() : std::move(cpus)) {
+CpuLoadMeter::CpuLoadMeter(std::vector<int> cpus)
+    : cpus_(cpus.empty() ? affinity_cpus() : std::move(cpus)) {
   last_ = sample();
 }
 
@@ -120,7 +121,8 @@ std::optional<CpuLoad> CpuLoadMeter::measure(double min_interval_s) {
   if (!now.ok || !before.ok) return std::nullopt;
   const double wall = now.wall_s - before.wall_s, cores = static_cast<double>(cpus_.size());
   CpuLoad load;
-  load.others = std::clamp((now.busy_s - before.busy_s - (now.own_s - before.own_s)) / wall, 0.0, cores);
+  load.others =
+      std::clamp((now.busy_s - before.busy_s - (now.own_s - before.own_s)) / wall, 0.0, cores);
   load.waiting_known = now.delay_s >= 0 && before.delay_s >= 0;
   // A thread that exited takes its delay out of the sum: never below zero.
   if (load.waiting_known) load.waiting = std::max(0.0, (now.delay_s - before.delay_s) / wall);

@@ -33,8 +33,8 @@ namespace tandem {
 
 // What one interval showed, in cores' (or threads') worth.
 struct CpuLoad {
-  double others = 0;   // cores other processes kept busy
-  double waiting = 0;  // our threads' time waiting for a CPU, per second of the interval
+  double others = 0;           // cores other processes kept busy
+  double waiting = 0;          // our threads' time waiting for a CPU, per second of the interval
   bool waiting_known = false;  // false where the kernel has no schedstat files
 };
 

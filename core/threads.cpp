@@ -42,7 +42,8 @@ int next_team(int team, int cap, int cpus, const CpuLoad& load, double waited_be
   return std::clamp(team, 1, most);
 }
 
-bool user_tunes_openmp(const char* omp_dynamic, const char* omp_wait_policy, const char* gomp_spincount) {
+bool user_tunes_openmp(const char* omp_dynamic, const char* omp_wait_policy,
+                       const char* gomp_spincount) {
   for (const char* v : {omp_dynamic, omp_wait_policy, gomp_spincount})
     if (v && *v) return true;
   return false;
@@ -73,7 +74,8 @@ Threads& threads() {
 }
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -82,7 +84,8 @@ constexpr int64_t kCheckEveryNs = 100'000'000;  // 0.1 s: ten measurements a sec
 // Every 0.1 s at most: did our threads wait for a CPU, and how many cores do others leave us?
 void measure_load(Threads& t) {
   const int64_t now = now_ns();
-  if (now < t.next_check_ns.load(std::memory_order_relaxed)) return;  // the common case: one clock read
+  if (now < t.next_check_ns.load(std::memory_order_relaxed))
+    return;  // the common case: one clock read
   std::unique_lock lock(t.meter_lock, std::try_to_lock);
   if (!lock.owns_lock()) return;  // another thread is measuring
   t.next_check_ns.store(now + kCheckEveryNs, std::memory_order_relaxed);
@@ -139,7 +142,8 @@ int adapt_threads_to_load() {
   if (omp_in_parallel()) return 1;  // nested loops run on one thread (OpenMP's default too)
   Threads& t = threads();
   int n = t.cap.load(std::memory_order_relaxed);
-  if (n > 1 && t.load_aware.load(std::memory_order_relaxed)) {  // with one thread, nothing to decide
+  if (n > 1 &&
+      t.load_aware.load(std::memory_order_relaxed)) {  // with one thread, nothing to decide
     measure_load(t);
     n = std::min(n, t.team.load(std::memory_order_relaxed));
   }

@@ -21,21 +21,22 @@
 // the scheduler parks one of ours for a time slice (milliseconds), and every loop waits for it
 // while its teammate spins on the other core. Measured (bench/RESULTS.md): the seed ConvNet's
 // eager step went from 6 ms to 90-105 ms beside `yes > /dev/null`; OMP_WAIT_POLICY=passive
-// (sleep at once) cut that to 11-50 ms and slowed the quiet machine by 40%.
+// (sleep at once) cut that to 11-50 ms, and slowed the quiet machine by half.
 //
 // Tandem's answer: run as many threads as there are cores to be had. Every 0.1 s at most, the
 // first kernel to start a team measures (core/cpu_load.h) whether our threads had to wait for a
 // CPU — the scheduler's own verdict, priorities included — and how many cores other processes
 // kept busy, then resizes the team:
 //
-//     our threads waited (>= 0.4 threads' worth,   ->  team = cpus - others, and at least one fewer
+//     our threads waited (>= 0.4 threads' worth,  ->  team = cpus - others, at least one fewer
 //       two intervals running)
-//     nobody waited (< 0.1) and cores are idle     ->  team = cpus - others (at most set_num_threads' n)
+//     nobody waited (< 0.1), and cores are idle   ->  team = cpus - others, at most the cap
 //
-// applied to OpenMP (omp_set_num_threads, on each thread that runs kernels) and to OpenBLAS. A
+// (the cap: set_num_threads' n, else OMP_NUM_THREADS, else the CPU count), applied to OpenMP
+// (omp_set_num_threads, on each thread that runs kernels) and to OpenBLAS. A
 // team of one runs its loops as plain loops and never waits for anyone. On a quiet machine
 // nothing changes (the team is every thread). Beside one busy process on 2 cores the team is 1,
-// and the ConvNet step takes its one-thread time, 10-11 ms (bench/RESULTS.md has every figure).
+// and the ConvNet step takes its one-thread time, 9.3 ms (bench/RESULTS.md has every figure).
 // This is what OpenMP's own dynamic mode (OMP_DYNAMIC=true) means to do, but libgomp judges the
 // load by the 15-minute load average, which counts our own threads and reacts in minutes.
 //
@@ -68,8 +69,8 @@ namespace tandem {
 // Throws tandem::Error for n < 1.
 void set_num_threads(int n);
 
-// The number of threads an OpenMP loop started now on this thread would use (torch.get_num_threads):
-// set_num_threads' n, or fewer while other processes keep cores busy.
+// The number of threads an OpenMP loop started now on this thread would use
+// (torch.get_num_threads): set_num_threads' n, or fewer while other processes keep cores busy.
 int get_num_threads();
 
 // Whether teams shrink while other processes keep cores busy (on by default, unless the
@@ -93,7 +94,8 @@ double waiting(const CpuLoad& load, int team, int cpus);
 // stops it flapping). Between 1 and cap.
 int next_team(int team, int cap, int cpus, const CpuLoad& load, double waited_before);
 // Whether the user has taken charge of OpenMP's waiting (any of these variables set, non-empty).
-bool user_tunes_openmp(const char* omp_dynamic, const char* omp_wait_policy, const char* gomp_spincount);
+bool user_tunes_openmp(const char* omp_dynamic, const char* omp_wait_policy,
+                       const char* gomp_spincount);
 }  // namespace detail
 
 }  // namespace tandem

@@ -12,7 +12,8 @@
 
 using namespace tandem;
 
-TEST_CASE("system libraries, system headers, relative paths and the engine are never the user's", "[call_site]") {
+TEST_CASE("system libraries, system headers, relative paths and the engine are never the user's",
+          "[call_site]") {
   using namespace tandem::detail;
   CHECK(is_system_object("/lib/x86_64-linux-gnu/libc.so.6"));
   CHECK(is_system_object("/usr/lib/x86_64-linux-gnu/libstdc++.so.6"));
@@ -31,12 +32,14 @@ TEST_CASE("system libraries, system headers, relative paths and the engine are n
   CHECK(is_user_file("/home/me/core/main.cpp"));  // a folder called core, outside the engine
 
   CHECK(is_user_symbol("main"));
-  CHECK(is_user_symbol("_Z11build_modeli"));                       // build_model(int)
-  CHECK(is_user_symbol("_Z3mlpIN6tandem6TensorEET_RKS2_"));        // mlp<tandem::Tensor>(...)
-  CHECK(is_user_symbol("_ZZ4mainENKUlvE_clEv"));                   // a lambda in main
-  CHECK_FALSE(is_user_symbol("_ZN6tandem5graph6matmulERKNS0_6OutputES3_"));  // tandem::graph::matmul
-  CHECK_FALSE(is_user_symbol("_ZNK6tandem6Tensor3sumEv"));         // a const member of Tensor
-  CHECK_FALSE(is_user_symbol("_ZNSt17_Function_handlerIFvvEZ4mainEUlvE_E9_M_invokeERKSt9_Any_data"));
+  CHECK(is_user_symbol("_Z11build_modeli"));                 // build_model(int)
+  CHECK(is_user_symbol("_Z3mlpIN6tandem6TensorEET_RKS2_"));  // mlp<tandem::Tensor>(...)
+  CHECK(is_user_symbol("_ZZ4mainENKUlvE_clEv"));             // a lambda in main
+  CHECK_FALSE(
+      is_user_symbol("_ZN6tandem5graph6matmulERKNS0_6OutputES3_"));  // tandem::graph::matmul
+  CHECK_FALSE(is_user_symbol("_ZNK6tandem6Tensor3sumEv"));           // a const member of Tensor
+  CHECK_FALSE(
+      is_user_symbol("_ZNSt17_Function_handlerIFvvEZ4mainEUlvE_E9_M_invokeERKSt9_Any_data"));
   CHECK_FALSE(is_user_symbol("_start"));
   CHECK_FALSE(is_user_symbol("__libc_start_call_main"));
   CHECK_FALSE(is_user_symbol(""));

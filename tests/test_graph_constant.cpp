@@ -10,7 +10,8 @@
 using namespace tandem;
 namespace g = tandem::graph;
 
-TEST_CASE("g::constant copies its tensor: later in-place changes do not reach the graph", "[graph]") {
+TEST_CASE("g::constant copies its tensor: later in-place changes do not reach the graph",
+          "[graph]") {
   g::Graph graph;
   g::DefaultGraph use(graph);
   Tensor t = tensor({1.f, 2.f, 3.f});

@@ -23,15 +23,16 @@ namespace {
 // float32 results differ from the double reference by rounding, which grows with the number of
 // terms summed; float64 ones only in the last bits.
 void check_matches(const Tensor& fast, const Tensor& want, const char* what) {
-  INFO(what << ": fast " << shape_str(fast.shape()) << " " << to_string(fast.dtype()) << ", reference "
-            << shape_str(want.shape()) << " " << to_string(want.dtype()));
+  INFO(what << ": fast " << shape_str(fast.shape()) << " " << to_string(fast.dtype())
+            << ", reference " << shape_str(want.shape()) << " " << to_string(want.dtype()));
   REQUIRE(fast.shape() == want.shape());
   REQUIRE(fast.dtype() == want.dtype());
   const bool single = fast.dtype() == kFloat32;
   const double rtol = single ? 2e-5 : 1e-11, atol = single ? 2e-5 : 1e-11;
   if (!allclose(fast, want, rtol, atol)) {
     const Tensor diff = (fast.to(kFloat64) - want.to(kFloat64)).abs();
-    INFO("largest difference " << amax(diff, {}).item() << " at flat index " << argmax(diff).item<int64_t>());
+    INFO("largest difference " << amax(diff, {}).item() << " at flat index "
+                               << argmax(diff).item<int64_t>());
     CHECK(false);
   }
 }
@@ -60,7 +61,7 @@ std::vector<std::pair<const char*, Tensor>> layouts(const Shape& shape, DType dt
 
 }  // namespace
 
-// ---- the references themselves, by hand ----------------------------------------------------------------
+// ---- the references themselves, by hand ---------------------------------------------------------
 
 TEST_CASE("reference kernels agree with hand-worked examples", "[reference]") {
   // [[1, 2], [3, 4]] · [[5, 6], [7, 8]] = [[1·5 + 2·7, 1·6 + 2·8], [3·5 + 4·7, 3·6 + 4·8]]
@@ -87,9 +88,9 @@ TEST_CASE("reference kernels agree with hand-worked examples", "[reference]") {
   const Tensor ones22 = ones({1, 1, 2, 2}, kFloat64);
   const Tensor y = ref::conv2d(img, ones22, {1, 1}, {1, 1});
   REQUIRE(y.shape() == Shape{1, 1, 4, 4});
-  CHECK(y.at({0, 0, 0, 0}) == 1.0);                 // pixel 1 alone
-  CHECK(y.at({0, 0, 1, 1}) == 1.0 + 2 + 4 + 5);     // a full window
-  CHECK(y.at({0, 0, 3, 3}) == 9.0);                 // pixel 9 alone
+  CHECK(y.at({0, 0, 0, 0}) == 1.0);              // pixel 1 alone
+  CHECK(y.at({0, 0, 1, 1}) == 1.0 + 2 + 4 + 5);  // a full window
+  CHECK(y.at({0, 0, 3, 3}) == 9.0);              // pixel 9 alone
   // The input gradient of a sum of outputs counts how many windows cover each pixel: 4 each here.
   CHECK(equal(ref::conv2d_input_grad(ones({1, 1, 4, 4}, kFloat64), ones22, {1, 1}, {1, 1}, {3, 3}),
               full({1, 1, 3, 3}, 4.0, kFloat64)));
@@ -105,13 +106,14 @@ TEST_CASE("reference kernels agree with hand-worked examples", "[reference]") {
   CHECK(dx.at({0, 0, 0, 0}) == 0.0);
 }
 
-// ---- matmul ------------------------------------------------------------------------------------------------
+// ---- matmul -------------------------------------------------------------------------------------
 
-TEST_CASE("matmul matches its reference: 2-D, every layout, sizes around the fast paths", "[reference][matmul]") {
+TEST_CASE("matmul matches its reference: 2-D, every layout, sizes around the fast paths",
+          "[reference][matmul]") {
   manual_seed(11);
   // {m, k, n}: 1s (the vector-product paths), primes, and one past Eigen's and OpenBLAS's blocks.
-  const std::vector<std::array<int64_t, 3>> sizes{{1, 1, 1},  {7, 13, 5},   {1, 300, 257}, {65, 33, 1},
-                                                  {1, 17, 1}, {67, 130, 71}, {3, 1, 4}};
+  const std::vector<std::array<int64_t, 3>> sizes{
+      {1, 1, 1}, {7, 13, 5}, {1, 300, 257}, {65, 33, 1}, {1, 17, 1}, {67, 130, 71}, {3, 1, 4}};
   for (DType dtype : {kFloat32, kFloat64})
     for (const auto& [m, k, n] : sizes)
       for (const auto& [la, a] : layouts({m, k}, dtype))
@@ -121,13 +123,14 @@ TEST_CASE("matmul matches its reference: 2-D, every layout, sizes around the fas
         }
 }
 
-TEST_CASE("batched matmul matches its reference, with broadcast batch dims", "[reference][matmul]") {
+TEST_CASE("batched matmul matches its reference, with broadcast batch dims",
+          "[reference][matmul]") {
   manual_seed(12);
   const std::vector<std::pair<Shape, Shape>> cases{
-      {{3, 5, 7}, {3, 7, 4}},        // one product per batch entry
-      {{2, 1, 5, 6}, {3, 6, 4}},     // batch dims broadcast: [2, 1] with [3] gives [2, 3]
-      {{4, 5, 6}, {6, 3}},           // a 2-D right operand shared by the batch (Linear on a sequence)
-      {{1, 9, 2}, {5, 2, 11}},       // a size-1 batch on the left
+      {{3, 5, 7}, {3, 7, 4}},     // one product per batch entry
+      {{2, 1, 5, 6}, {3, 6, 4}},  // batch dims broadcast: [2, 1] with [3] gives [2, 3]
+      {{4, 5, 6}, {6, 3}},        // a 2-D right operand shared by the batch (Linear on a sequence)
+      {{1, 9, 2}, {5, 2, 11}},    // a size-1 batch on the left
   };
   for (DType dtype : {kFloat32, kFloat64})
     for (const auto& [sa, sb] : cases)
@@ -142,11 +145,13 @@ TEST_CASE("batched matmul matches its reference, with broadcast batch dims", "[r
   check_matches(matmul(x, w), ref::matmul(x, w), "stride-0 batch");
 }
 
-// ---- reductions -------------------------------------------------------------------------------------------
+// ---- reductions ---------------------------------------------------------------------------------
 
-TEST_CASE("reductions match their references over every set of dims and every layout", "[reference][reduce]") {
+TEST_CASE("reductions match their references over every set of dims and every layout",
+          "[reference][reduce]") {
   manual_seed(13);
-  const std::vector<std::vector<int64_t>> dim_sets{{}, {0}, {1}, {2}, {-1}, {0, 2}, {1, 2}, {0, 1}, {0, 1, 2}};
+  const std::vector<std::vector<int64_t>> dim_sets{{},     {0},    {1},    {2},      {-1},
+                                                   {0, 2}, {1, 2}, {0, 1}, {0, 1, 2}};
   for (DType dtype : {kFloat32, kFloat64}) {
     auto inputs = layouts({5, 7, 6}, dtype);
     inputs.emplace_back("permuted", randn({6, 5, 7}, dtype).permute({1, 2, 0}));
@@ -154,13 +159,15 @@ TEST_CASE("reductions match their references over every set of dims and every la
     for (const auto& [layout, x] : inputs)
       for (const auto& dims : dim_sets)
         for (bool keepdim : {false, true}) {
-          INFO(layout << " " << to_string(dtype) << ", dims " << shape_str(Shape(dims)) << ", keepdim " << keepdim);
+          INFO(layout << " " << to_string(dtype) << ", dims " << shape_str(Shape(dims))
+                      << ", keepdim " << keepdim);
           check_matches(sum(x, dims, keepdim), ref::sum(x, dims, keepdim), "sum");
           check_matches(mean(x, dims, keepdim), ref::mean(x, dims, keepdim), "mean");
           check_matches(amax(x, dims, keepdim), ref::amax(x, dims, keepdim), "amax");
           check_matches(amin(x, dims, keepdim), ref::amin(x, dims, keepdim), "amin");
           check_matches(var(x, dims, 1, keepdim), ref::var(x, dims, 1, keepdim), "var");
-          check_matches(var(x, dims, 0, keepdim), ref::var(x, dims, 0, keepdim), "var, correction 0");
+          check_matches(var(x, dims, 0, keepdim), ref::var(x, dims, 0, keepdim),
+                        "var, correction 0");
         }
   }
 }
@@ -181,7 +188,8 @@ TEST_CASE("argmax matches its reference, ties and NaNs included", "[reference][r
   for (int64_t dim = 0; dim < 3; ++dim) {
     const Tensor fast = amax(with_nan, {dim}), want = ref::amax(with_nan, {dim});
     CHECK(equal(ne(fast, fast), ne(want, want)));  // NaN is the one value unequal to itself
-    CHECK(allclose(where(ne(fast, fast), zeros_like(fast), fast), where(ne(want, want), zeros_like(want), want)));
+    CHECK(allclose(where(ne(fast, fast), zeros_like(fast), fast),
+                   where(ne(want, want), zeros_like(want), want)));
   }
 }
 
@@ -200,7 +208,7 @@ TEST_CASE("reductions past the thread grain match their references", "[reference
   CHECK(equal(argmax(xt, 0), ref::argmax(xt, 0)));
 }
 
-// ---- conv2d and its gradients --------------------------------------------------------------------------
+// ---- conv2d and its gradients -------------------------------------------------------------------
 
 namespace {
 
@@ -217,39 +225,49 @@ Tensor channels_last(const Shape& nchw, DType dtype) {
 
 }  // namespace
 
-TEST_CASE("conv2d and both its gradients match their references, with stride and padding", "[reference][conv]") {
+TEST_CASE("conv2d and both its gradients match their references, with stride and padding",
+          "[reference][conv]") {
   manual_seed(16);
   const std::vector<ConvCase> cases{
-      {2, 3, 11, 9, 4, 3, 5, {2, 3}, {1, 2}},  // everything odd and unequal
-      {1, 1, 5, 5, 1, 5, 5, {1, 1}, {0, 0}},   // the kernel covers the whole image: one output
-      {3, 2, 8, 13, 5, 2, 2, {3, 1}, {0, 1}},  // stride that skips rows
-      {2, 4, 7, 7, 3, 3, 3, {1, 1}, {1, 1}},   // "same" padding
-      {8, 3, 28, 28, 6, 5, 5, {1, 1}, {2, 2}}, // large enough that im2col splits images among threads
+      {2, 3, 11, 9, 4, 3, 5, {2, 3}, {1, 2}},   // everything odd and unequal
+      {1, 1, 5, 5, 1, 5, 5, {1, 1}, {0, 0}},    // the kernel covers the whole image: one output
+      {3, 2, 8, 13, 5, 2, 2, {3, 1}, {0, 1}},   // stride that skips rows
+      {2, 4, 7, 7, 3, 3, 3, {1, 1}, {1, 1}},    // "same" padding
+      {8, 3, 28, 28, 6, 5, 5, {1, 1}, {2, 2}},  // large enough that im2col splits images among
+                                                // threads
   };
   for (DType dtype : {kFloat32, kFloat64})
     for (const ConvCase& c : cases) {
-      INFO("x [" << c.N << ", " << c.C << ", " << c.H << ", " << c.W << "], w [" << c.O << ", " << c.C << ", "
-                 << c.kh << ", " << c.kw << "], stride " << c.stride[0] << "," << c.stride[1] << ", padding "
-                 << c.padding[0] << "," << c.padding[1] << ", " << to_string(dtype));
-      const Tensor x = randn({c.N, c.C, c.H, c.W}, dtype), x_cl = channels_last({c.N, c.C, c.H, c.W}, dtype);
+      INFO("x [" << c.N << ", " << c.C << ", " << c.H << ", " << c.W << "], w [" << c.O << ", "
+                 << c.C << ", " << c.kh << ", " << c.kw << "], stride " << c.stride[0] << ","
+                 << c.stride[1] << ", padding " << c.padding[0] << "," << c.padding[1] << ", "
+                 << to_string(dtype));
+      const Tensor x = randn({c.N, c.C, c.H, c.W}, dtype),
+                   x_cl = channels_last({c.N, c.C, c.H, c.W}, dtype);
       const Tensor w = randn({c.O, c.C, c.kh, c.kw}, dtype);
-      const Tensor w_t = randn({c.C, c.O, c.kh, c.kw}, dtype).transpose(0, 1);  // a non-contiguous weight
+      const Tensor w_t =
+          randn({c.C, c.O, c.kh, c.kw}, dtype).transpose(0, 1);  // a non-contiguous weight
       const Tensor y = ref::conv2d(x, w, c.stride, c.padding);
       check_matches(conv2d(x, w, c.stride, c.padding), y, "conv2d");
-      check_matches(conv2d(x_cl, w_t, c.stride, c.padding), ref::conv2d(x_cl, w_t, c.stride, c.padding),
+      check_matches(conv2d(x_cl, w_t, c.stride, c.padding),
+                    ref::conv2d(x_cl, w_t, c.stride, c.padding),
                     "conv2d, channels-last input and transposed weight");
 
       const int64_t Ho = y.size(2), Wo = y.size(3);
-      const Tensor g = randn({c.N, c.O, Ho, Wo}, dtype), g_nc = channels_last({c.N, c.O, Ho, Wo}, dtype);
+      const Tensor g = randn({c.N, c.O, Ho, Wo}, dtype),
+                   g_nc = channels_last({c.N, c.O, Ho, Wo}, dtype);
       const Shape in_window{c.stride[0], c.stride[1], c.padding[0], c.padding[1], c.H, c.W};
       const Shape w_window{c.stride[0], c.stride[1], c.padding[0], c.padding[1], c.kh, c.kw};
       for (const Tensor& gg : {g, g_nc}) {
         check_matches(conv2d_input_grad(gg, w, in_window),
-                      ref::conv2d_input_grad(gg, w, c.stride, c.padding, {c.H, c.W}), "conv2d_input_grad");
+                      ref::conv2d_input_grad(gg, w, c.stride, c.padding, {c.H, c.W}),
+                      "conv2d_input_grad");
         check_matches(conv2d_input_grad(gg, w_t, in_window),
-                      ref::conv2d_input_grad(gg, w_t, c.stride, c.padding, {c.H, c.W}), "conv2d_input_grad, w_t");
+                      ref::conv2d_input_grad(gg, w_t, c.stride, c.padding, {c.H, c.W}),
+                      "conv2d_input_grad, w_t");
         check_matches(conv2d_weight_grad(x, gg, w_window),
-                      ref::conv2d_weight_grad(x, gg, c.stride, c.padding, {c.kh, c.kw}), "conv2d_weight_grad");
+                      ref::conv2d_weight_grad(x, gg, c.stride, c.padding, {c.kh, c.kw}),
+                      "conv2d_weight_grad");
         check_matches(conv2d_weight_grad(x_cl, gg, w_window),
                       ref::conv2d_weight_grad(x_cl, gg, c.stride, c.padding, {c.kh, c.kw}),
                       "conv2d_weight_grad, channels-last input");
@@ -257,24 +275,26 @@ TEST_CASE("conv2d and both its gradients match their references, with stride and
     }
 }
 
-// ---- max pooling ---------------------------------------------------------------------------------------------
+// ---- max pooling --------------------------------------------------------------------------------
 
-TEST_CASE("max_pool2d and its gradient match their references, ties and padding included", "[reference][conv]") {
+TEST_CASE("max_pool2d and its gradient match their references, ties and padding included",
+          "[reference][conv]") {
   manual_seed(17);
   struct PoolCase {
     Shape x;
     Pair kernel, stride, padding;
   };
   const std::vector<PoolCase> cases{
-      {{2, 3, 8, 8}, {2, 2}, {0, 0}, {0, 0}},     // the ConvNet's pool: stride = kernel
-      {{1, 2, 9, 7}, {3, 2}, {2, 1}, {1, 1}},     // overlapping windows over the padding
-      {{2, 1, 5, 6}, {3, 3}, {1, 1}, {1, 1}},     // every pixel under up to 9 windows
-      {{16, 10, 24, 24}, {2, 2}, {0, 0}, {0, 0}}, // enough windows to split planes among threads
+      {{2, 3, 8, 8}, {2, 2}, {0, 0}, {0, 0}},      // the ConvNet's pool: stride = kernel
+      {{1, 2, 9, 7}, {3, 2}, {2, 1}, {1, 1}},      // overlapping windows over the padding
+      {{2, 1, 5, 6}, {3, 3}, {1, 1}, {1, 1}},      // every pixel under up to 9 windows
+      {{16, 10, 24, 24}, {2, 2}, {0, 0}, {0, 0}},  // enough windows to split planes among threads
   };
   for (DType dtype : {kFloat32, kFloat64})
     for (const PoolCase& c : cases) {
-      INFO("x " << shape_str(c.x) << ", kernel " << c.kernel[0] << "x" << c.kernel[1] << ", stride " << c.stride[0]
-                << "," << c.stride[1] << ", padding " << c.padding[0] << "," << c.padding[1]);
+      INFO("x " << shape_str(c.x) << ", kernel " << c.kernel[0] << "x" << c.kernel[1] << ", stride "
+                << c.stride[0] << "," << c.stride[1] << ", padding " << c.padding[0] << ","
+                << c.padding[1]);
       // Small integers: many windows hold equal maxima, and the first one must win.
       const Tensor ties = randint(-3, 3, c.x).to(dtype);
       const Tensor x_cl = channels_last(c.x, dtype);
@@ -283,8 +303,10 @@ TEST_CASE("max_pool2d and its gradient match their references, ties and padding 
         check_matches(max_pool2d(x, c.kernel, c.stride, c.padding), y, "max_pool2d");
         const Pair s = c.stride[0] == 0 ? c.kernel : c.stride;
         const Tensor g = randn(y.shape(), dtype);
-        check_matches(max_pool2d_backward(g, x, {c.kernel[0], c.kernel[1], s[0], s[1], c.padding[0], c.padding[1]}),
-                      ref::max_pool2d_backward(g, x, c.kernel, c.stride, c.padding), "max_pool2d_backward");
+        check_matches(max_pool2d_backward(
+                          g, x, {c.kernel[0], c.kernel[1], s[0], s[1], c.padding[0], c.padding[1]}),
+                      ref::max_pool2d_backward(g, x, c.kernel, c.stride, c.padding),
+                      "max_pool2d_backward");
       }
     }
 }

@@ -1,4 +1,4 @@
-// tests/test_threads.cpp — thread teams sized to the free cores (core/threads.h, core/cpu_load.h).
+// tests/test_threads.cpp — thread teams sized to the cores to be had (core/threads.h, cpu_load.h).
 //
 // The decisions are checked as plain functions (how many threads for how many free cores; which
 // environment variables mean "the user decides"; reading /proc/stat). The mechanism is checked
@@ -80,7 +80,8 @@ int adapt_until(int want, double seconds) {
 
 }  // namespace
 
-TEST_CASE("the team shrinks when our threads wait for a CPU and grows back when cores are idle", "[threads]") {
+TEST_CASE("the team shrinks when our threads wait for a CPU and grows back when cores are idle",
+          "[threads]") {
   using detail::next_team;
   auto load = [](double others, double waiting) { return CpuLoad{others, waiting, true}; };
   const double waited = 1.0, calm = 0.0;  // the interval before: our threads waited, or not
@@ -114,7 +115,8 @@ TEST_CASE("the team shrinks when our threads wait for a CPU and grows back when 
   CHECK(next_team(2, 2, 2, CpuLoad{0.05, 0.0, false}, waited) == 2);
 }
 
-TEST_CASE("OMP_DYNAMIC, OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment mean the user decides", "[threads]") {
+TEST_CASE("OMP_DYNAMIC, OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment mean the user decides",
+          "[threads]") {
   using detail::user_tunes_openmp;
   CHECK_FALSE(user_tunes_openmp(nullptr, nullptr, nullptr));
   CHECK_FALSE(user_tunes_openmp("", "", ""));  // set but empty counts as unset
@@ -123,7 +125,8 @@ TEST_CASE("OMP_DYNAMIC, OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment mea
   CHECK(user_tunes_openmp(nullptr, nullptr, "10000"));
 }
 
-TEST_CASE("busy_ticks adds user, system, irq, softirq and steal (not nice) of the listed CPUs", "[threads]") {
+TEST_CASE("busy_ticks adds user, system, irq, softirq and steal (not nice) of the listed CPUs",
+          "[threads]") {
   const char* stat =
       "cpu  300 10 200 5000 40 0 6 0 0 0\n"
       "cpu0 100 0 50 2500 20 0 3 0 0 0\n"
@@ -132,9 +135,9 @@ TEST_CASE("busy_ticks adds user, system, irq, softirq and steal (not nice) of th
   CHECK(busy_ticks(stat, {0}) == 100 + 50 + 0 + 3 + 0);
   CHECK(busy_ticks(stat, {1}) == 200 + 150 + 1 + 3 + 2);  // its 10 ticks of nice are not counted
   CHECK(busy_ticks(stat, {0, 1}) == 153 + 356);
-  CHECK(busy_ticks(stat, {10}) == 5);     // "cpu10", not "cpu1" followed by a 0
-  CHECK(busy_ticks(stat, {2}) == -1);     // no such CPU
-  CHECK(busy_ticks("cpu0 5 0 5\n", {0}) == 10);  // an old kernel's shorter line
+  CHECK(busy_ticks(stat, {10}) == 5);                // "cpu10", not "cpu1" followed by a 0
+  CHECK(busy_ticks(stat, {2}) == -1);                // no such CPU
+  CHECK(busy_ticks("cpu0 5 0 5\n", {0}) == 10);      // an old kernel's shorter line
   CHECK(run_delay_ns("2981294 1500 12\n") == 1500);  // cputime_ns run_delay_ns timeslices
   CHECK(run_delay_ns("garbage") == -1);
 }
@@ -156,7 +159,8 @@ TEST_CASE("the load meter sees another process keep a CPU busy", "[threads]") {
   if (load->waiting_known) CHECK(load->waiting < 0.5);  // a sleeping thread waits for no CPU
 }
 
-TEST_CASE("busy processes on every CPU shrink the team to one thread, unless load-awareness is off", "[threads]") {
+TEST_CASE("busy processes on every CPU shrink the team to one thread, unless load-awareness is off",
+          "[threads]") {
   const int before = get_num_threads();
   const bool aware = load_aware_threads();  // off if this run's environment sets OMP_DYNAMIC...
   set_num_threads(2);                       // at least two, so that there is something to shrink
@@ -182,6 +186,7 @@ TEST_CASE("child: load-awareness is off when OMP_DYNAMIC is set", "[.][threads-c
 }
 
 TEST_CASE("an explicit OMP_DYNAMIC turns load-awareness off, as the user asked", "[threads]") {
-  const std::string command = "OMP_DYNAMIC=false '" TANDEM_BINARY_DIR "/tandem_tests' '[threads-child]' > /dev/null 2>&1";
+  const std::string command =
+      "OMP_DYNAMIC=false '" TANDEM_BINARY_DIR "/tandem_tests' '[threads-child]' > /dev/null 2>&1";
   CHECK(std::system(command.c_str()) == 0);
 }

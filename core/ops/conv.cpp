@@ -44,6 +44,8 @@
 //   conv2d_weight_grad     {sh, sw, ph, pw, kh, kw}
 //   max_pool2d (+ grads)   {kh, kw, sh, sw, ph, pw}
 //
+// The six nested loops they must agree with: reference::conv2d, conv2d_input_grad,
+// conv2d_weight_grad, max_pool2d, max_pool2d_backward (core/ops/reference.h).
 // Read next: autograd/derivatives.h (conv2d_grad, max_pool2d_grad).
 #include <algorithm>
 #include <array>

@@ -51,6 +51,7 @@
 //   2-D · 2-D   matrix · matrix                    [m, k] · [k, n]   -> [m, n]
 //   N-D         batches, the batch dims broadcast  [2,1,m,k] · [5,k,n] -> [2,5,m,n]
 //
+// The plain triple loop it must agree with: reference::matmul (core/ops/reference.h).
 // Read next: core/ops/reduce.cpp; for the GPU side of the same op, cuda/ (the matmul ladder).
 #include <algorithm>
 #include <string>

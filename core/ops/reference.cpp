@@ -19,14 +19,16 @@
 namespace tandem::reference {
 namespace {
 
-// ---- reading a strided tensor, and writing the result --------------------------------------------
+// ---- reading a strided tensor, and writing the result -------------------------------------------
 
 // Element access by the index formula, for a float32 or float64 CPU tensor of any strides.
 class Reader {
  public:
-  Reader(const Tensor& t, const char* op) : t_(t), strides_(t.strides()), single_(t.dtype() == kFloat32) {
+  Reader(const Tensor& t, const char* op)
+      : t_(t), strides_(t.strides()), single_(t.dtype() == kFloat32) {
     if (!t.device().is_cpu() || !is_floating(t.dtype()))
-      throw DTypeError(msg("reference::", op, ": expected a float32 or float64 CPU tensor, but got ",
+      throw DTypeError(msg("reference::", op,
+                           ": expected a float32 or float64 CPU tensor, but got ",
                            to_string(t.dtype()), " on ", to_string(t.device())));
     data_ = t.raw_data();
   }
@@ -35,7 +37,8 @@ class Reader {
   double at(const int64_t* index) const {
     int64_t offset = 0;
     for (size_t d = 0; d < strides_.size(); ++d) offset += index[d] * strides_[d];
-    return single_ ? static_cast<const float*>(data_)[offset] : static_cast<const double*>(data_)[offset];
+    return single_ ? static_cast<const float*>(data_)[offset]
+                   : static_cast<const double*>(data_)[offset];
   }
 
  private:
@@ -67,14 +70,14 @@ int64_t linear(const std::vector<int64_t>& index, const Shape& shape) {
   return pos;
 }
 
-// ---- reductions: which output element an input element belongs to ---------------------------------
+// ---- reductions: which output element an input element belongs to -------------------------------
 
 // The reduction's plan: which dims are reduced, the output's shape, and the shape of the output
 // as if keepdim were true (reduced dims of size 1), which is how input indices map onto it.
 struct Reduction {
   std::vector<bool> reduced;
-  Shape kept;    // the output shape, with keepdim
-  Shape out;     // the output shape the caller asked for
+  Shape kept;         // the output shape, with keepdim
+  Shape out;          // the output shape the caller asked for
   int64_t count = 1;  // elements per output
 };
 
@@ -84,8 +87,10 @@ Reduction plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, 
   for (int64_t d : dims) r.reduced[normalize_dim(d, x.dim(), op)] = true;
   for (int64_t d = 0; d < x.dim(); ++d) {
     r.kept.push_back(r.reduced[d] ? 1 : x.size(d));
-    if (!r.reduced[d]) r.out.push_back(x.size(d));
-    else if (keepdim) r.out.push_back(1);
+    if (!r.reduced[d])
+      r.out.push_back(x.size(d));
+    else if (keepdim)
+      r.out.push_back(1);
     if (r.reduced[d]) r.count *= x.size(d);
   }
   return r;
@@ -102,7 +107,8 @@ int64_t output_of(const std::vector<int64_t>& index, const Reduction& r) {
 
 // acc[output_of(i)] = fold(acc[output_of(i)], x[i]) for every element i of x, from `init`.
 template <typename Fold>
-std::vector<double> reduce(const Tensor& x, const Reduction& r, double init, const char* op, Fold fold) {
+std::vector<double> reduce(const Tensor& x, const Reduction& r, double init, const char* op,
+                           Fold fold) {
   const Reader at(x, op);
   std::vector<double> acc(static_cast<size_t>(numel(r.kept)), init);
   if (x.numel() == 0) return acc;
@@ -127,7 +133,7 @@ std::vector<int64_t> operand_index(const std::vector<int64_t>& batch, const Tens
 
 }  // namespace
 
-// ---- matmul -----------------------------------------------------------------------------------------
+// ---- matmul -------------------------------------------------------------------------------------
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() < 2 || b.dim() < 2)
@@ -137,8 +143,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (b.size(-2) != k)
     throw ShapeError(msg("reference::matmul: ", shape_str(a.shape()), " · ", shape_str(b.shape()),
                          ": the inner sizes differ (", k, " and ", b.size(-2), ")"));
-  const Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
-                                       Shape(b.shape().begin(), b.shape().end() - 2), "reference::matmul");
+  const Shape batch =
+      broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                       Shape(b.shape().begin(), b.shape().end() - 2), "reference::matmul");
   const Reader A(a, "matmul"), B(b, "matmul");
   Shape out_shape = batch;
   out_shape.push_back(m);
@@ -147,7 +154,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   c.reserve(static_cast<size_t>(numel(out_shape)));
   std::vector<int64_t> bi(batch.size(), 0);
   if (numel(batch) > 0) do {
-      std::vector<int64_t> ia = operand_index(bi, a), ib = operand_index(bi, b);  // [batch..., row, col]
+      std::vector<int64_t> ia = operand_index(bi, a),
+                           ib = operand_index(bi, b);  // [batch..., row, col]
       const size_t ra = ia.size() - 2, rb = ib.size() - 2;
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) {
@@ -163,17 +171,19 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return result(c, out_shape, promote_types(a.dtype(), b.dtype()));
 }
 
-// ---- reductions -------------------------------------------------------------------------------------
+// ---- reductions ---------------------------------------------------------------------------------
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const Reduction r = plan(x, dims, keepdim, "sum");
-  return result(reduce(x, r, 0.0, "sum", [](double acc, double v) { return acc + v; }), r.out, x.dtype());
+  return result(reduce(x, r, 0.0, "sum", [](double acc, double v) { return acc + v; }), r.out,
+                x.dtype());
 }
 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const Reduction r = plan(x, dims, keepdim, "mean");
   std::vector<double> s = reduce(x, r, 0.0, "mean", [](double acc, double v) { return acc + v; });
-  for (double& v : s) v /= static_cast<double>(r.count);  // 0 / 0 = NaN for an empty set, as PyTorch
+  for (double& v : s)
+    v /= static_cast<double>(r.count);  // 0 / 0 = NaN for an empty set, as PyTorch
   return result(s, r.out, x.dtype());
 }
 
@@ -182,7 +192,9 @@ Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const Reduction r = plan(x, dims, keepdim, "amax");
   const double inf = std::numeric_limits<double>::infinity();
   return result(reduce(x, r, -inf, "amax",
-                       [](double acc, double v) { return std::isnan(acc) || std::isnan(v) ? NAN : std::max(acc, v); }),
+                       [](double acc, double v) {
+                         return std::isnan(acc) || std::isnan(v) ? NAN : std::max(acc, v);
+                       }),
                 r.out, x.dtype());
 }
 
@@ -190,7 +202,9 @@ Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const Reduction r = plan(x, dims, keepdim, "amin");
   const double inf = std::numeric_limits<double>::infinity();
   return result(reduce(x, r, inf, "amin",
-                       [](double acc, double v) { return std::isnan(acc) || std::isnan(v) ? NAN : std::min(acc, v); }),
+                       [](double acc, double v) {
+                         return std::isnan(acc) || std::isnan(v) ? NAN : std::min(acc, v);
+                       }),
                 r.out, x.dtype());
 }
 
@@ -235,7 +249,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
   return result(ss, r.out, x.dtype());
 }
 
-// ---- convolution --------------------------------------------------------------------------------------
+// ---- convolution --------------------------------------------------------------------------------
 
 Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
   const Reader X(x, "conv2d"), Wt(w, "conv2d");
@@ -264,7 +278,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
 
 // Each input pixel collects g from every (output pixel, kernel tap) that read it: the loop runs
 // over the taps and scatters, exactly the sum of the formula read backwards.
-Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair padding, Pair input_size) {
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair padding,
+                         Pair input_size) {
   const Reader G(g, "conv2d_input_grad"), Wt(w, "conv2d_input_grad");
   const int64_t N = g.size(0), O = g.size(1), Ho = g.size(2), Wo = g.size(3);
   const int64_t C = w.size(1), kh = w.size(2), kw = w.size(3);
@@ -286,7 +301,8 @@ Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair pad
   return result(dx, {N, C, H, W}, g.dtype());
 }
 
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, Pair stride, Pair padding, Pair kernel) {
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, Pair stride, Pair padding,
+                          Pair kernel) {
   const Reader X(x, "conv2d_weight_grad"), G(g, "conv2d_weight_grad");
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t O = g.size(1), Ho = g.size(2), Wo = g.size(3);
@@ -311,14 +327,15 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, Pair stride, Pair pa
   return result(dw, {O, C, kh, kw}, x.dtype());
 }
 
-// ---- max pooling ---------------------------------------------------------------------------------------
+// ---- max pooling --------------------------------------------------------------------------------
 
 namespace {
 
 // The winner of window (ho, wo) of plane (n, c): {h, w} of the first largest pixel inside the
 // image, or of the first NaN.
-std::pair<int64_t, int64_t> window_winner(const Reader& X, const Tensor& x, int64_t n, int64_t c, int64_t ho,
-                                          int64_t wo, Pair kernel, Pair stride, Pair padding) {
+std::pair<int64_t, int64_t> window_winner(const Reader& X, const Tensor& x, int64_t n, int64_t c,
+                                          int64_t ho, int64_t wo, Pair kernel, Pair stride,
+                                          Pair padding) {
   std::pair<int64_t, int64_t> best{-1, -1};
   double best_v = 0;
   for (int64_t i = 0; i < kernel[0]; ++i)
@@ -332,7 +349,9 @@ std::pair<int64_t, int64_t> window_winner(const Reader& X, const Tensor& x, int6
   return best;
 }
 
-Pair pool_stride(Pair kernel, Pair stride) { return stride[0] == 0 && stride[1] == 0 ? kernel : stride; }
+Pair pool_stride(Pair kernel, Pair stride) {
+  return stride[0] == 0 && stride[1] == 0 ? kernel : stride;
+}
 
 }  // namespace
 
@@ -353,7 +372,8 @@ Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride, Pair padding) {
   return result(y, {N, C, Ho, Wo}, x.dtype());
 }
 
-Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, Pair kernel, Pair stride, Pair padding) {
+Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, Pair kernel, Pair stride,
+                           Pair padding) {
   stride = pool_stride(kernel, stride);
   const Reader X(x, "max_pool2d_backward"), G(g, "max_pool2d_backward");
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);

@@ -53,7 +53,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride = {1, 1}, Pair paddi
 //   dx[n, c, h, w] = Σ g[n, o, ho, wo] · w[o, c, i, j]  over every (o, ho, wo, i, j) with
 //                    ho·sh + i - ph = h and wo·sw + j - pw = w          (input_size = {H, W})
 //   dw[o, c, i, j] = Σ_{n, ho, wo} g[n, o, ho, wo] · x[n, c, ho·sh + i - ph, wo·sw + j - pw]
-Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair padding, Pair input_size);
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair padding,
+                         Pair input_size);
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, Pair stride, Pair padding, Pair kernel);
 // y[n, c, ho, wo] = max over the window's pixels inside the image (padding never wins); the
 // winner is the first largest pixel in row-major order, or the first NaN.
