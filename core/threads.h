@@ -20,8 +20,8 @@
 // process on a 2-core machine it collapses: there are now three runnable threads for two cores,
 // the scheduler parks one of ours for a time slice (milliseconds), and every loop waits for it
 // while its teammate spins on the other core. Measured (bench/RESULTS.md): the seed ConvNet's
-// eager step went from 6 ms to 90-105 ms beside `yes > /dev/null`; OMP_WAIT_POLICY=passive
-// (sleep at once) cut that to 11-50 ms, and slowed the quiet machine by half.
+// eager step went from 5.8 ms to 110 ms beside `yes > /dev/null`; OMP_WAIT_POLICY=passive
+// (sleep at once) cut that to 28 ms, and slowed the quiet machine by a third to a half.
 //
 // Tandem's answer: run as many threads as there are cores to be had. Every 0.1 s at most, the
 // first kernel to start a team measures (core/cpu_load.h) whether our threads had to wait for a
@@ -33,10 +33,10 @@
 //     nobody waited (< 0.1), and cores are idle   ->  team = cpus - others, at most the cap
 //
 // (the cap: set_num_threads' n, else OMP_NUM_THREADS, else the CPU count), applied to OpenMP
-// (omp_set_num_threads, on each thread that runs kernels) and to OpenBLAS. A
-// team of one runs its loops as plain loops and never waits for anyone. On a quiet machine
-// nothing changes (the team is every thread). Beside one busy process on 2 cores the team is 1,
-// and the ConvNet step takes its one-thread time, 9.3 ms (bench/RESULTS.md has every figure).
+// (omp_set_num_threads, on each thread that runs kernels) and to OpenBLAS. A team of one never
+// waits for anyone. On a quiet machine nothing changes (the team is every thread). Beside one
+// busy process on 2 cores the team is 1, and the ConvNet step takes its one-thread time, 9.4 ms:
+// 1.6x its quiet time on two threads, where it took 110 ms before (bench/RESULTS.md).
 // This is what OpenMP's own dynamic mode (OMP_DYNAMIC=true) means to do, but libgomp judges the
 // load by the 15-minute load average, which counts our own threads and reacts in minutes.
 //
