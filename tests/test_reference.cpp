@@ -310,3 +310,18 @@ TEST_CASE("max_pool2d and its gradient match their references, ties and padding 
       }
     }
 }
+
+TEST_CASE("the references refuse what their formulas cannot index", "[reference]") {
+  const Tensor img = zeros({1, 2, 5, 5}), w = zeros({3, 2, 3, 3});
+  CHECK_THROWS_AS(ref::conv2d(zeros({2, 5, 5}), w), ShapeError);       // not [N, C, H, W]
+  CHECK_THROWS_AS(ref::conv2d(img, zeros({3, 4, 3, 3})), ShapeError);  // 2 channels meet 4
+  CHECK_THROWS_AS(ref::conv2d(img, zeros({3, 2, 7, 7})), ShapeError);  // the window does not fit
+  CHECK_THROWS_AS(ref::conv2d_input_grad(zeros({1, 4, 3, 3}), w, {1, 1}, {0, 0}, {5, 5}),
+                  ShapeError);
+  CHECK_THROWS_AS(ref::conv2d_weight_grad(img, zeros({2, 3, 3, 3}), {1, 1}, {0, 0}, {3, 3}),
+                  ShapeError);
+  CHECK_THROWS_AS(ref::max_pool2d_backward(zeros({1, 2, 4, 4}), img, {2, 2}, {0, 0}), ShapeError);
+  CHECK_THROWS_AS(ref::matmul(zeros({3}), zeros({3, 2})), ShapeError);  // 1-D: use the fast kernel
+  CHECK_THROWS_AS(ref::matmul(zeros({2, 3}), zeros({4, 2})), ShapeError);
+  CHECK_THROWS_AS(ref::sum(zeros({2, 3}, kInt64), {}), DTypeError);  // floating only
+}

@@ -33,7 +33,12 @@ class Reader {
     data_ = t.raw_data();
   }
   // x({n, c, h, w}): data[Σ index_d · stride_d] (data already points at the tensor's offset).
-  double operator()(std::initializer_list<int64_t> index) const { return at(index.begin()); }
+  double operator()(std::initializer_list<int64_t> index) const {
+    if (index.size() != strides_.size())
+      throw ShapeError(msg("reference: indexing a ", strides_.size(), "-D tensor with ",
+                           index.size(), " indices"));
+    return at(index.begin());
+  }
   double at(const int64_t* index) const {
     int64_t offset = 0;
     for (size_t d = 0; d < strides_.size(); ++d) offset += index[d] * strides_[d];
@@ -51,6 +56,21 @@ class Reader {
 // The computed values (row-major, as doubles) as a tensor of `dtype`.
 Tensor result(const std::vector<double>& values, const Shape& shape, DType dtype) {
   return from_vector(values, shape).to(dtype);
+}
+
+// The image ops take [N, C, H, W] tensors; `what` names the argument in the error.
+void require_4d(const Tensor& t, const char* op, const char* what) {
+  if (t.dim() != 4)
+    throw ShapeError(msg("reference::", op, ": expected a 4-D ", what,
+                         " [N, C, H, W], but got shape ", shape_str(t.shape())));
+}
+
+// A window of k (stride s, padding p) over n positions fits floor((n + 2p - k) / s) + 1 times.
+int64_t windows(int64_t n, int64_t k, int64_t s, int64_t p, const char* op) {
+  if (s < 1 || p < 0 || n + 2 * p < k)
+    throw ShapeError(msg("reference::", op, ": a window of ", k, " with stride ", s,
+                         " and padding ", p, " does not fit ", n, " positions"));
+  return (n + 2 * p - k) / s + 1;
 }
 
 // Steps a multi-index through `shape` in row-major order (last index fastest, like an odometer);
@@ -252,12 +272,17 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
 // ---- convolution --------------------------------------------------------------------------------
 
 Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
+  require_4d(x, "conv2d", "input"), require_4d(w, "conv2d", "weight");
   const Reader X(x, "conv2d"), Wt(w, "conv2d");
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t O = w.size(0), kh = w.size(2), kw = w.size(3);
+  if (w.size(1) != C)
+    throw ShapeError(msg("reference::conv2d: the weight ", shape_str(w.shape()), " expects ",
+                         w.size(1), " input channels, the input ", shape_str(x.shape()), " has ",
+                         C));
   const auto [sh, sw] = stride;
   const auto [ph, pw] = padding;
-  const int64_t Ho = (H + 2 * ph - kh) / sh + 1, Wo = (W + 2 * pw - kw) / sw + 1;
+  const int64_t Ho = windows(H, kh, sh, ph, "conv2d"), Wo = windows(W, kw, sw, pw, "conv2d");
   std::vector<double> y;
   for (int64_t n = 0; n < N; ++n)
     for (int64_t o = 0; o < O; ++o)
@@ -280,9 +305,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, Pair stride, Pair padding) {
 // over the taps and scatters, exactly the sum of the formula read backwards.
 Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair padding,
                          Pair input_size) {
+  require_4d(g, "conv2d_input_grad", "gradient"), require_4d(w, "conv2d_input_grad", "weight");
   const Reader G(g, "conv2d_input_grad"), Wt(w, "conv2d_input_grad");
   const int64_t N = g.size(0), O = g.size(1), Ho = g.size(2), Wo = g.size(3);
   const int64_t C = w.size(1), kh = w.size(2), kw = w.size(3);
+  if (w.size(0) != O)
+    throw ShapeError(msg("reference::conv2d_input_grad: the gradient ", shape_str(g.shape()),
+                         " has ", O, " channels, the weight ", shape_str(w.shape()), " ",
+                         w.size(0)));
   const auto [H, W] = input_size;
   const auto [sh, sw] = stride;
   const auto [ph, pw] = padding;
@@ -303,9 +333,13 @@ Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, Pair stride, Pair pad
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, Pair stride, Pair padding,
                           Pair kernel) {
+  require_4d(x, "conv2d_weight_grad", "input"), require_4d(g, "conv2d_weight_grad", "gradient");
   const Reader X(x, "conv2d_weight_grad"), G(g, "conv2d_weight_grad");
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t O = g.size(1), Ho = g.size(2), Wo = g.size(3);
+  if (g.size(0) != N)
+    throw ShapeError(msg("reference::conv2d_weight_grad: the gradient ", shape_str(g.shape()),
+                         " and the input ", shape_str(x.shape()), " hold different batches"));
   const auto [kh, kw] = kernel;
   const auto [sh, sw] = stride;
   const auto [ph, pw] = padding;
@@ -357,10 +391,11 @@ Pair pool_stride(Pair kernel, Pair stride) {
 
 Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride, Pair padding) {
   stride = pool_stride(kernel, stride);
+  require_4d(x, "max_pool2d", "input");
   const Reader X(x, "max_pool2d");
   const int64_t N = x.size(0), C = x.size(1);
-  const int64_t Ho = (x.size(2) + 2 * padding[0] - kernel[0]) / stride[0] + 1;
-  const int64_t Wo = (x.size(3) + 2 * padding[1] - kernel[1]) / stride[1] + 1;
+  const int64_t Ho = windows(x.size(2), kernel[0], stride[0], padding[0], "max_pool2d");
+  const int64_t Wo = windows(x.size(3), kernel[1], stride[1], padding[1], "max_pool2d");
   std::vector<double> y;
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
@@ -375,8 +410,14 @@ Tensor max_pool2d(const Tensor& x, Pair kernel, Pair stride, Pair padding) {
 Tensor max_pool2d_backward(const Tensor& g, const Tensor& x, Pair kernel, Pair stride,
                            Pair padding) {
   stride = pool_stride(kernel, stride);
+  require_4d(x, "max_pool2d_backward", "input"), require_4d(g, "max_pool2d_backward", "gradient");
   const Reader X(x, "max_pool2d_backward"), G(g, "max_pool2d_backward");
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const Shape pooled{N, C, windows(H, kernel[0], stride[0], padding[0], "max_pool2d_backward"),
+                     windows(W, kernel[1], stride[1], padding[1], "max_pool2d_backward")};
+  if (g.shape() != pooled)
+    throw ShapeError(msg("reference::max_pool2d_backward: the gradient has shape ",
+                         shape_str(g.shape()), ", the pooled input ", shape_str(pooled)));
   std::vector<double> dx(static_cast<size_t>(x.numel()), 0.0);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
