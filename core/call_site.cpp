@@ -125,10 +125,10 @@ int on_line(void* data, uintptr_t, const char* file, int line, const char* funct
     return 0;
   }
   info->any_file = true;
-  if (!detail::is_user_file(file))
-    return 0;  // an inlined engine or library function: look outwards
+  if (!detail::is_user_file(file)) return 0;  // an inlined engine or library function: go on
+  // The engine's own examples and tests are named relative to its root.
   std::string text(file);
-  const std::string_view root = TANDEM_SOURCE_DIR;  // the engine's own examples and tests, relative
+  const std::string_view root = TANDEM_SOURCE_DIR;
   if (!root.empty() && text.starts_with(root) && text.size() > root.size() + 1)
     text = text.substr(root.size() + 1);
   info->user_line = text + ":" + std::to_string(line);
@@ -162,11 +162,11 @@ std::string describe(const CallSite& site) {
 #else
   const char* const kNoLines = " (Tandem was built without libbacktrace, which reads file:line)";
 #endif
-  std::string
-      nameless;  // the first frame with neither line tables nor a symbol (a stripped program)
+  // The first frame with neither line tables nor a symbol (a stripped program), if nothing better.
+  std::string nameless;
   for (int i = 1; i < site.depth; ++i) {  // frame 0 is capture_call_site itself
-    const uintptr_t pc =
-        reinterpret_cast<uintptr_t>(site.frames[i]) - 1;  // inside the call instruction
+    // A return address points after the call; one byte back is inside it, on the caller's line.
+    const uintptr_t pc = reinterpret_cast<uintptr_t>(site.frames[i]) - 1;
     Dl_info object{};
     const bool located = dladdr(reinterpret_cast<void*>(pc), &object) != 0 && object.dli_fname;
     if (located && detail::is_system_object(object.dli_fname)) continue;

@@ -18,6 +18,7 @@
 #ifdef TANDEM_HAVE_OPENBLAS
 // From OpenBLAS's cblas.h, declared here so that no OpenBLAS header is needed to build.
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
 #endif
 
 namespace tandem {
@@ -61,8 +62,13 @@ struct Threads {
   std::atomic<bool> load_aware{!detail::user_tunes_openmp(
       std::getenv("OMP_DYNAMIC"), std::getenv("OMP_WAIT_POLICY"), std::getenv("GOMP_SPINCOUNT"))};
   std::atomic<int64_t> next_check_ns{0};  // steady clock
-  std::atomic<int> blas_threads{0};       // what OpenBLAS was last told
-  std::mutex meter_lock;                  // one thread measures at a time; it guards the rest
+#ifdef TANDEM_HAVE_OPENBLAS
+  // OpenBLAS's own count (OPENBLAS_NUM_THREADS, or OMP_NUM_THREADS) is its cap until
+  // set_num_threads says otherwise; blas_threads is what it was last told.
+  std::atomic<int> blas_cap{openblas_get_num_threads()};
+  std::atomic<int> blas_threads{blas_cap.load()};
+#endif
+  std::mutex meter_lock;  // one thread measures at a time; it guards the rest
   CpuLoadMeter meter;
   bool first_interval = true;  // it includes starting OpenMP's threads: not a fair sample
   double waited_before = 0;    // the previous interval's waiting
@@ -107,8 +113,10 @@ void apply(Threads& t, int n) {
   }
 #ifdef TANDEM_HAVE_OPENBLAS
   // The OpenMP build of OpenBLAS follows omp_set_num_threads down, but never back up from 1.
-  if (t.blas_threads.load(std::memory_order_relaxed) != n && t.blas_threads.exchange(n) != n)
-    openblas_set_num_threads(n);
+  const int blas = std::min(n, t.blas_cap.load(std::memory_order_relaxed));
+  if (t.blas_threads.load(std::memory_order_relaxed) != blas &&
+      t.blas_threads.exchange(blas) != blas)
+    openblas_set_num_threads(blas);
 #else
   (void)t;
 #endif
@@ -121,6 +129,9 @@ void set_num_threads(int n) {
     throw Error(msg("set_num_threads: expected a positive number of threads, but got ", n));
   Threads& t = threads();
   t.cap.store(n);
+#ifdef TANDEM_HAVE_OPENBLAS
+  t.blas_cap.store(n);  // the caller's count is OpenBLAS's too, as torch.set_num_threads does
+#endif
   t.team.store(n);  // from there, the load decides again
   t.next_check_ns.store(0);
   apply(t, n);
