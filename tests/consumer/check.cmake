@@ -12,7 +12,7 @@ function(run what)
   set(output "${out}" PARENT_SCOPE)
 endfunction()
 
-run("configure" ${CMAKE_COMMAND} -S ${SOURCE} -B ${BINARY} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
+run("configure" ${CMAKE_COMMAND} -S ${SOURCE} -B ${BINARY} -G "${GENERATOR}" -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_CXX_COMPILER=${CXX} -DTandem_DIR=${TANDEM_DIR} ${EXTRA})
 run("build" ${CMAKE_COMMAND} --build ${BINARY})
 run("run" ${BINARY}/app)
