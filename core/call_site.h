@@ -5,11 +5,13 @@
 // in anomaly mode, every recorded eager op) keeps the call stack of its creation — a few return
 // addresses, cheap to take. Only when an error must be reported are they turned into
 // "file:line (function)", using the debug line tables (GCC's libbacktrace), and the first frame
-// outside the engine's own folders is the user's line.
+// that is neither the engine's nor a system library's is the user's line. A program built
+// without line tables still gets the user's function and program named, never a glibc file.
 #pragma once
 
 #include <array>
 #include <string>
+#include <string_view>
 
 namespace tandem {
 
@@ -21,8 +23,16 @@ struct CallSite {
 // The current call stack (about a microsecond).
 CallSite capture_call_site();
 
-// "examples/02_mlp.cpp:41 (in main)": the innermost frame that is not inside Tandem's own
-// source folders. "unknown location" when line tables are unavailable.
+// "examples/02_mlp.cpp:41 (in main)": the innermost frame that is the user's code — neither
+// Tandem's own (its folders, its installed headers, its symbols) nor a system library's. Without
+// line tables: "main in ./app (no line tables: build with -g1 or -g to see file:line)".
 std::string describe(const CallSite& site);
+
+// How describe() tells frames apart (core/call_site.cpp explains the rules; tests use these).
+namespace detail {
+bool is_system_object(std::string_view path);   // "/lib/x86_64-linux-gnu/libc.so.6": yes
+bool is_user_file(std::string_view file);       // "/home/me/app/main.cpp": yes
+bool is_user_symbol(std::string_view mangled);  // "main", "_Z3mlpIN6tandem6TensorEET_...": yes
+}  // namespace detail
 
 }  // namespace tandem

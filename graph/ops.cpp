@@ -88,7 +88,7 @@ Output placeholder(DType dtype, const Shape& shape, const std::string& name) {
 
 Output constant_in(Graph& g, const Tensor& value, const std::string& name) {
   Node* n = g.add_node(Kind::constant, "Const", {}, {value.shape(), value.dtype()}, name);
-  n->value = value.detach().contiguous();
+  n->value = value.detach().clone();  // a copy, as TF makes: later changes to `value` don't leak in
   return Output(n);
 }
 

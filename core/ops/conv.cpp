@@ -49,6 +49,8 @@
 // shape gives those sizes when the values exist; it is read for its shape only. TF1's
 // Conv2DBackpropInput does the same with an `input_sizes` tensor computed by a Shape op.
 //
+// The six nested loops they must agree with: reference::conv2d, conv2d_input_grad,
+// conv2d_weight_grad, max_pool2d, max_pool2d_backward (core/ops/reference.h).
 // Read next: autograd/derivatives.h (conv2d_grad, max_pool2d_grad).
 #include <algorithm>
 #include <array>

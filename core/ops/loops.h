@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "core/threads.h"
 
 namespace tandem::loops {
 
@@ -29,8 +30,9 @@ namespace tandem::loops {
 // microsecond. (A weight of 784 x 256 floats, the first layer of bench/'s MLP, is above the grain:
 // its SGD update and its batch-1 products run on every thread.) PyTorch's grain is smaller
 // (32768). The risk of any grain is a busy machine: a thread of the team that the OS has
-// descheduled holds up the whole loop, for milliseconds. Under heavy load, use one thread
-// (set_num_threads(1), OMP_NUM_THREADS=1). Fused loops in graph mode use the same grain.
+// descheduled holds up the whole loop, for milliseconds. So the team is sized to the cores other
+// processes leave free (core/threads.h), and a team of one runs the plain loop. Fused loops in
+// graph mode use the same grain.
 inline constexpr int64_t kParallelGrain = int64_t{1} << 17;
 
 // How many elements of a long row one thread takes at a time (32 KiB of floats).
@@ -44,12 +46,16 @@ inline constexpr int64_t kRowPiece = 8192;
 // tears the team down again — about 0.4 µs per loop, measured with GCC's libgomp, which is more
 // than the whole work of a kernel on a small tensor, and it is paid by every op of every eager
 // training step. So the serial case is a plain loop that never enters OpenMP.
+//
+// The team is sized to the cores other processes leave free (adapt_threads_to_load, core/threads.h):
+// on a busy machine it may be a team of one, which waits for nobody.
 template <typename F> void parallel_for(int64_t n, bool parallel, F&& body) {
   if (!parallel || n < 2) {
     for (int64_t i = 0; i < n; ++i) body(i);
     return;
   }
-#pragma omp parallel for schedule(static)
+  [[maybe_unused]] const int team = adapt_threads_to_load();  // unused where OpenMP is off (nvcc)
+#pragma omp parallel for schedule(static) num_threads(team)
   for (int64_t i = 0; i < n; ++i) body(i);
 }
 

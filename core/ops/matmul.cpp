@@ -51,6 +51,7 @@
 //   2-D · 2-D   matrix · matrix                    [m, k] · [k, n]   -> [m, n]
 //   N-D         batches, the batch dims broadcast  [2,1,m,k] · [5,k,n] -> [2,5,m,n]
 //
+// The plain triple loop it must agree with: reference::matmul (core/ops/reference.h).
 // Read next: core/ops/reduce.cpp; for the GPU side of the same op, cuda/ (the matmul ladder).
 #include <algorithm>
 #include <string>
@@ -379,6 +380,7 @@ void gemm_one(const Operand<T>& A, const Operand<T>& B, int64_t off_a, int64_t o
     return vector_product(view_of(A, off_a), view_of(B, off_b), m, n, k, c);
   if (accumulate && k == 1 && m * n <= kSmallVectorProduct)
     return rank_one_update(view_of(A, off_a), view_of(B, off_b), m, n, alpha, c);
+  adapt_threads_to_load();  // the GEMM's team: the cores other processes leave free (core/threads.h)
 #ifdef TANDEM_HAVE_OPENBLAS
   // float and double: straight to OpenBLAS, asking for C = 1·A·B + 0·C, or C = alpha·A·B + 1·C
   // when accumulating. (Through Eigen, a plain product is computed as C = 0, then C += A·B: one

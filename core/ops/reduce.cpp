@@ -38,6 +38,7 @@
 //  - max/min propagate NaN, as PyTorch's do, and argmax/argmin point at the first NaN; ties go
 //    to the first occurrence.
 //
+// The plain loops they must agree with: reference::sum, mean, amax, amin, argmax, var (core/ops/reference.h).
 // Read next: core/ops/softmax.cpp (a row-wise max and sum fused with elementwise math), then the
 // derivative of sum_to in autograd/.
 #include <algorithm>
