@@ -75,4 +75,4 @@ bench: configure
 	fi
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-cuda
+	rm -rf $(BUILD_DIR) build-asan build-cuda build-tsan build-fuzz

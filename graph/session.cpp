@@ -18,6 +18,7 @@
 #include "autograd/grad_mode.h"
 #include "core/factories.h"
 #include "graph/passes.h"
+#include "graph/run_arguments.h"
 #include "core/ops.h"
 #include "core/ops/copy.h"
 
@@ -55,14 +56,8 @@ namespace {
   if (dynamic_cast<const ShapeError*>(&e)) throw ShapeError(e.what() + where);
   if (dynamic_cast<const DTypeError*>(&e)) throw DTypeError(e.what() + where);
   if (dynamic_cast<const IndexError*>(&e)) throw IndexError(e.what() + where);
+  if (dynamic_cast<const OutOfMemoryError*>(&e)) throw OutOfMemoryError(e.what() + where);
   throw Error(e.what() + where);
-}
-
-bool compatible(const Shape& static_shape, const Shape& actual) {
-  if (static_shape.size() != actual.size()) return false;
-  for (size_t i = 0; i < actual.size(); ++i)
-    if (static_shape[i] != kUnknown && static_shape[i] != actual[i]) return false;
-  return true;
 }
 
 // ---- memory plans by shape signature ------------------------------------------------------------
@@ -210,27 +205,8 @@ const Session::CachedPlan& Session::plan_for(const std::vector<Output>& fetches,
 Tensor Session::run(const Output& fetch, const FeedDict& feeds) { return run(std::vector<Output>{fetch}, feeds)[0]; }
 
 std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedDict& feeds) {
-  // ---- check what we were given ------------------------------------------------------------------
-  for (const Output& f : fetches) {
-    if (!f.defined()) throw Error("Session::run: a fetch is undefined (a missing gradient?)");
-    if (f.node()->graph != &graph_)
-      throw Error(msg("Session::run: fetch '", f.name(), "' is not an element of this graph; a Session "
-                      "runs only the graph it was created with"));
-  }
-  std::vector<Node*> fed;
-  for (const auto& [out, value] : feeds) {
-    if (out.node()->graph != &graph_)
-      throw Error(msg("Session::run: feed key '", out.name(), "' is not an element of this graph"));
-    if (!value.defined()) throw Error(msg("Session::run: the value fed for '", out.name(), "' is undefined"));
-    if (value.dtype() != out.dtype())
-      throw DTypeError(msg("Cannot feed value of dtype ", to_string(value.dtype()), " for Tensor '",
-                           out.name(), "', which has dtype ", to_string(out.dtype()),
-                           "; convert it with .to(", to_string(out.dtype()), ") first"));
-    if (!compatible(out.shape(), value.shape()))
-      throw ShapeError(msg("Cannot feed value of shape ", tf_shape_str(value.shape()), " for Tensor '",
-                           out.name(), "', which has shape '", tf_shape_str(out.shape()), "'"));
-    fed.push_back(out.node());
-  }
+  // ---- check what we were given (graph/run_arguments.h) ------------------------------------------
+  const std::vector<Node*> fed = check_run_arguments(graph_, fetches, feeds);
 
   const CachedPlan& cached = plan_for(fetches, fed);
   const Plan& plan = cached.plan;

@@ -26,6 +26,16 @@ Meta floating_meta(std::span<const Meta> in, const Attrs&) {
   return {in[0].shape, to_floating(in[0].dtype)};
 }
 
+// gelu is defined for floating tensors only, as in PyTorch ("GeluKernelImpl" not implemented for
+// 'Bool'): the other activations keep or convert, but an integer or bool gelu is almost surely a
+// mistake (labels or a mask fed to the wrong layer).
+Meta gelu_meta(std::span<const Meta> in, const Attrs&) {
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg("gelu: expected a floating point tensor, but got ", to_string(in[0].dtype),
+                         " (PyTorch refuses it too); convert it first: gelu(x.to(kFloat32))"));
+  return in[0];
+}
+
 Meta neg_meta(std::span<const Meta> in, const Attrs&) {
   if (in[0].dtype == kBool)
     throw DTypeError("neg: negation, the `-` operator, on a bool tensor is not supported; "
@@ -94,7 +104,7 @@ OpDef cos{"cos", 1, floating_meta, unary_kernel<math::Cos>, nullptr, nullptr, tr
 OpDef tanh{"tanh", 1, floating_meta, unary_kernel<math::Tanh>, nullptr, nullptr, true};
 OpDef sigmoid{"sigmoid", 1, floating_meta, unary_kernel<math::Sigmoid>, nullptr, nullptr, true};
 OpDef relu{"relu", 1, same_meta, unary_kernel<math::Relu>, nullptr, nullptr, true};
-OpDef gelu{"gelu", 1, floating_meta, unary_kernel<math::Gelu>, nullptr, nullptr, true};
+OpDef gelu{"gelu", 1, gelu_meta, unary_kernel<math::Gelu>, nullptr, nullptr, true};
 OpDef sign{"sign", 1, same_meta, unary_kernel<math::Sign>, nullptr, nullptr, true};
 OpDef cast{"cast", 1, cast_meta, copy_kernel, nullptr, nullptr, true};
 OpDef clone{"clone", 1, same_meta, copy_kernel, nullptr, nullptr, true};
