@@ -128,15 +128,16 @@ void read_exact(ByteSource& in, void* out, size_t n, const std::string& name, co
                     got, " of ", n, " bytes read). Re-download or reinstall the file"));
 }
 
-// Reads up to n bytes, in pieces of at most 1 MiB, into a vector that grows only as the bytes
-// arrive: a header that promises gigabytes costs nothing until the gigabytes are really there.
+// Reads up to n bytes into a vector that grows only as the bytes arrive: 64 KiB first, then pieces
+// as large as what has arrived so far (doubling), so it never holds much more than twice the data
+// that is really there. A header that promises gigabytes costs nothing until they come.
 // (Faster when the header is honest: one vector of n bytes, filled in one read. That trusts the
 // header with memory, which is exactly what an untrusted file must not be trusted with.)
 std::vector<unsigned char> read_up_to(ByteSource& in, size_t n) {
-  constexpr size_t kPiece = size_t{1} << 20;
+  constexpr size_t kFirstPiece = size_t{1} << 16;
   std::vector<unsigned char> raw;
   while (raw.size() < n) {
-    const size_t at = raw.size(), want = std::min(kPiece, n - at);
+    const size_t at = raw.size(), want = std::min(std::max(kFirstPiece, at), n - at);
     raw.resize(at + want);
     const size_t got = in.read(raw.data() + at, want);
     raw.resize(at + got);

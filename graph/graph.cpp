@@ -2,6 +2,7 @@
 #include "graph/graph.h"
 
 #include <ostream>
+#include <string_view>
 
 namespace tandem::graph {
 
@@ -83,13 +84,16 @@ namespace {
 // another already in progress means a second thread is building the same graph right now.
 class BuildGuard {
  public:
-  BuildGuard(std::atomic<int>& builders, const std::string& what) : builders_(builders) {
+  // `doing` and `what` only go into the message ("adding a node", "MatMul").
+  BuildGuard(std::atomic<int>& builders, std::string_view doing, std::string_view what)
+      : builders_(builders) {
     if (builders_.fetch_add(1, std::memory_order_acq_rel) != 0) {
       builders_.fetch_sub(1, std::memory_order_acq_rel);
       throw Error(msg("Graph: two threads are adding nodes to one graph at the same time (this one ",
-                      "was adding ", what, "). A Graph is built by one thread at a time: build it in "
-                      "one thread (each thread has its own default graph; DefaultGraph picks another), "
-                      "or take turns with a mutex. Running a finished graph from many threads is fine"));
+                      "was ", doing, " '", what, "'). A Graph is built by one thread at a time: build "
+                      "it in one thread (each thread has its own default graph; DefaultGraph picks "
+                      "another), or take turns with a mutex. Running a finished graph from many "
+                      "threads is fine"));
     }
   }
   ~BuildGuard() { builders_.fetch_sub(1, std::memory_order_acq_rel); }
@@ -102,7 +106,7 @@ class BuildGuard {
 }  // namespace
 
 std::string Graph::unique_name(const std::string& base) {
-  BuildGuard guard(builders_, "the name '" + base + "'");
+  BuildGuard guard(builders_, "choosing the name", base);
   return unique_name_unguarded(base);
 }
 
@@ -115,7 +119,7 @@ std::string Graph::unique_name_unguarded(const std::string& base) {
 
 Node* Graph::add_node(Kind kind, std::string type, std::vector<Output> inputs, Meta meta,
                       const std::string& name) {
-  BuildGuard guard(builders_, "a " + type + " node");
+  BuildGuard guard(builders_, "adding a node of type", type);
   if (finalized_)
     throw Error(msg("Graph is finalized and cannot be modified: tried to add a ", type,
                     " node. Build every op before the training loop; creating ops inside the loop "

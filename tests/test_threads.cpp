@@ -11,7 +11,8 @@
 // (One Session run from several threads at once is the Session's own test, in test_graph.cpp.)
 //
 // Every test here is tagged [threads]: CI runs them again under ThreadSanitizer (.ci/run), which
-// reports any data race even when the values happen to come out right.
+// reports any data race even when the values happen to come out right. (The worker threads only
+// record what they see; the CHECKs run on the test's own thread, as Catch2 asks.)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -149,7 +150,7 @@ TEST_CASE("each thread has its own default graph and its own DefaultGraph blocks
       g::Output x = g::placeholder(kFloat64, {3}, "x");
       g::Output y = x;
       for (int i = 0; i < 500; ++i) y = y + 1.0;
-      CHECK(own.size() > 500);
+      if (own.size() <= 500) ++errors;  // x, then at least an add per step
       g::Session s(own);
       results[k] = s.run(g::sum(y), {{x, tensor({1.0, 2.0, 3.0}, kFloat64)}}).item();
     } catch (const Error&) {
