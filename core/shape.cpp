@@ -43,10 +43,11 @@ void check_shape(const Shape& shape, size_t itemsize, const char* op, bool allow
     fits = fits && multiply(bytes, f, bytes) && bytes <= kMaxShapeBytes;
   }
   if (!fits)
-    throw ShapeError(msg(op, ": shape ", allow_unknown ? shape_str(shape) : sizes_str(shape), " is too large: ", approx, " bytes of ",
-                         itemsize, "-byte elements, more than any device can hold (at most 2^62 bytes) "
-                         "and more than int64 arithmetic on it can count. Check the sizes: one is "
-                         "probably a mistake (a product of sizes, or an uninitialised number)"));
+    throw ShapeError(msg(op, ": shape ", allow_unknown ? shape_str(shape) : sizes_str(shape),
+                         " is too large: ", approx, " bytes of ", itemsize, "-byte elements, more "
+                         "than any device can hold (at most 2^62 bytes) and more than int64 "
+                         "arithmetic on it can count. Check the sizes: one is probably a mistake "
+                         "(a product of sizes, or an uninitialised number)"));
 }
 
 int64_t numel(const Shape& shape) {

@@ -202,7 +202,7 @@ TEST_CASE("a save killed with SIGKILL while writing leaves the previous file who
   }
   // Kill it the moment a temporary file exists: between the open and the rename, mid-write.
   bool mid_write = false;
-  for (int i = 0; i < 20000 && !mid_write; ++i) {
+  for (int i = 0; i < 100000 && !mid_write; ++i) {  // up to 10 s, on a busy machine
     mid_write = !dir.others(file).empty();
     if (!mid_write) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
