@@ -82,4 +82,4 @@ bench: configure
 	fi
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-cuda
+	rm -rf $(BUILD_DIR) build-asan build-cuda build-tsan build-fuzz

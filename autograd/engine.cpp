@@ -144,7 +144,18 @@ void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& att
   auto m = std::make_shared<AutogradMeta>();
   m->requires_grad = true;
   m->grad_fn = std::move(node);
+  // A view op that really shares its input's bytes (reshape may have to copy) passes on whether
+  // those bytes are a leaf's: then an in-place op on the view must be refused, like one on the leaf.
+  if (op.is_view() && out.storage() == inputs[0].storage()) {
+    const AutogradMeta* in = meta(inputs[0]);
+    m->view_of_leaf = in && in->requires_grad && (!in->grad_fn || in->view_of_leaf);
+  }
   out.impl().autograd = std::move(m);
+}
+
+bool is_view_of_leaf(const Tensor& t) {
+  const AutogradMeta* m = meta(t);
+  return m && m->view_of_leaf;
 }
 
 // ---- the context a rule sees -------------------------------------------------------------------------

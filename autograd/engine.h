@@ -25,6 +25,10 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 // differentiable or outputs that are not floating point.
 void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs, Tensor& out);
 
+// True when `t` is a view (reshape, slice, transpose...) of a leaf that requires grad, or a view
+// of such a view: in-place ops refuse it (core/ops/inplace.cpp), as PyTorch does.
+bool is_view_of_leaf(const Tensor& t);
+
 // Backpropagates from `roots` (seeded with `grads`; an undefined seed means ones, allowed for
 // one-element roots) and accumulates into the leaves' .grad.
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads,

@@ -82,6 +82,7 @@ struct AutogradMeta {
   bool retains_grad = false;          // retain_grad(): a non-leaf that also keeps its .grad
   Tensor grad;                        // accumulated gradient (leaves, or retains_grad)
   std::shared_ptr<Node> grad_fn;      // the Node that made this tensor; null for a leaf
+  bool view_of_leaf = false;          // a view sharing the bytes of a leaf that requires grad
 };
 
 }  // namespace tandem::autograd

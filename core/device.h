@@ -29,7 +29,7 @@ struct Device {
 std::string to_string(Device d);
 
 // An allocator hands out raw bytes on one device. `allocate` never returns null: it throws
-// tandem::Error when memory is exhausted.
+// tandem::OutOfMemoryError when memory is exhausted.
 struct Allocator {
   virtual ~Allocator() = default;
   virtual void* allocate(size_t nbytes) = 0;

@@ -30,6 +30,11 @@ class DTypeError : public Error {
 class IndexError : public Error {
   using Error::Error;
 };
+// A device that cannot hold what was asked of it (torch.cuda.OutOfMemoryError): the message says
+// which op asked, for what shape, and how much the device has.
+class OutOfMemoryError : public Error {
+  using Error::Error;
+};
 
 // Builds a message from pieces: throw ShapeError(msg("mul: ", a, " vs ", b)).
 template <typename... Args> std::string msg(const Args&... args) {
@@ -45,6 +50,7 @@ template <typename... Args> std::string msg(const Args&... args) {
   if (dynamic_cast<const ShapeError*>(&e)) throw ShapeError(text);
   if (dynamic_cast<const DTypeError*>(&e)) throw DTypeError(text);
   if (dynamic_cast<const IndexError*>(&e)) throw IndexError(text);
+  if (dynamic_cast<const OutOfMemoryError*>(&e)) throw OutOfMemoryError(text);
   throw Error(text);
 }
 

@@ -6,11 +6,22 @@
 
 namespace tandem {
 
+namespace {
+// The element count a caller's values must fill: the shape is checked first, so that an
+// overflowing shape ([2^32, 2^32] has "0" elements in wrapped arithmetic) cannot match.
+int64_t checked_count(const Shape& shape, DType dtype, const char* op) {
+  check_shape(shape, itemsize(dtype), op);
+  return numel(shape);
+}
+}  // namespace
+
 template <typename T> Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
-  if (static_cast<int64_t>(values.size()) != numel(shape))
+  const int64_t n = checked_count(shape, dtype_of<T>(), "from_vector");
+  if (static_cast<int64_t>(values.size()) != n)
     throw ShapeError(msg("from_vector(): ", values.size(), " values cannot fill shape ",
-                         shape_str(shape), " (", numel(shape), " elements)"));
-  Tensor t = Tensor::empty(shape, dtype_of<T>());
+                         shape_str(shape), " (", n, " elements); give as many values as the shape "
+                         "has elements"));
+  Tensor t = Tensor::empty(shape, dtype_of<T>(), Device::cpu(), "from_vector");
   std::copy(values.begin(), values.end(), t.data<T>());
   return t;
 }
@@ -19,55 +30,58 @@ template Tensor from_vector<double>(const std::vector<double>&, const Shape&);
 template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&);
 template <> Tensor from_vector<bool>(const std::vector<bool>& values, const Shape& shape) {
   // std::vector<bool> packs bits, so it needs its own loop.
-  if (static_cast<int64_t>(values.size()) != numel(shape))
+  const int64_t n = checked_count(shape, kBool, "from_vector");
+  if (static_cast<int64_t>(values.size()) != n)
     throw ShapeError(msg("from_vector(): ", values.size(), " values cannot fill shape ",
-                         shape_str(shape)));
-  Tensor t = Tensor::empty(shape, kBool);
+                         shape_str(shape), " (", n, " elements); give as many values as the shape "
+                         "has elements"));
+  Tensor t = Tensor::empty(shape, kBool, Device::cpu(), "from_vector");
   for (size_t i = 0; i < values.size(); ++i) t.data<bool>()[i] = values[i];
   return t;
 }
 
-namespace detail {
-void flatten_nested(double v, int, Shape&, std::vector<double>& out) { out.push_back(v); }
-
-Tensor tensor_from_doubles(const std::vector<double>& values, const Shape& shape, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  visit_dtype(dtype, [&]<typename T>() {
-    T* p = t.data<T>();
-    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
-  });
-  return t;
-}
-}  // namespace detail
-
 // ---- filled ------------------------------------------------------------------------------------
 namespace {
-void fill(Tensor& t, double value) {
+// Every element = value, converted to the tensor's dtype. An integer value fills an int64 tensor
+// exactly (through a double, 2^53 + 1 would become 2^53).
+void fill(Tensor& t, const Scalar& value) {
   if (!t.device().is_cpu()) {  // build the values on the CPU, then copy them over
     Tensor host = Tensor::empty(t.shape(), t.dtype());
     fill(host, value);
     copy_bytes(t.raw_data(), t.device(), host.raw_data(), Device::cpu(), t.nbytes());
     return;
   }
-  visit_dtype(t.dtype(), [&]<typename T>() { std::fill_n(t.data<T>(), t.numel(), static_cast<T>(value)); });
+  visit_dtype(t.dtype(), [&]<typename T>() {
+    const T v = std::is_same_v<T, int64_t> && value.natural_dtype() != kFloat64
+                    ? static_cast<T>(value.to_int64())
+                    : static_cast<T>(value.to_double());
+    std::fill_n(t.data<T>(), t.numel(), v);
+  });
+}
+
+// full() under the name of the factory the user called, for its errors.
+Tensor filled(const char* op, const Shape& shape, const Scalar& value, std::optional<DType> dtype,
+              Device device) {
+  // torch.full infers the dtype from the fill value: 7 -> int64, 7.0 -> float32, true -> bool.
+  const DType natural = value.natural_dtype() == kFloat64 ? kFloat32 : value.natural_dtype();
+  Tensor t = Tensor::empty(shape, dtype.value_or(natural), device, op);
+  fill(t, value);
+  return t;
 }
 }  // namespace
 
 Tensor empty(const Shape& shape, DType dtype, Device device) { return Tensor::empty(shape, dtype, device); }
-Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0, dtype, device); }
-Tensor ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1, dtype, device); }
-
+Tensor zeros(const Shape& shape, DType dtype, Device device) { return filled("zeros", shape, 0, dtype, device); }
+Tensor ones(const Shape& shape, DType dtype, Device device) { return filled("ones", shape, 1, dtype, device); }
 Tensor full(const Shape& shape, const Scalar& value, std::optional<DType> dtype, Device device) {
-  // torch.full infers the dtype from the fill value: 7 -> int64, 7.0 -> float32, true -> bool.
-  const DType natural = value.natural_dtype() == kFloat64 ? kFloat32 : value.natural_dtype();
-  Tensor t = Tensor::empty(shape, dtype.value_or(natural), device);
-  fill(t, value.to_double());
-  return t;
+  return filled("full", shape, value, dtype, device);
 }
 
 Tensor eye(int64_t n, std::optional<int64_t> m, DType dtype) {
+  if (n < 0) throw ShapeError(msg("eye(): n must be greater or equal to 0, got ", n));
   const int64_t cols = m.value_or(n);
-  Tensor t = zeros({n, cols}, dtype);
+  if (cols < 0) throw ShapeError(msg("eye(): m must be greater or equal to 0, got ", cols));
+  Tensor t = filled("eye", {n, cols}, 0, dtype, Device::cpu());
   visit_dtype(dtype, [&]<typename T>() {
     for (int64_t i = 0; i < std::min(n, cols); ++i) t.data<T>()[i * cols + i] = T(1);
   });
@@ -79,13 +93,20 @@ Tensor arange(const Scalar& end) { return arange(0, end, 1); }
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step) {
   const double a = start.to_double(), b = end.to_double(), s = step.to_double();
   if (s == 0) throw Error("arange(): step must be nonzero");
+  if (!std::isfinite(a) || !std::isfinite(b) || !std::isfinite(s))
+    throw Error(msg("arange(): start, end and step must be finite, got ", a, ", ", b, ", ", s));
   if ((b - a) / s < 0)
     throw Error(msg("arange(): upper bound and larger bound inconsistent with step sign (start ",
                     a, ", end ", b, ", step ", s, ")"));
   const bool all_int = start.natural_dtype() != kFloat64 && end.natural_dtype() != kFloat64 &&
                        step.natural_dtype() != kFloat64;
-  const auto n = static_cast<int64_t>(std::ceil((b - a) / s));
-  Tensor t = Tensor::empty({n}, all_int ? kInt64 : kFloat32);
+  // The count, checked before the conversion to int64 (1e30 elements would not even convert).
+  const double count = std::ceil((b - a) / s);
+  if (count > static_cast<double>(kMaxShapeBytes))
+    throw ShapeError(msg("arange(): [", a, ", ", b, ") in steps of ", s, " has ", count,
+                         " elements: invalid size, possible overflow? Check the bounds and the step"));
+  const auto n = static_cast<int64_t>(count);
+  Tensor t = Tensor::empty({n}, all_int ? kInt64 : kFloat32, Device::cpu(), "arange");
   visit_dtype(t.dtype(), [&]<typename T>() {
     for (int64_t i = 0; i < n; ++i) t.data<T>()[i] = static_cast<T>(a + static_cast<double>(i) * s);
   });
@@ -120,14 +141,19 @@ Generator& default_generator() {
   return g;
 }
 
-void manual_seed(uint64_t seed) { default_generator() = Generator(seed); }
+void manual_seed(uint64_t seed) {
+  Generator& g = default_generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed(seed);
+}
 
 namespace {
 Tensor random_floats(const Shape& shape, DType dtype, const char* op, double (Generator::*draw)()) {
   if (!is_floating(dtype))
     throw DTypeError(msg(op, "(): expected a floating dtype, got ", to_string(dtype)));
-  Tensor t = Tensor::empty(shape, dtype);
+  Tensor t = Tensor::empty(shape, dtype, Device::cpu(), op);
   Generator& g = default_generator();
+  std::lock_guard<std::mutex> lock(g.mutex);  // the whole tensor is one stretch of the sequence
   visit_floating(dtype, [&]<typename T>() {
     T* p = t.data<T>();
     for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>((g.*draw)());
@@ -142,11 +168,13 @@ Tensor randn(const Shape& shape, DType dtype) { return random_floats(shape, dtyp
 Tensor randint(int64_t low, int64_t high, const Shape& shape) {
   if (high <= low)
     throw Error(msg("randint(): expected low < high, got low=", low, " high=", high));
-  Tensor t = Tensor::empty(shape, kInt64);
-  const auto range = static_cast<uint64_t>(high - low);
+  Tensor t = Tensor::empty(shape, kInt64, Device::cpu(), "randint");
+  // high - low in unsigned arithmetic: it may not fit in int64 (low = -2^63, high = 2^63 - 1).
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
   Generator& g = default_generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
   for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<int64_t>()[i] = low + static_cast<int64_t>(g.next() % range);
+    t.data<int64_t>()[i] = static_cast<int64_t>(static_cast<uint64_t>(low) + g.next() % range);
   return t;
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <type_traits>
@@ -43,38 +44,52 @@ template <typename T> constexpr DType literal_dtype() {
   else if constexpr (std::is_integral_v<T>) return kInt64;
   else return kFloat32;
 }
-void flatten_nested(double v, int level, Shape& shape, std::vector<double>& out);
-template <typename L>
-void flatten_nested(const std::initializer_list<L>& list, int level, Shape& shape,
-                    std::vector<double>& out) {
+// The literals are collected in their own type V (int64 literals stay integers: through a double,
+// 2^53 + 1 would silently become 2^53), and converted once, to the tensor's dtype.
+template <typename V> void flatten_nested(V v, int, Shape&, std::vector<V>& out) { out.push_back(v); }
+template <typename L, typename V>
+void flatten_nested(const std::initializer_list<L>& list, int level, Shape& shape, std::vector<V>& out) {
   const auto n = static_cast<int64_t>(list.size());
   if (static_cast<int>(shape.size()) <= level) shape.push_back(n);
   else if (shape[level] != n)
     throw ShapeError(msg("tensor(): ragged nested list: expected sequence of length ",
                          shape[level], " at dim ", level, " (got ", n, ")"));
   for (const auto& item : list) {
-    if constexpr (std::is_arithmetic_v<L>) flatten_nested(static_cast<double>(item), level + 1, shape, out);
+    if constexpr (std::is_arithmetic_v<L>) flatten_nested(static_cast<V>(item), level + 1, shape, out);
     else flatten_nested(item, level + 1, shape, out);
   }
 }
-Tensor tensor_from_doubles(const std::vector<double>& values, const Shape& shape, DType dtype);
+template <typename V>
+Tensor tensor_from_values(const std::vector<V>& values, const Shape& shape, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype, Device::cpu(), "tensor");
+  visit_dtype(dtype, [&]<typename T>() {
+    T* p = t.data<T>();
+    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+  });
+  return t;
+}
+// Integer literals as int64_t, floating ones as double, bools as bool.
+template <typename T>
+using literal_t = std::conditional_t<std::is_same_v<T, bool>, bool,
+                                     std::conditional_t<std::is_integral_v<T>, int64_t, double>>;
 }  // namespace detail
 
 // tensor(3.)  — a 0-dim tensor.
 template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T>>>
 Tensor tensor(T value, std::optional<DType> dtype = std::nullopt) {
-  return detail::tensor_from_doubles({static_cast<double>(value)}, {},
-                                     dtype.value_or(detail::literal_dtype<T>()));
+  using V = detail::literal_t<T>;
+  return detail::tensor_from_values(std::vector<V>{static_cast<V>(value)}, {},
+                                    dtype.value_or(detail::literal_dtype<T>()));
 }
 // tensor({1., 2.}), tensor({{1., 2.}, {3., 4.}}), ... up to 4 levels of braces.
 template <typename T>
 Tensor tensor(std::initializer_list<T> values, std::optional<DType> dtype = std::nullopt) {
+  using Leaf = typename detail::Nested<std::initializer_list<T>>::leaf;
   Shape shape;
-  std::vector<double> flat;
+  std::vector<detail::literal_t<Leaf>> flat;
   detail::flatten_nested(values, 0, shape, flat);
   if (values.size() == 0) shape = {0};
-  using Leaf = typename detail::Nested<std::initializer_list<T>>::leaf;
-  return detail::tensor_from_doubles(flat, shape, dtype.value_or(detail::literal_dtype<Leaf>()));
+  return detail::tensor_from_values(flat, shape, dtype.value_or(detail::literal_dtype<Leaf>()));
 }
 template <typename T>
 Tensor tensor(std::initializer_list<std::initializer_list<T>> values,
@@ -107,13 +122,35 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1);
 // ---- random (drawn from the default generator) ------------------------------------------------
 // A Mersenne-Twister engine with our own uniform and normal transforms, so the numbers do not
 // depend on the standard library's distribution code: same seed, same tensors, on any compiler.
+//
+// Threads: a Generator is one sequence of numbers, and drawing changes its state, so two threads
+// drawing from one Generator at once would corrupt it (the same numbers twice, or torn state). As
+// in PyTorch, whoever draws holds the generator's `mutex` for a whole tensor's worth of numbers —
+// rand(), randn(), randint() and rand_like (dropout) do. Each tensor is then one unbroken stretch
+// of the sequence; which thread gets which stretch depends on who asks first.
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : engine_(seed) {}
-  void seed(uint64_t s) { engine_.seed(s); }
+  // A copy is a second generator in the same state (the same numbers from here on), with a mutex
+  // of its own: data loaders keep generators per epoch and per worker this way (data/random.h).
+  Generator(const Generator& other) { *this = other; }
+  Generator& operator=(const Generator& other) {
+    if (this == &other) return *this;
+    std::lock_guard<std::mutex> lock(other.mutex);
+    engine_ = other.engine_;
+    has_spare_ = other.has_spare_;
+    spare_ = other.spare_;
+    return *this;
+  }
+  void seed(uint64_t s) {  // as if newly made with this seed
+    engine_.seed(s);
+    has_spare_ = false;
+  }
   double uniform();  // in [0, 1)
   double normal();   // mean 0, standard deviation 1 (Box-Muller)
   uint64_t next() { return engine_(); }
+
+  mutable std::mutex mutex;  // held while drawing (see above), and while being copied
 
  private:
   std::mt19937_64 engine_;
@@ -121,7 +158,7 @@ class Generator {
   double spare_ = 0.0;
 };
 Generator& default_generator();
-void manual_seed(uint64_t seed);  // reseeds the default generator
+void manual_seed(uint64_t seed);  // reseeds the default generator (holding its mutex)
 
 Tensor rand(const Shape& shape, DType dtype = kFloat32);   // uniform in [0, 1)
 Tensor randn(const Shape& shape, DType dtype = kFloat32);  // standard normal

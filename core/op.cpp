@@ -2,7 +2,8 @@
 //
 //   call(op, inputs, attrs)
 //     1. all inputs on one device          (else: a clear error naming the op and the devices)
-//     2. meta = op.shape(input metas)      (the same shape rule graph mode runs at declaration)
+//     2. meta = op.shape(input metas)      (the same shape rule graph mode runs at declaration),
+//        then check_shape(meta)            (no size < 0, no element count that overflows)
 //     3. view op:    out = op.view(inputs) (no allocation)
 //        compute op: out = empty(meta) on that device; kernel(inputs, attrs, out)
 //
@@ -61,6 +62,7 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
   check_same_device(op, inputs, device);
 
   const Meta out_meta = op.shape(metas, attrs);
+  check_shape(out_meta.shape, itemsize(out_meta.dtype), op.name);  // views too: expand to 2^80...
   Tensor out;
   if (op.is_view()) {
     no_grad inside_kernel;  // a view that must copy (reshape) calls ops; they are not the user's steps
@@ -139,7 +141,7 @@ namespace {
 Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
                const Meta& out_meta, Device device) {
   const ComputeKernel kernel = kernel_for(op, device);
-  Tensor out = Tensor::empty(out_meta.shape, out_meta.dtype, device);
+  Tensor out = Tensor::empty(out_meta.shape, out_meta.dtype, device, op.name);
   // A kernel may call other ops on its inputs (a dtype conversion, a contiguous copy); those are
   // implementation details, not steps of the user's computation, so nothing inside is recorded.
   no_grad inside_kernel;

@@ -488,7 +488,7 @@ template <class S> S TensorMethods<S>::transpose(int64_t d0, int64_t d1) const {
 template <class S> S TensorMethods<S>::permute(const std::vector<int64_t>& dims) const { return tandem::permute(self(), dims); }
 template <class S> S TensorMethods<S>::t() const {
   if (self().dim() > 2)
-    throw ShapeError(msg("t() expects a tensor with <= 2 dimensions, but self is ", self().dim(), "D"));
+    throw ShapeError(msg("t() expects a tensor with <= 2 dimensions, but self is ", self().dim(), "D; use transpose(dim0, dim1) to swap two chosen dimensions"));
   return self().dim() < 2 ? self() : tandem::transpose(self(), 0, 1);
 }
 template <class S> S TensorMethods<S>::slice(int64_t dim, int64_t start, int64_t end, int64_t step) const {

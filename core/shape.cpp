@@ -5,9 +5,55 @@
 
 namespace tandem {
 
+namespace {
+// a * b, or false when the product overflows int64 (GCC's and Clang's overflow-checked multiply).
+bool multiply(int64_t a, int64_t b, int64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
+
+// "[2, -3]": sizes as written, for shapes that must not have unknown sizes (shape_str would print
+// a -1 as "?", and "negative dimension in [?]" hides the very number at fault).
+std::string sizes_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+[[noreturn]] void overflowed(const Shape& shape, const char* what) {
+  throw ShapeError(msg(what, ": the sizes of shape ", sizes_str(shape), " multiply to more than int64 "
+                       "can hold; a shape that large was never checked (report this as a bug)"));
+}
+}  // namespace
+
+void check_shape(const Shape& shape, size_t itemsize, const char* op, bool allow_unknown) {
+  for (int64_t d : shape) {
+    if (d >= 0 || (allow_unknown && d == kUnknown)) continue;
+    if (allow_unknown)
+      throw ShapeError(msg(op, ": invalid size ", d, " in shape ", shape_str(shape), ": each size must "
+                           "be >= 0, or -1 for a size known only at run time (printed ?)"));
+    throw ShapeError(msg(op, ": trying to create tensor with negative dimension ", d, ": ",
+                         sizes_str(shape), "; every size must be >= 0"));
+  }
+  // The product of the sizes (0 and unknown count as 1) times the item size, stopping at the limit.
+  // approx keeps the true size, as a double, for the message.
+  int64_t bytes = static_cast<int64_t>(itemsize);
+  double approx = static_cast<double>(itemsize);
+  bool fits = true;
+  for (int64_t d : shape) {
+    const int64_t f = d > 1 ? d : 1;
+    approx *= static_cast<double>(f);
+    fits = fits && multiply(bytes, f, bytes) && bytes <= kMaxShapeBytes;
+  }
+  if (!fits)
+    throw ShapeError(msg(op, ": shape ", allow_unknown ? shape_str(shape) : sizes_str(shape),
+                         " is too large: ", approx, " bytes of ", itemsize, "-byte elements, more "
+                         "than any device can hold (at most 2^62 bytes) and more than int64 "
+                         "arithmetic on it can count. Check the sizes: one is probably a mistake "
+                         "(a product of sizes, or an uninitialised number)"));
+}
+
 int64_t numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape)
+    if (!multiply(n, s, n)) overflowed(shape, "numel");
   return n;
 }
 
@@ -16,7 +62,7 @@ Strides contiguous_strides(const Shape& shape) {
   int64_t running = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     st[i] = running;
-    running *= shape[i];
+    if (!multiply(running, shape[i], running)) overflowed(shape, "contiguous_strides");
   }
   return st;
 }

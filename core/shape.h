@@ -29,10 +29,24 @@ using Strides = SmallVector<int64_t, 6>;
 
 inline constexpr int64_t kUnknown = -1;
 
-// Number of elements (1 for a 0-dim tensor). Meaningless if a dimension is unknown.
+// The most bytes (and so elements) any shape may describe: 2^62, 4 EiB, far beyond any device.
+// Below it, every product Tandem forms from sizes — numel, numel × itemsize, index × stride —
+// fits in int64 with room to spare, so none of them can overflow and wrap to a small number.
+inline constexpr int64_t kMaxShapeBytes = int64_t{1} << 62;
+
+// Checks a shape before anything is built from it: every size >= 0 (or kUnknown, when
+// `allow_unknown`: graph mode), and the product of the sizes (a size 0 counting as 1, so that
+// the strides fit too) times `itemsize` at most kMaxShapeBytes. Throws ShapeError naming `op` and
+// the shape. Factories, the eager op path (core/op.cpp), graph nodes and the loaders call it: an
+// overflowing shape is refused where it is written, never allocated as 0 bytes and then overrun.
+void check_shape(const Shape& shape, size_t itemsize, const char* op, bool allow_unknown = false);
+
+// Number of elements (1 for a 0-dim tensor). Meaningless if a dimension is unknown. Shapes are
+// checked when they are made (check_shape), so this cannot overflow; it still checks each
+// multiplication and throws rather than wrap (one flag test per dimension).
 int64_t numel(const Shape& shape);
 
-// Row-major strides: stride[i] = product of the sizes after i.
+// Row-major strides: stride[i] = product of the sizes after i (checked like numel).
 Strides contiguous_strides(const Shape& shape);
 
 // "[2, 3]" — the form error messages use; unknown dimensions print as "?".

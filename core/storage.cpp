@@ -1,9 +1,12 @@
 // core/storage.cpp — the CPU allocator, the allocator registry and the memory counters.
 #include "core/storage.h"
 
+#include <sys/sysinfo.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -56,12 +59,16 @@ class CpuAllocator final : public Allocator {
         return p;
       }
     }
+    // More than the machine has in RAM and swap together can never be used: refuse it here. (With
+    // Linux's overcommit, aligned_alloc might well return an address for it, and the program
+    // would be killed later, when the pages are touched; AddressSanitizer would abort at once.)
+    if (nbytes > machine_bytes()) throw OutOfMemoryError(out_of_memory(nbytes));
     void* p = std::aligned_alloc(64, rounded);
     if (!p) {  // give the cache back to the system and try once more
       release_cached();
       p = std::aligned_alloc(64, rounded);
     }
-    if (!p) throw Error(msg("out of CPU memory: could not allocate ", nbytes, " bytes"));
+    if (!p) throw OutOfMemoryError(out_of_memory(nbytes));
     return p;
   }
 
@@ -84,6 +91,23 @@ class CpuAllocator final : public Allocator {
   }
 
  private:
+  // RAM plus swap, read once (sysinfo(2)).
+  static size_t machine_bytes() {
+    static const size_t total = [] {
+      struct sysinfo info {};
+      if (sysinfo(&info) != 0) return std::numeric_limits<size_t>::max();  // unknown: no limit
+      return (static_cast<size_t>(info.totalram) + info.totalswap) * info.mem_unit;
+    }();
+    return total;
+  }
+
+  static std::string out_of_memory(size_t nbytes) {
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    return msg("out of CPU memory: ", static_cast<double>(nbytes) / gib, " GiB (", nbytes,
+               " bytes) asked for, and this machine has ", static_cast<double>(machine_bytes()) / gib,
+               " GiB of RAM and swap in all");
+  }
+
   void release_cached() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [size, list] : free_) {
@@ -106,12 +130,20 @@ CpuAllocator& cpu_allocator() {
 }
 Allocator* cuda_allocator = nullptr;
 
-// Indexed by Device::Type. Atomic: a DataLoader's worker threads allocate batches while the
-// training thread allocates activations (data/dataloader.h).
+// The counters behind memory_stats(), one set per device type. Tensors are made and freed on every
+// thread (each eager loop, each Session::run), so the counters are atomic: a plain `+=` from two
+// threads at once loses updates (two eager loops left bytes_in_use at -31,924). The peak is raised
+// with a compare-and-swap loop: it only ever moves up, to a value some thread really saw.
 struct AtomicStats {
   std::atomic<int64_t> allocations{0}, bytes_in_use{0}, peak_bytes{0};
 };
-AtomicStats stats[2];
+AtomicStats stats[2];  // indexed by Device::Type
+
+void raise_peak(std::atomic<int64_t>& peak, int64_t now) {
+  int64_t seen = peak.load(std::memory_order_relaxed);
+  while (now > seen && !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+  }
+}
 
 }  // namespace
 
@@ -149,27 +181,28 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 Storage::Storage(size_t nbytes, Device device)
     : data_(allocator_for(device).allocate(nbytes)), nbytes_(nbytes), device_(device) {
   AtomicStats& s = stats[static_cast<int>(device.type)];
-  s.allocations += 1;
-  const int64_t in_use = s.bytes_in_use += static_cast<int64_t>(nbytes);
-  int64_t peak = s.peak_bytes.load();
-  while (in_use > peak && !s.peak_bytes.compare_exchange_weak(peak, in_use)) {
-  }
+  s.allocations.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = s.bytes_in_use.fetch_add(static_cast<int64_t>(nbytes), std::memory_order_relaxed) +
+                      static_cast<int64_t>(nbytes);
+  raise_peak(s.peak_bytes, now);
 }
 
 Storage::~Storage() {
   allocator_for(device_).deallocate(data_, nbytes_);
-  stats[static_cast<int>(device_.type)].bytes_in_use -= static_cast<int64_t>(nbytes_);
+  stats[static_cast<int>(device_.type)].bytes_in_use.fetch_sub(static_cast<int64_t>(nbytes_),
+                                                               std::memory_order_relaxed);
 }
 
 MemoryStats memory_stats(Device::Type type) {
   const AtomicStats& s = stats[static_cast<int>(type)];
-  return {s.allocations.load(), s.bytes_in_use.load(), s.peak_bytes.load()};
+  return {s.allocations.load(std::memory_order_relaxed), s.bytes_in_use.load(std::memory_order_relaxed),
+          s.peak_bytes.load(std::memory_order_relaxed)};
 }
 
 void reset_peak_memory_stats(Device::Type type) {
   AtomicStats& s = stats[static_cast<int>(type)];
-  s.allocations = 0;
-  s.peak_bytes = s.bytes_in_use.load();
+  s.allocations.store(0, std::memory_order_relaxed);
+  s.peak_bytes.store(s.bytes_in_use.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 }  // namespace tandem

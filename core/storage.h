@@ -40,7 +40,9 @@ class Storage {
   Device device_;
 };
 
-// Process-wide counters of tensor memory, per device type (like torch.cuda.memory_stats).
+// Process-wide counters of tensor memory, per device type (like torch.cuda.memory_stats). Every
+// thread's tensors count; the counters are atomic, so reading them while other threads allocate
+// is safe (a snapshot of each number, not of the three together).
 struct MemoryStats {
   int64_t allocations = 0;   // number of Storage objects ever created
   int64_t bytes_in_use = 0;  // bytes held by live Storage objects

@@ -7,12 +7,15 @@
 
 namespace tandem {
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (int64_t s : shape)
-    if (s < 0)
-      throw ShapeError(msg("empty(): negative dimension in shape ", shape_str(shape)));
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, const char* op) {
+  check_shape(shape, itemsize(dtype), op);  // sizes >= 0, byte count within int64: then allocate
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(tandem::numel(shape) * itemsize(dtype), device);
+  try {
+    impl->storage = std::make_shared<Storage>(tandem::numel(shape) * itemsize(dtype), device);
+  } catch (const OutOfMemoryError& e) {  // the allocator knows the bytes; say who asked, for what
+    throw OutOfMemoryError(msg(op, ": cannot make a ", to_string(dtype), " tensor of shape ",
+                               shape_str(shape), ": ", e.what(), ". Use a smaller shape or batch"));
+  }
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

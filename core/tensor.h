@@ -49,8 +49,10 @@ class Tensor : public TensorMethods<Tensor> {
   Tensor() = default;  // an undefined tensor (like an empty optional); most calls on it throw
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // A fresh, contiguous, uninitialised tensor. Prefer the factories in core/factories.h.
-  static Tensor empty(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu());
+  // A fresh, contiguous, uninitialised tensor. Prefer the factories in core/factories.h. The shape
+  // is checked first (core/shape.h: check_shape); errors name `op`, the caller (a factory or op).
+  static Tensor empty(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu(),
+                      const char* op = "empty");
 
   // ---- metadata ---------------------------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }

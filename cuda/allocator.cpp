@@ -61,7 +61,7 @@ class CachingAllocator final : public Allocator {
     }
     if (status == cudaErrorMemoryAllocation) {
       (void)cudaGetLastError();
-      throw Error(msg("out of CUDA memory: could not allocate ", nbytes, " bytes (block of ", size,
+      throw OutOfMemoryError(msg("out of CUDA memory: could not allocate ", nbytes, " bytes (block of ", size,
                       " bytes) with ", stats_.reserved_bytes, " bytes in use by tensors; use "
                       "smaller batches, or free tensors you no longer need"));
     }

@@ -8,10 +8,18 @@
 //   then the data (multi-byte values big-endian as well)
 // Fashion-MNIST ships them gzip-compressed; zlib's gzread reads both forms.
 // Images are 28x28 uint8 (train: 60000, test: 10000); labels are uint8 class numbers 0-9.
+//
+// A file is untrusted input: its header may declare far more data than follows (a truncated
+// download, or a damaged or hostile file). The reader never believes the header with memory: it
+// checks the declared shape for overflow, then reads the data in pieces, so what it allocates
+// grows with the bytes actually there — an 8-byte file that declares 16 GB is refused at once,
+// not after allocating 16 GB. Every failure is a tandem::Error naming the file.
+// (tests/fuzz/fuzz_idx.cpp feeds it random bytes to keep it that way.)
 #pragma once
 
 #include <array>
 #include <string>
+#include <string_view>
 
 #include "core/tensor.h"
 
@@ -20,6 +28,8 @@ namespace tandem::data {
 // The tensor stored in an IDX file (.gz or not): integer types become int64, floats keep their
 // width. Throws tandem::Error naming the file on a missing, truncated or malformed file.
 Tensor read_idx(const std::string& path);
+// The same from bytes in memory (gzip-compressed or not); `source` names them in errors.
+Tensor parse_idx(std::string_view bytes, const std::string& source = "<bytes>");
 
 // Where Debian's dataset-fashion-mnist package puts the files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";

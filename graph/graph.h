@@ -20,6 +20,7 @@
 // Read next: graph/ops.h (the functions that add nodes), graph/session.h.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,13 +61,22 @@ const char* kind_name(Kind k);
 
 // A handle on a node's result: what graph-mode functions take and return. Like a TF1 tf.Tensor,
 // it has a name ("add:0"), a static shape and a dtype — and no value.
+//
+// The Graph owns its nodes; an Output only points at one. So that an Output kept after its Graph
+// is gone (a graph made in a function, or a thread's default graph after the thread ended) is an
+// error and not a read of freed memory, the Output also holds a weak reference to a token the
+// Graph owns (graph_alive_): node() checks that the token still exists before handing the node out.
 class Output : public TensorMethods<Output> {
  public:
   Output() = default;
-  explicit Output(Node* node) : node_(node) {}
+  explicit Output(Node* node);  // node may be null (an undefined Output)
 
   bool defined() const { return node_ != nullptr; }
-  Node* node() const { return node_; }
+  // The node; throws if its Graph has been destroyed since this Output was made.
+  Node* node() const {
+    if (node_ && graph_alive_.expired()) throw_graph_destroyed();
+    return node_;
+  }
   Graph& graph() const;
   const Shape& shape() const;  // static shape; kUnknown (-1) for unknown dims
   DType dtype() const;
@@ -76,7 +86,9 @@ class Output : public TensorMethods<Output> {
   bool is_same(const Output& o) const { return node_ == o.node_; }
 
  private:
+  [[noreturn]] static void throw_graph_destroyed();
   Node* node_ = nullptr;
+  std::weak_ptr<const int> graph_alive_;  // expires when the node's Graph is destroyed
 };
 
 struct Node {
@@ -109,10 +121,17 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
 
   // Adds a node, giving it a unique name (type, or `name` when given) inside the current scope,
-  // the current control dependencies, and its creation site. Checks that the graph is not finalized
-  // and that all inputs belong to this graph.
+  // the current control dependencies, and its creation site. Checks that the graph is not finalized,
+  // that all inputs and control dependencies belong to this graph, that the static shape is valid
+  // (sizes >= 0 or -1 for unknown, no overflowing element count: check_shape), and that no other
+  // thread is adding a node to this graph at the same moment (see "Threads" below).
   Node* add_node(Kind kind, std::string type, std::vector<Output> inputs, Meta meta,
                  const std::string& name = "");
+
+  // Makes `node` run after `dep` (what group() and the initializer op do). `dep` must be a node of
+  // this graph created before `node`: creation order is the execution order, so a dependency on a
+  // later node could never be honoured — and is how a cycle would begin. An Error says so.
+  void add_control_input(Node* node, const Output& dep);
 
   const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
   int64_t size() const { return static_cast<int64_t>(nodes_.size()); }
@@ -134,18 +153,34 @@ class Graph {
   // A unique name: "MatMul", then "MatMul_1", ... (used for nodes and for re-entered scopes).
   std::string unique_name(const std::string& base);
 
+  // The token Outputs watch (see Output): it dies with the graph.
+  const std::shared_ptr<const int>& alive_token() const { return alive_; }
+
+  // Threads: a Graph is built by one thread at a time (TF1's rule too). Building it from two threads
+  // at once is detected where it is cheap — add_node() counts the calls in progress (an atomic
+  // counter: one increment and one decrement per node) and a second one at the same moment throws
+  // instead of corrupting the node list. Once built, a graph may be run from many threads: Sessions
+  // only read it.
  private:
+  std::string unique_name_unguarded(const std::string& base);
+
   std::vector<std::unique_ptr<Node>> nodes_;
   std::set<std::string> used_names_;
   bool finalized_ = false;
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
+  std::atomic<int> builders_{0};  // add_node / unique_name calls in progress
 };
 
-// The default graph: where graph-mode functions add nodes unless a scope says otherwise. Like TF1's,
-// it is process-wide; reset_default_graph() replaces it with an empty one.
+// The default graph: where graph-mode functions add nodes unless a scope says otherwise. As in TF1,
+// the default graph is a property of the current *thread*: each thread starts with its own empty
+// one (made on first use, destroyed when the thread ends), and a DefaultGraph block changes only
+// the calling thread's. So two threads building their own graphs never meet. (TF1 also shares one
+// global graph between threads that name none; Tandem gives each its own, so that two threads
+// cannot build into one graph by accident.) reset_default_graph() replaces this thread's.
 Graph& default_graph();
 void reset_default_graph();
 
-// `{ graph::DefaultGraph use(g); ... }` makes g the default graph inside the block
+// `{ graph::DefaultGraph use(g); ... }` makes g the default graph inside the block, for this thread
 // (TF's `with g.as_default():`).
 class DefaultGraph {
  public:

@@ -128,7 +128,7 @@ Output global_variables_initializer(Graph& g) {
   for (const auto& n : g.nodes())
     if (n->kind == Kind::variable) inits.push_back(n->initializer);
   Node* init = g.add_node(Kind::no_op, "NoOp", {}, {{}, kFloat32}, "init");
-  for (Node* i : inits) init->control_inputs.push_back(i);
+  for (Node* i : inits) g.add_control_input(init, Output(i));
   return Output(init);
 }
 
@@ -186,7 +186,7 @@ Output identity(const Output& x, const std::string& name) { return make_op(ops::
 Output group(const std::vector<Output>& ops, const std::string& name) {
   Graph& g = graph_of(ops);
   Node* n = g.add_node(Kind::no_op, "NoOp", {}, {{}, kFloat32}, name);
-  for (const Output& o : ops) n->control_inputs.push_back(o.node());
+  for (const Output& o : ops) g.add_control_input(n, o);  // checked: same graph, created before
   return Output(n);
 }
 

@@ -5,6 +5,24 @@
 
 namespace tandem::graph {
 
+namespace {
+// The step of an earlier node. Nodes are created in execution order, and add_node() and
+// add_control_input() only accept earlier nodes of the same graph; a node whose inputs were edited
+// by hand afterwards may still point forward (a cycle) or into another graph: a clear error then.
+int step_of(const std::unordered_map<const Node*, int>& index, const Node* n, const Node& reader,
+            const char* edge) {
+  if (!n) throw Error(msg(reader.describe(), " has an undefined ", edge, "; it cannot be run"));
+  auto it = index.find(n);
+  if (it != index.end()) return it->second;
+  if (n->graph != reader.graph)
+    throw Error(msg(reader.describe(), " has a ", edge, " on '", n->name, "', a node of another graph; "
+                    "a node can only use nodes of its own graph"));
+  throw Error(msg(reader.describe(), " has a ", edge, " on '", n->name, "', which is created after it: "
+                  "the dependencies form a cycle (nodes run in creation order). Create the dependency "
+                  "first, then the node that needs it"));
+}
+}  // namespace
+
 Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector<Node*>& fed) {
   Plan plan;
   std::unordered_map<const Node*, int> index;
@@ -17,8 +35,9 @@ Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector
     s.value = node->value;
     s.source = node.get();
     s.label = node->type;
-    for (const Output& in : node->inputs) s.inputs.push_back(index.at(in.node()));
-    for (const Node* c : node->control_inputs) s.control.push_back(index.at(c));
+    for (const Output& in : node->inputs) s.inputs.push_back(step_of(index, in.node(), *node, "input"));
+    for (const Node* c : node->control_inputs)
+      s.control.push_back(step_of(index, c, *node, "control dependency"));
     index[node.get()] = static_cast<int>(plan.steps.size());
     plan.steps.push_back(std::move(s));
   }

@@ -15,6 +15,7 @@
 #include "autograd/grad_mode.h"
 #include "graph/executor.h"
 #include "graph/passes.h"
+#include "graph/run_arguments.h"
 
 namespace tandem::graph {
 
@@ -27,44 +28,11 @@ struct Session::CachedPlan {
 Session::Session(Graph& g, SessionOptions options) : graph_(g), options_(options) {}
 Session::~Session() = default;
 
-namespace {
-
-void check_fetches(const Graph& graph, const std::vector<Output>& fetches) {
-  for (const Output& f : fetches) {
-    if (!f.defined()) throw Error("Session::run: a fetch is undefined (a missing gradient?)");
-    if (f.node()->graph != &graph)
-      throw Error(msg("Session::run: fetch '", f.name(), "' is not an element of this graph; a Session "
-                      "runs only the graph it was created with"));
-  }
-}
-
-// The fed nodes, after TF's checks of each feed against its placeholder's dtype and static shape.
-std::vector<Node*> check_feeds(const Graph& graph, const FeedDict& feeds) {
-  std::vector<Node*> fed;
-  for (const auto& [out, value] : feeds) {
-    if (out.node()->graph != &graph)
-      throw Error(msg("Session::run: feed key '", out.name(), "' is not an element of this graph"));
-    if (!value.defined()) throw Error(msg("Session::run: the value fed for '", out.name(), "' is undefined"));
-    if (value.dtype() != out.dtype())
-      throw DTypeError(msg("Cannot feed value of dtype ", to_string(value.dtype()), " for Tensor '",
-                           out.name(), "', which has dtype ", to_string(out.dtype()),
-                           "; convert it with .to(", to_string(out.dtype()), ") first"));
-    if (!fits_static_shape(out.shape(), value.shape()))
-      throw ShapeError(msg("Cannot feed value of shape ", tf_shape_str(value.shape()), " for Tensor '",
-                           out.name(), "', which has shape '", tf_shape_str(out.shape()), "'"));
-    fed.push_back(out.node());
-  }
-  return fed;
-}
-
-}  // namespace
-
 Tensor Session::run(const Output& fetch, const FeedDict& feeds) { return run(std::vector<Output>{fetch}, feeds)[0]; }
 
 std::vector<Tensor> Session::run(const std::vector<Output>& fetches, const FeedDict& feeds) {
-  // 1. What were we given?
-  check_fetches(graph_, fetches);
-  const std::vector<Node*> fed = check_feeds(graph_, feeds);
+  // 1. What were we given? (graph/run_arguments.h: TF's errors for a bad fetch or feed)
+  const std::vector<Node*> fed = check_run_arguments(graph_, fetches, feeds);
 
   // 2. The plan (cached), and the right to touch the variables: alone if this run writes them.
   const std::shared_ptr<CachedPlan> cached = plan_for(fetches, fed);

@@ -575,12 +575,21 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
 }
 
 FrozenGraph load_graph(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(msg("load_graph: '", path, "' is a folder, not a graph file; give the path of a file "
+                    "written by io::save_graph()"));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(msg("load_graph: cannot open '", path, "' (", std::strerror(errno),
                     "); check the path. A graph file is written by io::save_graph()"));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(msg("load_graph: reading '", path, "' failed (is it a folder?)"));
+  std::string bytes;
+  try {  // libstdc++ reports a failed read (EIO, EISDIR...) by throwing std::ios_base::failure
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw Error(msg("load_graph: reading '", path, "' failed (", e.what(), "); check the file"));
+  }
+  if (in.bad()) throw Error(msg("load_graph: reading '", path, "' failed; check the file"));
   return parse_graph(bytes, path);
 }
 

@@ -58,8 +58,9 @@ FrozenGraph freeze(graph::Session& session, const std::vector<graph::Output>& ou
 std::string serialize_graph(const FrozenGraph& frozen);
 FrozenGraph parse_graph(const std::string& bytes, const std::string& source = "<bytes>");
 
-// The same through a file. save_graph writes `path`.tmp and renames it over `path`, so an
-// interrupted save never leaves a half-written file where a good one was.
+// The same through a file. save_graph goes through io::write_file_atomic (io/atomic_file.h): a
+// uniquely named temporary file in the same folder, fsync, rename over `path`, fsync the folder —
+// so an interrupted or failed save never leaves a half-written file where a good one was.
 void save_graph(const FrozenGraph& frozen, const std::string& path);
 FrozenGraph load_graph(const std::string& path);
 

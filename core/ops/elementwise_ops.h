@@ -63,6 +63,6 @@
   X(tanh,      Tanh,          floating_shape)    \
   X(sigmoid,   Sigmoid,       floating_shape)    \
   X(relu,      Relu,          same_shape)        \
-  X(gelu,      Gelu,          floating_shape)    \
+  X(gelu,      Gelu,          gelu_shape)        \
   X(erf,       Erf,           floating_shape)    \
   X(sign,      Sign,          same_shape)

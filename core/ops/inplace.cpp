@@ -5,7 +5,8 @@
 // hazards autograd must guard against, exactly as PyTorch does:
 //
 //   1. A leaf that requires grad (a weight) must not be overwritten while recording: its old
-//      value is what the gradient is about. Outside no_grad this is an error.
+//      value is what the gradient is about. Outside no_grad this is an error — and so is writing
+//      through a view of it (w[0].mul_(2)), which would change the leaf's bytes just the same.
 //   2. A value saved for backward must not change before backward runs. Every in-place op bumps
 //      the storage's version counter; a saved tensor remembers the version it was saved at, and
 //      backward() refuses a mismatch (autograd/engine.cpp, EagerContext::unpack).
@@ -21,15 +22,23 @@
 #include "core/ops.h"
 #include "core/ops/copy.h"
 #include "core/ops/loops.h"
+#include "core/ops/math.h"
 
 namespace tandem {
 
 namespace {
 
 void check_leaf(const Tensor& self, const char* op) {
-  if (autograd::is_grad_enabled() && self.requires_grad() && self.is_leaf())
+  if (!autograd::is_grad_enabled() || !self.requires_grad()) return;
+  if (self.is_leaf())
     throw Error(msg(op, ": a leaf Variable that requires grad is being used in an in-place operation. "
                         "Update weights inside a no_grad scope: { no_grad guard; w.", op, "(...); }"));
+  // A view of such a leaf (w[0], w.reshape(...)) shares the leaf's bytes: writing through it would
+  // change the leaf just the same, behind autograd's back.
+  if (autograd::is_view_of_leaf(self))
+    throw Error(msg(op, ": a view of a leaf Variable that requires grad is being used in an in-place "
+                        "operation (it would change the leaf). Write to the leaf itself inside a "
+                        "no_grad scope, or work on a copy: v = v.clone()"));
 }
 
 void check_shape(const Tensor& self, const Tensor& other, const char* op) {
@@ -54,11 +63,12 @@ void write_back(const Tensor& self, const Tensor& value, const char* op) {
 }
 
 // self[i] = f(self[i], other[i]) over self's shape, other broadcast and converted to self's dtype.
-template <typename F> void apply_inplace(const Tensor& self, const Tensor& other_any, F f) {
+template <typename F> void apply_inplace(const char* op, const Tensor& self, const Tensor& other_any, F f) {
   const Tensor other = other_any.dtype() == self.dtype() ? other_any : other_any.to(self.dtype());
   visit_dtype(self.dtype(), [&]<typename T>() {
     if constexpr (std::is_same_v<T, bool>) {
-      throw DTypeError("in-place arithmetic on bool tensors is not supported; convert first");
+      throw DTypeError(msg(op, ": in-place arithmetic on bool tensors is not supported; convert first "
+                           "(x = x.to(kInt64)), or use the out-of-place op"));
     } else {
       T* ps = static_cast<T*>(self.raw_data());
       const T* po = static_cast<const T*>(other.raw_data());
@@ -109,8 +119,8 @@ const Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
   // A floating tensor computes in its own type, as PyTorch does: alpha is converted once, so the
   // loop stays in float for float32 (w.sub_(g, lr), every optimizer step) and vectorises 8 wide.
   // Integer tensors compute in double, then truncate.
-  if (a == 1.0) apply_inplace(*this, other, [](auto s, auto o) { return s + o; });
-  else apply_inplace(*this, other, [a](auto s, auto o) {
+  if (a == 1.0) apply_inplace("add_", *this, other, math::Add{});  // int64 wraps around (math.h)
+  else apply_inplace("add_", *this, other, [a](auto s, auto o) {
     using T = decltype(s);
     if constexpr (std::is_floating_point_v<T>) return static_cast<T>(s + static_cast<T>(a) * o);
     else return static_cast<T>(s + a * o);
@@ -120,6 +130,7 @@ const Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
 }
 
 const Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
+  check_leaf(*this, "sub_");  // before add_ does, so that the error names the op the user called
   return add_(other, -alpha.to_double());
 }
 
@@ -134,7 +145,7 @@ const Tensor& Tensor::mul_(const Tensor& other) const {
     write_back(*this, mul(*this, other), "mul_");
     return *this;
   }
-  apply_inplace(*this, other, [](auto s, auto o) { return s * o; });
+  apply_inplace("mul_", *this, other, math::Mul{});
   storage()->version++;
   return *this;
 }
@@ -142,6 +153,7 @@ const Tensor& Tensor::mul_(const Tensor& other) const {
 const Tensor& Tensor::mul_(const Scalar& factor) const { return mul_(scalar_like(factor, *this)); }
 
 const Tensor& Tensor::div_(const Scalar& divisor) const {
+  check_leaf(*this, "div_");
   if (!is_floating_point())
     throw DTypeError("div_: true division of an integer tensor cannot be done in place; use div()");
   return mul_(1.0 / divisor.to_double());

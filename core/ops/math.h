@@ -23,18 +23,45 @@
 
 namespace tandem::math {
 
+// ---- integers wrap around ----------------------------------------------------------------------
+// int64 arithmetic that overflows wraps around modulo 2^64, as PyTorch's does: 2^62 * 4 is 0, and
+// 2^63 - 1 + 1 is -2^63. C++ leaves a signed overflow *undefined* (the compiler may assume it never
+// happens and the sanitizer reports it), so the integer cases compute in the unsigned type, where
+// wrapping is the defined rule, and convert back (two's complement: the bits PyTorch gets). The
+// instructions are the same; only the promise to the compiler changes.
+template <typename T> inline constexpr bool wraps = std::is_integral_v<T> && std::is_signed_v<T>;
+template <typename T> TANDEM_HD T wrap_add(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+}
+template <typename T> TANDEM_HD T wrap_sub(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+}
+template <typename T> TANDEM_HD T wrap_mul(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+
 // ---- binary ---------------------------------------------------------------------------------
 // On bool tensors, + is logical or and * is logical and (as in PyTorch).
 struct Add {
   template <typename T> TANDEM_HD T operator()(T a, T b) const {
     if constexpr (std::is_same_v<T, bool>) return a || b;
+    else if constexpr (wraps<T>) return wrap_add(a, b);
     else return a + b;
   }
 };
-struct Sub { template <typename T> TANDEM_HD T operator()(T a, T b) const { return a - b; } };
+struct Sub {
+  template <typename T> TANDEM_HD T operator()(T a, T b) const {
+    if constexpr (wraps<T>) return wrap_sub(a, b);
+    else return a - b;
+  }
+};
 struct Mul {
   template <typename T> TANDEM_HD T operator()(T a, T b) const {
     if constexpr (std::is_same_v<T, bool>) return a && b;
+    else if constexpr (wraps<T>) return wrap_mul(a, b);
     else return a * b;
   }
 };
@@ -46,8 +73,8 @@ struct Pow {
     } else if constexpr (std::is_integral_v<T>) {  // exact integer power by repeated squaring
       if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 ? -1 : 1) : 0);
       T result = 1;
-      for (; b > 0; b >>= 1, a *= a)
-        if (b & 1) result *= a;
+      for (; b > 0; b >>= 1, a = wrap_mul(a, a))
+        if (b & 1) result = wrap_mul(result, a);
       return result;
     } else {
       return std::pow(a, b);
@@ -75,7 +102,12 @@ struct Gt { template <typename T> TANDEM_HD bool operator()(T a, T b) const { re
 struct Ge { template <typename T> TANDEM_HD bool operator()(T a, T b) const { return a >= b; } };
 
 // ---- unary ----------------------------------------------------------------------------------
-struct Neg { template <typename T> TANDEM_HD T operator()(T x) const { return -x; } };
+struct Neg {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (wraps<T>) return wrap_sub(T(0), x);  // -(-2^63) wraps to -2^63, as in PyTorch
+    else return -x;
+  }
+};
 // exp, log, tanh and sigmoid of a float32 on the CPU use vector_math.h's versions, which GCC
 // can vectorise (std::exp cannot be: see that file). float64 keeps the standard library's, and so
 // does the GPU, whose own expf, logf and tanhf are fast already: nvcc compiles these functors
@@ -102,7 +134,10 @@ struct Log {
 };
 struct Sqrt { template <typename T> TANDEM_HD T operator()(T x) const { return std::sqrt(x); } };
 struct Abs {
-  template <typename T> TANDEM_HD T operator()(T x) const { return x < T(0) ? -x : x; }
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (wraps<T>) return x < T(0) ? wrap_sub(T(0), x) : x;  // |-2^63| wraps to -2^63
+    else return x < T(0) ? -x : x;
+  }
 };
 struct Sin { template <typename T> TANDEM_HD T operator()(T x) const { return std::sin(x); } };
 struct Cos { template <typename T> TANDEM_HD T operator()(T x) const { return std::cos(x); } };

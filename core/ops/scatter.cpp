@@ -27,10 +27,22 @@ Meta index_add_meta(std::span<const Meta> in, const Attrs& a) {
   check_index(in[1], "index_add");
   if (in[1].shape.size() > 1) throw ShapeError("index_add: index must be a 1-D tensor");
   const int64_t d = normalize_dim(a.dim, static_cast<int64_t>(in[0].shape.size()), "index_add");
-  if (in[2].shape.size() != in[0].shape.size())
-    throw ShapeError(msg("index_add: source ", shape_str(in[2].shape), " and self ",
-                         shape_str(in[0].shape), " must have the same rank"));
-  (void)d;
+  const Shape& self = in[0].shape;
+  const Shape& src = in[2].shape;
+  if (src.size() != self.size())
+    throw ShapeError(msg("index_add: source ", shape_str(src), " and self ", shape_str(self),
+                         " must have the same rank"));
+  // Source slice k is added to self's slice index[k]: the slices must have one shape. (Before this
+  // check a source [1, 5] was read as if it were [1, 2], silently.)
+  for (size_t k = 0; k < self.size(); ++k)
+    if (static_cast<int64_t>(k) != d && src[k] != self[k] && src[k] != kUnknown && self[k] != kUnknown)
+      throw ShapeError(msg("index_add: source ", shape_str(src), " and self ", shape_str(self),
+                           " must have the same size in every dimension but ", d, " (dimension ", k,
+                           ": ", src[k], " vs ", self[k], "); each source slice is added to one slice of self"));
+  const int64_t n_index = in[1].shape.empty() ? 1 : in[1].shape[0];
+  if (n_index != kUnknown && src[d] != kUnknown && n_index != src[d])
+    throw ShapeError(msg("index_add: the index has ", n_index, " entries but the source has size ", src[d],
+                         " along dimension ", d, "; give one index per source slice"));
   return {in[0].shape, promote_types(in[0].dtype, in[2].dtype)};
 }
 

@@ -28,6 +28,16 @@ template <const char*> Meta floating_shape(std::span<const Meta> in, const Attrs
   return {in[0].shape, to_floating(in[0].dtype)};
 }
 
+// gelu is defined for floating tensors only, as in PyTorch ("GeluKernelImpl" not implemented for
+// 'Bool'): the other activations keep or convert, but an integer or bool gelu is almost surely a
+// mistake (labels or a mask fed to the wrong layer).
+template <const char* Name> Meta gelu_shape(std::span<const Meta> in, const Attrs&) {
+  if (!is_floating(in[0].dtype))
+    throw DTypeError(msg(Name, ": expected a floating point tensor, but got ", to_string(in[0].dtype),
+                         " (PyTorch refuses it too); convert it first: gelu(x.to(kFloat32))"));
+  return in[0];
+}
+
 template <const char*> Meta neg_shape(std::span<const Meta> in, const Attrs&) {
   if (in[0].dtype == kBool)
     throw DTypeError("neg: negation, the `-` operator, on a bool tensor is not supported; "

@@ -59,8 +59,9 @@ Shape infer_reshape(const Shape& input, Shape shape) {
       infer_at = static_cast<int64_t>(i);
     } else if (shape[i] < 0) {
       throw ShapeError(msg("reshape: invalid shape dimension ", shape[i], " in ", requested_str(shape)));
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {  // checked: sizes come from users
+      throw ShapeError(msg("reshape: the sizes of ", requested_str(shape), " multiply to more than "
+                           "int64 can hold; check the shape"));
     }
   }
   const bool input_known = std::none_of(input.begin(), input.end(), [](int64_t s) { return s == kUnknown; });

@@ -22,7 +22,8 @@
 //
 // What is never folded (when unsure, don't):
 //   - variables, placeholders and fed steps: their values arrive at run time (a fed step is a
-//     source whatever it was built from — the value fed in wins);
+//     source whatever it was built from — the value fed in wins, even over a constant's own value:
+//     `y = c * 3` with c fed 2 gives 6, not 3 × c's stored value);
 //   - assign and no_op steps: they *do* something, not only compute a value;
 //   - a step with any input that is not a constant — including the shape-reading ops
 //     (zeros_like, sum_to_like, ...) of a non-constant value, whose run-time shape is not known;
@@ -73,7 +74,8 @@ int fold_constants(Plan& plan) {
     if (fed[i] || s.inputs.empty() || s.kernel_override) continue;
     if (s.kind == Kind::op && s.op->random) continue;  // a fresh draw every run: never a constant
     bool all_constant = true;
-    for (int j : s.inputs) all_constant = all_constant && plan.steps[j].kind == Kind::constant;
+    // A fed constant is no constant: its value arrives with the run (feeds win over folding).
+    for (int j : s.inputs) all_constant = all_constant && plan.steps[j].kind == Kind::constant && !fed[j];
     if (!all_constant) continue;
     if (!fully_known(s.meta.shape) || numel(s.meta.shape) > kMaxFoldedElements) continue;
 

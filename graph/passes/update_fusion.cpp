@@ -57,10 +57,12 @@ namespace tandem::graph {
 
 namespace {
 
-// Is step i a constant holding one floating-point number? Then `value` is that number.
-bool scalar_constant(const Plan& plan, int i, double& value) {
+// Is step i a constant holding one floating-point number? Then `value` is that number. A fed
+// constant is not: its value arrives with each run (a learning rate fed per step, say).
+bool scalar_constant(const Plan& plan, int i, const std::vector<bool>& fed, double& value) {
   const Step& s = plan.steps[i];
-  if (s.kind != Kind::constant || !s.value.defined() || s.value.numel() != 1 || !s.value.is_floating_point())
+  if (fed[i] || s.kind != Kind::constant || !s.value.defined() || s.value.numel() != 1 ||
+      !s.value.is_floating_point())
     return false;
   value = s.value.cpu().item();  // the constant may have been made from a GPU tensor
   return true;
@@ -124,10 +126,10 @@ int fuse_updates(Plan& plan) {
       if (s.op == &ops::neg) {
         alpha = -alpha;
         next = s.inputs[0];
-      } else if ((s.op == &ops::mul || s.op == &ops::div) && scalar_constant(plan, s.inputs[1], c)) {
+      } else if ((s.op == &ops::mul || s.op == &ops::div) && scalar_constant(plan, s.inputs[1], roles.fed, c)) {
         alpha = s.op == &ops::mul ? alpha * c : alpha / c;
         next = s.inputs[0];
-      } else if (s.op == &ops::mul && scalar_constant(plan, s.inputs[0], c)) {
+      } else if (s.op == &ops::mul && scalar_constant(plan, s.inputs[0], roles.fed, c)) {
         alpha *= c;
         next = s.inputs[1];
       }
