@@ -22,8 +22,9 @@
 //
 // kind is scalar / histogram / image / text; a dim not known until run time (the batch, `?`) is -1
 // and count, the number of values, tells it. The node is built from ops of the catalogue —
-// cat(constant header, count_ratio(x) as the count, flatten(to(x, float64))) — so it runs like any
-// other node, on any executor, and the graph passes treat it like any other. Records concatenate
+// cat(constant header, count_ratio(x) as the count, flatten(to(x, float64))), the count going into
+// the constant when x's shape is known — so it runs like any other node, on any executor, and the
+// graph passes treat it like any other. Records concatenate
 // as TF's strings do, so merge_all is a cat too. The FileWriter reads the records back and does
 // what TF's summary kernels did: the histogram's buckets, the PNG, the protobuf (io/summary.h).
 // What moves from the graph to the writer is only the formatting: the numbers are still computed
