@@ -111,13 +111,7 @@ void EventFileWriter::open() {
   Event version{.wall_time = now_seconds(), .step = 0, .what = FileVersion{kFileVersion}};
   queue_ = frame_record(encode_event(version));
   queued_ = 1;
-  try {
-    flush_locked();
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
+  flush_or_give_up();
   sync_folder(log_dir_);
 }
 
@@ -162,6 +156,17 @@ void EventFileWriter::flush_locked() {
   last_flush_ = std::chrono::steady_clock::now();
 }
 
+void EventFileWriter::flush_or_give_up() {
+  try {
+    flush_locked();
+  } catch (...) {
+    ::close(fd_);  // a file that could not be written is not written to again; the next event opens a new one
+    fd_ = -1;
+    path_.clear();
+    throw;
+  }
+}
+
 void EventFileWriter::flush() {
   std::lock_guard lock(mutex_);
   flush_locked();
@@ -170,13 +175,7 @@ void EventFileWriter::flush() {
 void EventFileWriter::close() {
   std::lock_guard lock(mutex_);
   if (fd_ < 0) return;
-  try {
-    flush_locked();
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
+  flush_or_give_up();
   ::close(fd_);
   fd_ = -1;
   path_.clear();

@@ -82,6 +82,7 @@ class EventFileWriter {
   void open();           // a new file, named as above, holding the file_version record
   void write_queue();    // write(2) the queued records
   void flush_locked();
+  void flush_or_give_up();  // flush_locked(); on failure, close the file, then throw
 
   std::string log_dir_;
   EventFileOptions options_;

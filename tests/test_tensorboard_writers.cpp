@@ -511,3 +511,35 @@ TEST_CASE("tensorboard: write runs for TensorBoard's own reader (tests/tensorboa
   for (const std::string& line : m.lines) f << line << "\n";
   REQUIRE(f.good());
 }
+
+// ---- the example ---------------------------------------------------------------------------------------
+
+TEST_CASE("examples/08_tensorboard translates the seed's TensorBoard slide and logs an MLP both ways",
+          "[tensorboard][examples]") {
+  TempDir logs("example");
+  const std::string command = std::string(TANDEM_BINARY_DIR) + "/08_tensorboard " + TANDEM_SOURCE_DIR +
+                              "/tests/data/fashion-mnist-sample " + logs.path.string() + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  REQUIRE(pclose(pipe) == 0);
+  INFO(out);
+  CHECK(out.find("TensorBoard logs created for both TensorFlow and PyTorch") != std::string::npos);
+  // The seed's 100 random losses, the TensorFlow way and the PyTorch way.
+  for (const char* side : {"seed/tf", "seed/torch"}) {
+    const Run run = read_run(logs.path / side);
+    REQUIRE(run.values.at("loss").size() == 100);
+    CHECK(run.values.at("loss")[99].first == 99);
+  }
+  // The MLP: the same curve in both runs, a graph in each.
+  const Run e = read_run(logs.path / "mlp" / "eager"), g = read_run(logs.path / "mlp" / "graph");
+  REQUIRE(e.values.at("loss").size() == g.values.at("loss").size());
+  for (size_t k = 0; k < e.values.at("loss").size(); ++k)
+    CHECK(scalar_of(e.values.at("loss")[k].second) == Approx(scalar_of(g.values.at("loss")[k].second)).epsilon(1e-5));
+  CHECK(e.values.at("fc1/weight").size() == g.values.at("fc1/weight").size());
+  CHECK(e.values.at("input/image")[0].second == g.values.at("input/image")[0].second);
+  CHECK(find_node(e.graph, "fc2/bias") != nullptr);
+  CHECK(find_node(g.graph, "fc2/bias") != nullptr);
+}
