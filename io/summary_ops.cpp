@@ -79,8 +79,8 @@ Output record(RecordKind kind, const std::string& name, const Output& x, double 
   std::vector<Output> parts;
   if (std::none_of(x.shape().begin(), x.shape().end(), [](int64_t d) { return d < 0; })) {
     // Speed: a shape known now has a count known now, so it goes into the constant header and the
-    // record costs two kernels (to, cat) per run instead of three. At batch 1, where an MLP step
-    // takes 0.2 ms, that kernel is a measurable share of logging's cost (bench/RESULTS.md).
+    // record costs two kernels (to, cat) per run instead of three. At batch 1, where a graph-mode
+    // MLP step takes 45 µs, that kernel is a measurable share of logging's cost (bench/RESULTS.md).
     h.push_back(static_cast<double>(numel(x.shape())));
     parts = {constant(vector_tensor(h), "header"), values};
   } else {
