@@ -11,7 +11,10 @@
 // tests/test_tensorboard_writers.cpp.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cfloat>
 #include <cmath>
@@ -412,6 +415,37 @@ TEST_CASE("event files: close() flushes, and adding afterwards opens a new file"
   w.close();
   CHECK(event_files_in(dir.path.string()).size() == 2);
   CHECK(read_event_file(event_files_in(dir.path.string())[1]).events.size() == 2);
+}
+
+TEST_CASE("event files: a write that fails is cut back, so the file stays whole", "[tensorboard][event_file]") {
+  // A full disk, imitated with a limit on the file size (RLIMIT_FSIZE): the kernel writes what fits,
+  // then refuses with EFBIG. The writer must not leave half a record behind.
+  TempDir dir("full");
+  EventFileWriter w(dir.path.string(), {.max_queue = 1});
+  w.add_event({.step = 1, .what = Summary{{scalar_value("loss", 1)}}});
+  const auto size = fs::file_size(w.path());
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+  rlimit small = old;
+  small.rlim_cur = size + 20;  // room for the start of the next record only
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string error;
+  try {
+    w.add_event({.step = 2, .what = Summary{{text_value("notes", std::string(200, 'x'))}}});
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK_THAT(error, Catch::Contains("writing 1 event(s)") && Catch::Contains(w.path()));
+  CHECK(fs::file_size(w.path()) == size);  // cut back to the last whole record
+  w.add_event({.step = 3, .what = Summary{{scalar_value("loss", 3)}}});  // and the file goes on
+  w.flush();
+  const EventFileContents f = read_event_file(w.path());
+  CHECK(f.stopped_because.empty());
+  REQUIRE(f.events.size() == 3);
+  CHECK(f.events[2].step == 3);
 }
 
 TEST_CASE("event files: a torn tail is reported, and everything before it is read", "[tensorboard][event_file]") {
