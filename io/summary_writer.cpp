@@ -54,6 +54,7 @@ void SummaryWriter::add_scalars(const std::string& main_tag,
   std::string prefix = main_tag;
   for (char& c : prefix)
     if (c == '/') c = '_';
+  std::lock_guard lock(scalars_mutex_);
   for (const auto& [tag, value] : tag_scalar_dict) {
     const std::string dir = (std::filesystem::path(log_dir_) / (prefix + "_" + tag)).string();
     auto& w = scalars_writers_[dir];
@@ -106,11 +107,13 @@ void SummaryWriter::add_graph(const TracedModel& model, const std::vector<Tensor
 
 void SummaryWriter::flush() {
   writer_->flush();
+  std::lock_guard lock(scalars_mutex_);
   for (auto& [dir, w] : scalars_writers_) w->flush();
 }
 
 void SummaryWriter::close() {
   writer_->close();
+  std::lock_guard lock(scalars_mutex_);
   for (auto& [dir, w] : scalars_writers_) w->close();
 }
 

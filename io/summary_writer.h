@@ -33,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,7 @@ struct SummaryWriterOptions {
 // PyTorch's default log_dir: runs/<Mon><dd>_<HH-MM-SS>_<host><comment>, e.g. runs/Dec05_14-03-22_vm.
 std::string default_log_dir(const std::string& comment = "");
 
+// Safe to share between threads (a DataLoader's workers may log too): every add_* takes a lock.
 class SummaryWriter {
  public:
   // Creates `log_dir` (default_log_dir() when empty) and an event file in it.
@@ -102,6 +104,7 @@ class SummaryWriter {
   std::string log_dir_;
   SummaryWriterOptions options_;
   std::unique_ptr<io::EventFileWriter> writer_;
+  std::mutex scalars_mutex_;  // guards scalars_writers_ (each EventFileWriter has a lock of its own)
   std::map<std::string, std::unique_ptr<io::EventFileWriter>> scalars_writers_;  // add_scalars' runs
 };
 

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "data/image.h"
 #include "io/event_file.h"
@@ -291,6 +292,29 @@ TEST_CASE("SummaryWriter: PyTorch's default log_dir, runs/<Mon><dd>_<HH-MM-SS>_<
   gethostname(host, sizeof host - 1);
   CHECK(std::regex_match(d, std::regex("runs/[A-Z][a-z][a-z][0-9][0-9]_[0-9][0-9]-[0-9][0-9]-[0-9][0-9]_" +
                                        std::string(host) + "_lr0\\.1")));
+}
+
+TEST_CASE("SummaryWriter: shared by threads, every event arrives whole", "[tensorboard][writer][threads]") {
+  TempDir dir("threads");
+  tensorboard::SummaryWriter w(dir.path.string(), {.max_queue = 7});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&w, t] {
+      for (int i = 0; i < 250; ++i) {
+        w.add_scalar(msg("thread", t), i, i);
+        if (i % 50 == 0) w.add_scalars("all", {{msg("t", t), static_cast<double>(i)}}, i);
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  w.close();
+  const Run run = read_run(dir.path);
+  CHECK(run.events.size() == 1 + 4 * 250);
+  for (int t = 0; t < 4; ++t) {
+    const auto& points = run.values.at(msg("thread", t));
+    REQUIRE(points.size() == 250);
+    for (int i = 0; i < 250; ++i) CHECK(points[i].first == i);  // each thread's own order is kept
+    CHECK(read_run(dir.path / msg("all_t", t)).values.at("all").size() == 5);
+  }
 }
 
 // ---- graphs for the Graphs tab ---------------------------------------------------------------------------
