@@ -22,5 +22,7 @@
 #include "core/shape.h"
 #include "core/tensor.h"
 #include "data/data.h"
+#include "io/summary_ops.h"     // graph mode's tf.summary: g::summary::scalar, merge_all, FileWriter
+#include "io/summary_writer.h"  // eager mode's tensorboard::SummaryWriter
 #include "optim/optim.h"
 #include "optim/train.h"

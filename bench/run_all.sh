@@ -182,3 +182,10 @@ if [[ -x "$BUILD/bench_step_floor" ]]; then
   echo "## Floor of a batch-1 step: plain loops over the 784 x 256 weight (bench_step_floor.cpp), µs"
   "$BUILD/bench_step_floor" | sed -n 's/^RESULT \([a-z_]*\) \([0-9.]*\) us/| \1 | \2 |/p'
 fi
+
+# ---- logging to TensorBoard every step: what it adds to an MLP step (no twin: it is Tandem alone) --
+if [[ -x "$BUILD/bench_tensorboard" ]]; then
+  echo
+  echo "## Logging a scalar every step (bench_tensorboard.cpp): logged / plain step, and the call alone"
+  "$BUILD/bench_tensorboard" --threads "$THREADS" | sed -n 's/^RESULT \([a-z0-9_]*\) \([0-9.e+-]*\) \(.*\)$/| \1 | \2 \3 |/p'
+fi
