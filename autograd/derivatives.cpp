@@ -303,8 +303,14 @@ template <class C> Grads<C> select_scatter_grad(C& c) {
 }
 
 // ---- views: the gradient is the inverse view of g -------------------------------------------------
-// y = identity(x):     dx = g
+// y = identity(x):     dx = g      (and y = print(x, m): the backward pass prints nothing)
 template <class C> Grads<C> identity_grad(C& c) { return {c.grad}; }
+// y = check_numerics(x, m):  dx = check_numerics(g, "... in gradient. " + m)   (TF's rule: the
+// gradient flows through unchanged, checked on its way back as the value was on its way forward)
+template <class C> Grads<C> check_numerics_grad(C& c) {
+  return {check_numerics(c.grad, "Not a number (NaN) or infinity (Inf) values detected in gradient. " +
+                                     c.attrs.message)};
+}
 // y = reshape(x):      dx = g reshaped to x's shape        (squeeze, flatten and reshape_like likewise)
 template <class C> Grads<C> reshape_grad(C& c) { return {c.reshape_to_input(c.grad, 0)}; }
 // y = permute(x, p):   dx = permute(g, p⁻¹)
@@ -513,6 +519,8 @@ std::vector<Derivative> build_sheet() {
       {&ops::expand_like, "dx = sum_to(g, x.shape)", kNone, false, RULE(expand_grad)},
       {&ops::reshape_like, "dx = g.reshape(x.shape)", kNone, false, RULE(reshape_grad)},
       {&ops::identity, "dx = g", kNone, false, RULE(identity_grad)},
+      {&ops::check_numerics, "dx = check_numerics(g)", kNone, false, RULE(check_numerics_grad)},
+      {&ops::print, "dx = g", kNone, false, RULE(identity_grad)},
       {&ops::cat, "dx_i = g[offset_i : offset_i + size_i]", kNone, false, RULE(cat_grad)},
       {&ops::stack, "dx_i = g.select(dim, i)", kNone, false, RULE(stack_grad)},
       {&ops::split_like, "dg = cat(0, ..., gy, ..., 0)", kNone, false, RULE(split_like_grad)},

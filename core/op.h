@@ -73,6 +73,8 @@ struct Attrs {
   double beta1 = 0, beta2 = 0, eps = 0;
   bool nesterov = false;
   bool decoupled_weight_decay = false;  // AdamW: shrink the weight, don't add wd·w to the gradient
+  // The debugging ops' text (core/ops/debug.cpp): check_numerics' message, print's prefix.
+  std::string message = {};
 };
 
 // (height, width): a stride, a padding or a kernel size of conv2d and max_pool2d.
@@ -101,6 +103,9 @@ struct OpDef {
   ComputeKernel cuda = nullptr;  // CUDA kernel, attached by cuda/ when built
   bool elementwise = false;  // one output element from the same-index input elements (fusable)
   bool random = false;       // draws random numbers: not a function of its inputs (rand_like)
+  // Runs for an effect besides its value (print writes to stderr): like TF's is_stateful, it is
+  // never folded into a constant nor merged with a twin, so it runs on every run, every time.
+  bool stateful = false;
   // Update ops (an optimizer's step: sgd_update, adam_update) have no output of their own: the
   // kernel overwrites their first `updates` inputs — the parameter and the optimizer's state —
   // in place, and `out` is the parameter itself. Eager mode runs them with call_update() below;

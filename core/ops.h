@@ -25,6 +25,7 @@
 #include <initializer_list>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -348,6 +349,22 @@ extern OpDef check_labels;
 template <TensorLike T> T check_labels(const T& labels, const T& scores, int64_t class_dim, const char* loss) {
   const int64_t which = std::string_view(loss) == "cross_entropy" ? 1 : 0;  // Attrs hold numbers
   return apply<T>(ops::check_labels, {labels, scores}, {.dim = class_dim, .start = which});
+}
+
+// ---- debugging: identities that check or print the value on its way (core/ops/debug.cpp) -----------
+namespace ops {
+extern OpDef check_numerics, print;
+}
+// tf.debugging.check_numerics: x itself, unless it holds a NaN or an Inf — then an Error naming
+// `message` (in a graph: when the run reaches it, naming the node and your line). The gradient
+// passes through, checked too. Eager mode checks now.
+template <TensorLike T> T check_numerics(const T& x, const std::string& message) {
+  return apply<T>(ops::check_numerics, {x}, {.message = message});
+}
+// tf.Print: x itself, after writing `message` and x's values to stderr — in eager mode now, in a
+// graph every time a run computes it (use the returned value: an unused print is pruned away).
+template <TensorLike T> T print(const T& x, const std::string& message = "") {
+  return apply<T>(ops::print, {x}, {.message = message});
 }
 
 // ---- reading another value's shape (core/ops/like.cpp) ---------------------------------------------

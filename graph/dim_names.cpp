@@ -11,7 +11,8 @@ namespace {
 bool keeps_input_shape(const OpDef* op) {
   return op == &ops::softmax || op == &ops::log_softmax || op == &ops::slice_scatter ||
          op == &ops::select_scatter || op == &ops::index_add || op == &ops::scatter_add ||
-         op == &ops::identity || op == &ops::stop_gradient || op == &ops::zeros_like || op == &ops::ones_like;
+         op == &ops::identity || op == &ops::stop_gradient || op == &ops::zeros_like || op == &ops::ones_like ||
+         op == &ops::check_numerics || op == &ops::print;
 }
 
 // Ops whose output has the shape of input 1, the value whose shape they read.
@@ -59,6 +60,13 @@ std::vector<int64_t> DimNames::name(const Node& n) {
   // Where the output's names come from: one input's names (copied), or all inputs' (broadcast).
   const Node* copy_from = nullptr;
   bool broadcast = false;
+  // A node inside a cond branch or loop body may read an Arg made after it (graph/control_flow.h:
+  // captured values become Args once the body is built): no proof for it, only fresh names.
+  for (const Output& in : n.inputs)
+    if (in.defined() && in.node()->id > n.id) {
+      for (int64_t& d : out) d = d >= 0 ? d : next_--;
+      return out;
+    }
   if (n.kind == Kind::op) {
     if (n.op->elementwise) broadcast = true;  // add_n too
     else if (keeps_input_shape(n.op)) copy_from = n.inputs[0].node();

@@ -20,6 +20,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "graph/control_flow.h"
+
 namespace tandem::graph {
 
 namespace {
@@ -38,6 +40,9 @@ struct Item {
   Tensor value;              // constants: shown when it is a single number
   std::vector<int> inputs;   // item indices
   std::vector<int> control;  // item indices
+  // A control node (cond / while_loop): each body's results, drawn as dotted edges into it labelled
+  // with the body's role ("true branch", "body"...): what the node runs.
+  std::vector<std::pair<int, std::string>> bodies;
 };
 
 // Forward ops and constants are plain white: the colours of DotStyle mark everything else.
@@ -96,6 +101,8 @@ class Drawer {
       }
       for (int c : it.control)
         os << "  " << items_[c].id << " -> " << it.id << " [style=" << s_.control_edge << "];\n";
+      for (const auto& [from, role] : it.bodies)
+        os << "  " << items_[from].id << " -> " << it.id << " [style=dotted, label=" << dot_quote(" " + role) << "];\n";
     }
     os << "}\n";
     return os.str();
@@ -160,6 +167,11 @@ class Drawer {
       // A single number says more than its name ("2", "0.5"); a bigger constant shows its name.
       label = it.value.defined() && it.value.numel() == 1 ? scalar_str(it.value) : name;
       shape = std::string(s_.constant_shape) + ", width=0.3";
+    } else if (it.kind == Kind::control) {
+      // A cond is a diamond (a decision), a loop a double octagon; the bodies' boxes lead into it.
+      label = it.type + "\n" + name;
+      shape = it.type == "Cond" ? "diamond" : "doubleoctagon";
+      if (!it.gradient) fill = "lightsalmon";
     } else {
       // "Type\nname", or just the type when the name says nothing more ("MatMul" named "MatMul").
       label = name == it.type ? name : it.type + "\n" + name;
@@ -192,12 +204,18 @@ std::vector<Item> graph_items(const Graph& g, const GraphDotOptions& opt) {
       for (const Output& in : nodes[i]->inputs)
         if (in.defined()) keep[in.node()->id] = true;
       for (const Node* c : nodes[i]->control_inputs) keep[c->id] = true;
+      if (nodes[i]->flow)  // a cond or while_loop needs what its bodies compute (created before it)
+        for (const auto& body : nodes[i]->flow->bodies)
+          for (const Output& r : body->results) keep[r.node()->id] = true;
     }
   }
   if (!opt.show_gradients)
     for (size_t i = 0; i < nodes.size(); ++i) keep[i] = keep[i] && !nodes[i]->is_gradient;
 
   std::vector<int> index(nodes.size(), -1);  // node id -> item index
+  int drawn = 0;  // numbered first: a body's node may read an Arg made after it (control_flow.h)
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (keep[i]) index[i] = drawn++;
   std::vector<Item> items;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!keep[i]) continue;
@@ -218,7 +236,10 @@ std::vector<Item> graph_items(const Graph& g, const GraphDotOptions& opt) {
       if (in.defined() && index[in.node()->id] >= 0) it.inputs.push_back(index[in.node()->id]);
     for (const Node* c : n.control_inputs)
       if (index[c->id] >= 0) it.control.push_back(index[c->id]);
-    index[i] = static_cast<int>(items.size());
+    if (n.flow)
+      for (const auto& body : n.flow->bodies)
+        for (const Output& r : body->results)
+          if (index[r.node()->id] >= 0) it.bodies.emplace_back(index[r.node()->id], body->role);
     items.push_back(std::move(it));
   }
   return items;

@@ -14,6 +14,10 @@
 //                 `?` where the size is known only at run time (the batch)
 //   control edge  dashed: "run this first" (an initializer's assigns, say)
 //   output        green: the values the drawing is about (the loss, the gradients)
+//   cond / while  a salmon diamond ("Cond") or double octagon ("While"): a control node
+//                 (graph/control_flow.h). Its branches or body sit in their name scopes' boxes
+//                 ("cond/true", "while/body"), their "Arg" inputs drawn as placeholders, and dotted
+//                 edges labelled with each body's role lead from its results into the node
 //
 // Nodes made by gradients() (Node::is_gradient) are grey and sit together inside a box labelled
 // "gradients" (`subgraph cluster_gradients`): the forward computation and its derivative, one

@@ -3,6 +3,7 @@
 
 #include "core/ops.h"
 #include "core/ops/copy.h"
+#include "graph/control_flow.h"
 #include "graph/session.h"
 
 namespace tandem::graph {
@@ -267,6 +268,13 @@ Tensor run_update(Run& run, size_t i, std::vector<Tensor>& in) {
   return in[0];
 }
 
+// One result of a control step (graph/control_flow.h), handed over: each is taken exactly once.
+Tensor take_result(Run& run, size_t i) {
+  const Step& s = run.plan.steps[i];
+  std::vector<Tensor>& results = run.results_of.at(static_cast<size_t>(s.inputs[0]));
+  return std::move(results.at(static_cast<size_t>(s.attrs.dim)));
+}
+
 Tensor run_variable(const Run& run, size_t i) {
   // An uninitialized variable is only an error when something reads it (an Assign that initializes
   // it does not): inputs_of() checks.
@@ -294,6 +302,8 @@ void run_step(Run& run, size_t i) {
       case Kind::update: run.values[i] = run_update(run, i, in); break;
       case Kind::no_op: break;
       case Kind::op: run.values[i] = run_op(run, i, in); break;
+      case Kind::control: run.results_of[i] = run_control(run, i, in); break;
+      case Kind::result: run.values[i] = take_result(run, i); break;
     }
     // The static shape is a promise made when the node was declared (with ? where nothing was
     // known): a value that breaks it would flow on, silently wrong, so the run stops here.

@@ -10,6 +10,8 @@
 //   update       an optimizer step on variables, with the kernel eager mode's optimizers run
 //   op           the catalogue op: a view, a compute kernel writing into its slot, or a fused loop
 //   no_op        nothing: it only orders its control dependencies
+//   control      a cond or a while_loop: runs its bodies' plans (graph/control_flow_run.cpp)
+//   result       one of a control step's results
 //   placeholder  reaching one means it was not fed: TF's "You must feed a value" error
 //
 // and, after each step, liveness: a value nobody will read again is dropped at once (with memory
@@ -41,6 +43,8 @@ struct Run {
   Arena* arena = nullptr;                    // buffers for these shapes; null: no memory plan
   int64_t kernels = 0;                       // kernels launched (RunStats)
   std::vector<Tensor> inputs;                // the current step's inputs (scratch, reused)
+  std::map<size_t, std::vector<Tensor>> results_of;  // control steps' results, until their result
+                                                     // steps take them
 
   // What the run knows before it starts: fed values and initialized variables (for the memory
   // plan), and the same as a key (graph/arena.h, signature_of).

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "autograd/derivatives.h"
+#include "graph/control_flow.h"
 #include "core/factories.h"
 #include "graph/dim_names.h"
 
@@ -151,18 +152,30 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     const Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
     partials[ys[i].node()->id].push_back(declared_as(seed, ys[i].shape()));  // [?, 3] fed for y's [1, 3]
   }
+  // A cond's or while_loop's results (its Merge / Exit nodes) hand their gradients to the control
+  // node, which differentiates its bodies with all of them at once (graph/control_flow_grad.cpp).
+  std::map<int64_t, std::vector<Output>> result_grads;  // control node id -> dL/d(each result)
+
   // 2. Visit nodes from last to first; each one's gradient is complete when we reach it.
   for (size_t i = n_nodes; i-- > 0;) {
     Node& n = *g.nodes()[i];
+    const bool control = n.kind == Kind::control && result_grads.count(n.id);
     auto it = partials.find(n.id);
-    if (it == partials.end() || !between(&n)) continue;
-    const Output total = add_n(it->second);
-    it->second = {total};
-    // Only catalogue ops have derivatives: sources (placeholders, constants, variables) and state
-    // changes pass nothing back; stop_gradient and the comparisons have no row in the sheet.
-    if (n.kind != Kind::op) continue;
-    const autograd::Derivative* rule = autograd::derivative_for(*n.op);
-    if (!rule) continue;
+    if ((it == partials.end() && !control) || !between(&n)) continue;
+    const Output total = control ? Output() : add_n(it->second);
+    if (!control) it->second = {total};
+    if (n.kind == Kind::result) {
+      std::vector<Output>& r = result_grads[n.inputs[0].node()->id];
+      r.resize(n.inputs[0].node()->flow->results.size());
+      r[static_cast<size_t>(n.attrs.dim)] = total;
+      continue;
+    }
+    // Only catalogue ops and control nodes have derivatives: sources (placeholders, constants,
+    // variables) and state changes pass nothing back; stop_gradient and the comparisons have no
+    // row in the sheet.
+    if (n.kind != Kind::op && !control) continue;
+    const autograd::Derivative* rule = control ? nullptr : autograd::derivative_for(*n.op);
+    if (!rule && !control) continue;
 
     std::vector<bool> needs(n.inputs.size());
     bool any = false;
@@ -174,12 +187,16 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     {
       std::string local = n.name.substr(n.name.rfind('/') + 1);
       NameScope op_scope(local + "_grad", g);
-      GraphContext ctx(n, total, needs, names);
-      grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
+      if (control) {
+        grads = control_flow_gradients(n, result_grads[n.id], needs);
+      } else {
+        GraphContext ctx(n, total, needs, names);
+        grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
+      }
     }
     for (int64_t k = before; k < g.size(); ++k) {
       g.nodes()[k]->is_gradient = true;
-      g.nodes()[k]->made_by = rule;
+      if (!g.nodes()[k]->made_by) g.nodes()[k]->made_by = rule;
     }
     for (size_t k = 0; k < n.inputs.size() && k < grads.size(); ++k) {
       if (!needs[k] || !grads[k].defined()) continue;

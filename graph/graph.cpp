@@ -18,6 +18,8 @@ const char* kind_name(Kind k) {
     case Kind::assign_add: return "assign_add";
     case Kind::update: return "update";
     case Kind::no_op: return "no_op";
+    case Kind::control: return "control";
+    case Kind::result: return "result";
   }
   return "?";
 }
@@ -41,6 +43,14 @@ void Output::throw_graph_destroyed() {
   throw Error("this graph Output belongs to a Graph that no longer exists (it went out of scope, "
               "reset_default_graph() replaced it, or it was the default graph of a thread that has "
               "ended); keep the Graph alive as long as its Outputs are used, or build them again");
+}
+
+void Output::throw_no_value(const char* what) const {
+  throw Error(msg(what, ": '", defined() ? name() : std::string("undefined"), "' is a graph node; it has no "
+                  "value while the graph is being built (nor while a function is traced: graph::trace runs "
+                  "it on placeholders). A C++ `if` or loop on a value cannot become part of a graph: branch "
+                  "with graph::cond(pred, true_fn, false_fn) and loop with graph::while_loop(cond, body, "
+                  "loop_vars), which decide when the graph runs; or run the value with Session::run first"));
 }
 
 Graph& Output::graph() const { return *deref(node()).graph; }

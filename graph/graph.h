@@ -41,6 +41,8 @@ namespace tandem::graph {
 
 class Graph;
 struct Node;
+struct Body;         // graph/control_flow.h: a branch of a cond, the body of a while_loop
+struct ControlFlow;  // graph/control_flow.h: what a control node runs
 
 // What a node does. Every computation is a catalogue op (core/op.h) — the same ops eager mode runs,
 // identity, add_n and the shape-reading ops of gradients() included. The other kinds are what only
@@ -55,6 +57,9 @@ enum class Kind : uint8_t {
   update,       // an optimizer's update op (core/ops/update.cpp): writes its leading inputs,
                 // which are variables, in place (returns the parameter's new value)
   no_op,        // computes nothing; groups control dependencies (group(), initializers)
+  control,      // cond or while_loop: runs a subgraph of its own (graph/control_flow.h), whose
+                // several results its `result` nodes hand out
+  result,       // result number attrs.dim of the control node that is its one input
 };
 
 const char* kind_name(Kind k);
@@ -84,9 +89,13 @@ class Output : public TensorMethods<Output> {
   int64_t size(int64_t d) const;  // one static size: kUnknown (-1) when unknown
   std::string name() const;  // "scope/Name:0"
   bool is_same(const Output& o) const { return node_ == o.node_; }
+  // There is no value to read while a graph is being built: an Error that says to use cond /
+  // while_loop (a C++ `if (x.item() > 0)` in a function being traced lands here: graph/trace.h).
+  template <class T = double> T item() const { throw_no_value("item()"); }
 
  private:
   [[noreturn]] static void throw_graph_destroyed();
+  [[noreturn]] void throw_no_value(const char* what) const;
   Node* node_ = nullptr;
   std::weak_ptr<const int> graph_alive_;  // expires when the node's Graph is destroyed
 };
@@ -106,10 +115,13 @@ struct Node {
   Node* initializer = nullptr;        // variables: the `name/Assign` node that sets the initial value
   bool is_gradient = false;           // created by gradients() (drawn apart from the forward)
   const autograd::Derivative* made_by = nullptr;  // gradient nodes: the sheet row that made them
+  std::shared_ptr<ControlFlow> flow;  // control nodes: the branches or body they run
+  const Body* body = nullptr;  // set for a node inside a cond's branch or a while_loop's body: it
+                               // runs only when that body runs, never in the graph's own loop
   Graph* graph = nullptr;
   CallSite created_at;
 
-  bool produces_value() const { return kind != Kind::no_op; }
+  bool produces_value() const { return kind != Kind::no_op && kind != Kind::control; }
   // "node 'dense/MatMul' (MatMul) created at examples/03_mlp.cpp:41 (in main)"
   std::string describe() const;
 };

@@ -14,6 +14,10 @@ int step_of(const std::unordered_map<const Node*, int>& index, const Node* n, co
   if (!n) throw Error(msg(reader.describe(), " has an undefined ", edge, "; it cannot be run"));
   auto it = index.find(n);
   if (it != index.end()) return it->second;
+  if (n->body)
+    throw Error(msg(reader.describe(), " has a ", edge, " on '", n->name, "', which is computed inside a "
+                    "branch of a cond or the body of a while_loop: it exists only while that body runs. "
+                    "Use the cond's or the while_loop's results instead"));
   if (n->graph != reader.graph)
     throw Error(msg(reader.describe(), " has a ", edge, " on '", n->name, "', a node of another graph; "
                     "a node can only use nodes of its own graph"));
@@ -24,25 +28,39 @@ int step_of(const std::unordered_map<const Node*, int>& index, const Node* n, co
 }  // namespace
 
 Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector<Node*>& fed) {
+  std::vector<Node*> nodes;
+  for (const auto& node : g.nodes())
+    if (!node->body) nodes.push_back(node.get());  // a body's nodes run inside its control step
+  return lower_nodes(nodes, fetches, fed);
+}
+
+Plan lower_nodes(const std::vector<Node*>& nodes, const std::vector<Output>& fetches, const std::vector<Node*>& fed) {
   Plan plan;
   std::unordered_map<const Node*, int> index;
-  for (const auto& node : g.nodes()) {
+  for (Node* node : nodes) {
     Step s;
     s.kind = node->kind;
     s.op = node->op;
     s.attrs = node->attrs;
     s.meta = node->meta;
     s.value = node->value;
-    s.source = node.get();
+    s.source = node;
     s.label = node->type;
     for (const Output& in : node->inputs) s.inputs.push_back(step_of(index, in.node(), *node, "input"));
     for (const Node* c : node->control_inputs)
       s.control.push_back(step_of(index, c, *node, "control dependency"));
-    index[node.get()] = static_cast<int>(plan.steps.size());
+    index[node] = static_cast<int>(plan.steps.size());
     plan.steps.push_back(std::move(s));
   }
-  for (const Output& f : fetches) plan.fetches.push_back(index.at(f.node()));
-  for (const Node* n : fed) plan.feeds.push_back(index.at(n));
+  auto reached = [&](const Node* n) {
+    auto it = index.find(n);
+    if (it != index.end()) return it->second;
+    throw Error(msg("Session::run: cannot fetch or feed ", n->describe(), ": it is computed inside a "
+                    "branch of a cond or the body of a while_loop, and exists only while that body runs. "
+                    "Fetch the cond's or the while_loop's results instead"));
+  };
+  for (const Output& f : fetches) plan.fetches.push_back(reached(f.node()));
+  for (const Node* n : fed) plan.feeds.push_back(reached(n));
   return plan;
 }
 

@@ -77,6 +77,9 @@ int aliased_input(const Step& s);
 // Lowers the whole graph (every node, in creation order) into a Plan with the given fetches and fed
 // nodes. Fed nodes become sources: their upstream is cut off.
 Plan lower(const Graph& g, const std::vector<Output>& fetches, const std::vector<Node*>& fed);
+// The same for a list of nodes in a topological order (a cond branch or a loop body:
+// graph/control_flow.h). lower() passes every node of the graph that lies in no such body.
+Plan lower_nodes(const std::vector<Node*>& nodes, const std::vector<Output>& fetches, const std::vector<Node*>& fed);
 
 // Buffer assignment from the memory-planning pass (graph/passes/memory_plan.cpp), made for one
 // shape signature of the feeds. Indexed by step unless said otherwise.

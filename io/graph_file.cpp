@@ -98,6 +98,10 @@ uint8_t dtype_code(DType dt) {
                               std::begin(kDTypeCodes));
 }
 
+// The ops whose Attrs use `message` (check_numerics, print) write it after their inputs: a length
+// and the bytes. Only they do, so files without them read as they always did.
+bool carries_message(const OpDef& op) { return &op == &ops::check_numerics || &op == &ops::print; }
+
 bool fully_known(const Shape& s) {
   return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
 }
@@ -317,6 +321,11 @@ FrozenGraph freeze(graph::Session& session, const std::vector<Output>& outputs) 
   for (size_t i = nodes.size(); i-- > 0;) {
     if (!needed[i]) continue;
     const Node& n = *nodes[i];
+    if (n.kind == Kind::control)
+      throw Error(msg("freeze: the outputs depend on ", n.describe(), ", a ", n.type, " (cond / while_loop): "
+                      "its branches or body are graphs of their own, which a graph file does not hold. "
+                      "Deploy the graph with its Session instead of a file, or freeze the part before or "
+                      "after the ", n.type));
     if (n.kind == Kind::assign || n.kind == Kind::assign_add || n.kind == Kind::update ||
         n.kind == Kind::no_op)
       throw Error(msg("freeze: the outputs depend on ", n.describe(), ", which ",
@@ -392,6 +401,7 @@ std::string serialize_graph(const FrozenGraph& frozen) {
     for (int64_t d : n.meta.shape) w.i64(d);
     w.u32(static_cast<uint32_t>(n.inputs.size()));
     for (const Output& in : n.inputs) w.u32(static_cast<uint32_t>(in.node()->id));
+    if (n.kind == Kind::op && carries_message(*n.op)) w.str(n.attrs.message);
     if (n.kind == Kind::constant) {
       const Tensor v = n.value.cpu().contiguous();
       if (v.shape() != n.meta.shape || v.dtype() != n.meta.dtype)
@@ -547,6 +557,7 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
     } else if (!op_name.empty()) {
       r.fail(msg(node, " is a ", graph::kind_name(rec.kind), " but names the op '", op_name, "'"));
     }
+    if (rec.op && carries_message(*rec.op)) rec.attrs.message = r.str("a message");
 
     if (rec.kind == Kind::constant) {
       if (!fully_known(rec.meta.shape)) r.fail(msg(node, " is a constant of unknown shape"));

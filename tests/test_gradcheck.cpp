@@ -495,6 +495,10 @@ const std::vector<GradcheckCase>& tandem::gradcheck_cases() {
                  [](const auto& x) { return flatten(x[0]); }, {rn_t(3, 4)}});
     t.push_back({"identity", "transposed [2,3]",
                  [](const auto& x) { return identity(x[0]) * x[0]; }, {rn_t(2, 3)}});
+    t.push_back({"check_numerics", "transposed [2,3], finite: the value and g pass through",
+                 [](const auto& x) { return check_numerics(x[0], "x") * x[0]; }, {rn_t(2, 3)}});
+    t.push_back({"print", "[2] (prints each evaluation to stderr)",
+                 [](const auto& x) { return print(x[0], "gradcheck print: ") * x[0]; }, {rn({2})}});
 
     // ---- reading another value's shape: the second input's values are never used ----
     {

@@ -24,7 +24,9 @@
 //   - variables, placeholders and fed steps: their values arrive at run time (a fed step is a
 //     source whatever it was built from — the value fed in wins, even over a constant's own value:
 //     `y = c * 3` with c fed 2 gives 6, not 3 × c's stored value);
-//   - assign and no_op steps: they *do* something, not only compute a value;
+//   - assign and no_op steps, and stateful ops (print): they *do* something, not only compute a
+//     value (a check_numerics of constants is folded: the check runs once, here, on values that no
+//     run can change — and when it fails, the step stays and the run reports it);
 //   - a step with any input that is not a constant — including the shape-reading ops
 //     (zeros_like, sum_to_like, ...) of a non-constant value, whose run-time shape is not known;
 //   - a result of more than kMaxFoldedElements elements: a folded value stays in the plan for as
@@ -73,6 +75,7 @@ int fold_constants(Plan& plan) {
     Step& s = plan.steps[i];
     if (fed[i] || s.inputs.empty() || s.kernel_override) continue;
     if (s.kind == Kind::op && s.op->random) continue;  // a fresh draw every run: never a constant
+    if (s.kind == Kind::op && s.op->stateful) continue;  // print: its effect belongs to every run
     bool all_constant = true;
     // A fed constant is no constant: its value arrives with the run (feeds win over folding).
     for (int j : s.inputs) all_constant = all_constant && plan.steps[j].kind == Kind::constant && !fed[j];

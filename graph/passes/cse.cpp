@@ -63,7 +63,7 @@ constexpr int64_t kMaxHashedElements = int64_t{1} << 16;
 
 // A key must name every field of Attrs. If this fails, Attrs has changed: add the new field to
 // append_attrs() below, then update the size here.
-static_assert(sizeof(Attrs) == sizeof(Shape) + 120, "Attrs changed: make the CSE key include the new field");
+static_assert(sizeof(Attrs) == sizeof(Shape) + 120 + sizeof(std::string), "Attrs changed: make the CSE key include the new field");
 
 void append(std::string& key, int64_t v) {
   key += std::to_string(v);
@@ -92,11 +92,15 @@ void append_attrs(std::string& key, const Attrs& a) {
     append(key, std::bit_cast<int64_t>(v));
   append(key, a.nesterov);
   append(key, a.decoupled_weight_decay);
+  key += " message=";  // check_numerics with two messages is two checks
+  key += std::to_string(a.message.size());  // the length first: no message can fake the end
+  key += ':';
+  key += a.message;
 }
 
 bool never_merged(Kind k) {
   return k == Kind::variable || k == Kind::placeholder || k == Kind::assign || k == Kind::assign_add ||
-         k == Kind::update || k == Kind::no_op;
+         k == Kind::update || k == Kind::no_op || k == Kind::control;  // two conds: two bodies
 }
 
 bool is_commutative(const Step& s) { return s.kind == Kind::op && (s.op == &ops::add || s.op == &ops::mul); }
@@ -115,6 +119,7 @@ bool same_constant(const Tensor& a, const Tensor& b) {
 std::string key_of(const Step& s, bool reads_variable, int after_assigns) {
   if (never_merged(s.kind) || s.kernel_override) return {};
   if (s.kind == Kind::op && s.op->random) return {};  // two draws are two different values
+  if (s.kind == Kind::op && s.op->stateful) return {};  // two prints print twice
   std::string key = kind_name(s.kind);
   key += ' ';
   if (s.kind == Kind::constant) {  // "constant float32[2, 3] #<hash of the bytes>"

@@ -95,6 +95,13 @@ Meta runtime_meta(const Step& s, std::span<const Meta> in) {
     case Kind::assign_add:
     case Kind::update:
     case Kind::no_op:
+    case Kind::control:  // no value of its own: its result steps hold them
+      return s.meta;
+    case Kind::result:  // known before the body runs only when the graph declared it in full
+      for (int64_t d : s.meta.shape)
+        if (d == kUnknown)
+          throw Error(msg(s.label, ": the size of a cond or while_loop result declared ", shape_str(s.meta.shape),
+                          " is known only once its body has run; this run goes without a memory plan"));
       return s.meta;
     case Kind::op:
       if (s.kernel_override) {
@@ -164,7 +171,7 @@ MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueIn
     if (s.kind == Kind::constant) mp.devices[i] = s.value.device();
     else if (s.kind == Kind::assign || s.kind == Kind::assign_add) mp.devices[i] = mp.devices[s.inputs[1]];
     else if (!s.inputs.empty()) mp.devices[i] = mp.devices[s.inputs[0]];
-    if (s.kind == Kind::no_op) continue;  // no value, no buffer
+    if (s.kind == Kind::no_op || s.kind == Kind::control) continue;  // no value, no buffer
     const int alias = runtime_alias(s, in);
     mp.buffer_of[i] = alias >= 0 ? mp.buffer_of[s.inputs[alias]] : static_cast<int>(i);
     needs_slot[i] = writes_buffer(s, in);
