@@ -3,6 +3,7 @@
 //   #include "tandem.h"
 //   using namespace tandem;          // eager tensors: tensor, matmul, backward...
 //   namespace g = tandem::graph;     // graph mode: g::placeholder, g::Session...
+//   namespace nn = tandem::nn;       // layers: nn::Linear, nn::Sequential, nn::summary...
 //
 // Students reading the engine should instead follow docs/tour.md, which opens the headers below one
 // by one in the order they build on each other.
@@ -16,6 +17,7 @@
 #include "graph/gradients.h"
 #include "graph/ops.h"
 #include "graph/session.h"
+#include "layers/nn.h"
 #include "core/losses.h"
 #include "core/ops.h"
 #include "core/print.h"

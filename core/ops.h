@@ -117,8 +117,9 @@ template <TensorLike T> T gelu_backward(const T& g, const T& x) { return apply<T
 // derivative (σ(x), found by the sheet from the ops below), CUDA and fusion come for free.
 // Written naively, e^x overflows for x > 88 (float32) and the answer becomes inf. The stable form
 // splits off the large part:  log(1 + e^x) = max(x, 0) + log(1 + e^-|x|),  and e^-|x| <= 1 never
-// overflows. (F.softplus with beta = 1.)
-template <TensorLike T> T softplus(const T& x) { return relu(x) + log(exp(-abs(x)) + 1.0); }
+// overflows. (F.softplus with beta = 1.) maximum, not relu: at exactly x = 0 both terms have a kink,
+// and maximum's tie rule (half the gradient each way) gives the true slope σ(0) = ½ there.
+template <TensorLike T> T softplus(const T& x) { return maximum(x, scalar_like(0.0, x)) + log(exp(-abs(x)) + 1.0); }
 
 // ---- reductions (core/ops/reduce.cpp) --------------------------------------------------------------
 // With no dims: over all elements, giving a 0-dim tensor. Dims may be negative.

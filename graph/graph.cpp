@@ -1,6 +1,7 @@
 // graph/graph.cpp — nodes, names, scopes and the default graph.
 #include "graph/graph.h"
 
+#include <atomic>
 #include <ostream>
 
 #include "core/ops.h"
@@ -61,6 +62,11 @@ std::string Node::describe() const {
 }
 
 // ---- Graph ----------------------------------------------------------------------------------------
+
+uint64_t Graph::next_serial() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
 
 std::string Graph::unique_name(const std::string& base) {
   std::string name = base;

@@ -115,6 +115,10 @@ class Graph {
                  const std::string& name = "");
 
   const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+  // A number no other Graph of this process has (or had): something that remembers what it made
+  // in a graph (a Module its variables, layers/module.h) keys it by this, never by the address,
+  // which a later Graph may reuse.
+  uint64_t serial() const { return serial_; }
   int64_t size() const { return static_cast<int64_t>(nodes_.size()); }
   Node* find(const std::string& name) const;  // by node name ("dense/MatMul") or output name ("dense/MatMul:0")
 
@@ -138,6 +142,8 @@ class Graph {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::set<std::string> used_names_;
   bool finalized_ = false;
+  uint64_t serial_ = next_serial();
+  static uint64_t next_serial();
 };
 
 // The default graph: where graph-mode functions add nodes unless a scope says otherwise. Like TF1's,
