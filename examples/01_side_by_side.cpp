@@ -73,7 +73,7 @@ void part2_train_both_ways() {
   nn::Sequential model = mlp();
   nn::NamedTensors initial;  // the starting weights, kept to give the graph the same start
   for (const auto& [name, t] : model->state_dict()) initial.emplace_back(name, t.clone());
-  std::cout << "  model = " << model << "\n\n";
+  std::cout << "  print(model):\n" << model << "\n\n";
 
   // ---- eager: PyTorch's loop --------------------------------------------------------------------
   optim::SGD optimizer(model->parameters(), {.lr = lr});  // torch.optim.SGD(model.parameters(), lr=0.1)
