@@ -11,7 +11,8 @@
 //
 // Each in eager mode (optim::SGD) and in graph mode (GradientDescentOptimizer.minimize, one
 // Session::run per step). The raw and the layers step alternate, on the same batches, so that a
-// burst of load on a shared machine slows both; the median of each is reported, and their ratio.
+// burst of load on a shared machine slows both; the median of each is reported, and their ratio —
+// in wall time, and with one thread also in CPU time (steadier on a busy machine).
 //
 //   usage: bench_layers_overhead [--threads N (2)] [--steps N (200)]
 //   The PyTorch side of these networks: bench_mlp_epoch.py, bench_convnet_epoch.py.
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <vector>
 
@@ -36,24 +38,45 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Times the two step functions alternately, `steps` times each (after 5 warm-up steps each).
+// The CPU time this process has used, in seconds. On a machine shared with other work a step's
+// wall time includes the time other programs held the core; its CPU time does not (with one thread
+// it is the step's own work), which makes a ratio of two steps much steadier.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Times the two step functions alternately, `steps` times each (after 5 warm-up steps each): the
+// median wall time of each, and with one thread the median CPU time too.
 void race(const char* name, int64_t steps, const std::function<void(int64_t)>& raw,
           const std::function<void(int64_t)>& layers) {
-  std::vector<double> t_raw, t_layers;
+  std::vector<double> t_raw, t_layers, c_raw, c_layers;
   for (int64_t i = 0; i < steps + 5; ++i) {
+    const double c0 = cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     raw(i);
+    const double c1 = cpu_seconds();
     auto t1 = std::chrono::steady_clock::now();
     layers(i);
+    const double c2 = cpu_seconds();
     auto t2 = std::chrono::steady_clock::now();
     if (i < 5) continue;
     t_raw.push_back(std::chrono::duration<double>(t1 - t0).count());
     t_layers.push_back(std::chrono::duration<double>(t2 - t1).count());
+    c_raw.push_back(c1 - c0);
+    c_layers.push_back(c2 - c1);
   }
   const double r = median(t_raw) * 1e3, l = median(t_layers) * 1e3;
   std::printf("RESULT %s_raw %.3f ms\n", name, r);
   std::printf("RESULT %s_layers %.3f ms\n", name, l);
-  std::printf("# %s: layers / raw = %.3f\n", name, l / r);
+  std::printf("# %s: layers / raw = %.3f (wall time)\n", name, l / r);
+  if (get_num_threads() == 1) {
+    const double cr = median(c_raw) * 1e3, cl = median(c_layers) * 1e3;
+    std::printf("RESULT %s_cpu_raw %.3f ms\n", name, cr);
+    std::printf("RESULT %s_cpu_layers %.3f ms\n", name, cl);
+    std::printf("# %s: layers / raw = %.3f (CPU time)\n", name, cl / cr);
+  }
 }
 
 // ---- the raw versions --------------------------------------------------------------------------------

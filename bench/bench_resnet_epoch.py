@@ -3,7 +3,8 @@
 The same ResNet (torchvision's BasicBlock; a 3x3 stem with BatchNorm2d, three stages of one block
 with 16, 32, 64 channels, AdaptiveAvgPool2d(1), Linear 64-10), F.cross_entropy and torch.optim.SGD
 (lr 0.05) on Fashion-MNIST, batches of 64 in order. 3 warm-up steps, then --steps timed steps; the
-median step time and the epoch time at 937 steps. PyTorch's eager step is reported under both the
+median step time and the epoch time at 937 steps (with one thread also the median CPU time per
+step, time.process_time()). PyTorch's eager step is reported under both the
 eager and the graph case, so that the table compares each Tandem mode with it.
 
     usage: python3 bench/bench_resnet_epoch.py [--threads N (2)] [--steps N (40)]
@@ -77,17 +78,21 @@ def main():
 
     for i in range(3):
         step(i)
-    times, loss = [], 0.0
+    times, cpu, loss = [], [], 0.0
     for i in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = step(3 + i)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     med = statistics.median(times) * 1e3
+    med_cpu = statistics.median(cpu) * 1e3
     print(f"# PyTorch {torch.__version__} ResNet 16-32-64, batch {BATCH}, {torch.get_num_threads()} threads, "
           f"{args.steps} steps timed, last loss {loss:.3f}")
     for mode in ("eager", "graph"):
         print(f"RESULT resnet_step_{mode} {med:.2f} ms")
-        print(f"RESULT resnet_epoch_{mode} {med * per_epoch / 1e3:.1f} s", flush=True)
+        print(f"RESULT resnet_epoch_{mode} {med * per_epoch / 1e3:.1f} s")
+        if torch.get_num_threads() == 1:
+            print(f"RESULT resnet_step_cpu_{mode} {med_cpu:.2f} ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@
 #include "optim/train.h"
 #include "tests/layers_check.h"
 #include "tests/seed_models.h"
+#ifdef TANDEM_HAVE_CUDA
+#include "cuda/cuda.h"
+#endif
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -341,4 +344,40 @@ TEST_CASE("module: train() and eval() build two paths in one graph, sharing the 
   CHECK(allclose(bn->running_mean, graph_mean, 1e-5, 1e-6));
   CHECK(allclose(bn->running_var, graph_var, 1e-5, 1e-6));
   CHECK(bn->num_batches_tracked.item() == 1.0);
+}
+
+TEST_CASE("module: to(Device::cuda()) moves the model in place; the GPU gives the CPU's losses in both modes",
+          "[cuda][layers][module]") {
+#ifndef TANDEM_HAVE_CUDA
+  WARN("no CUDA device: skipping (this build has no CUDA backend; configure with -DTANDEM_CUDA=ON)");
+#else
+  if (!cuda::is_available()) {
+    WARN("no CUDA device: skipping");
+    return;
+  }
+  namespace F = nn::functional;
+  manual_seed(10);
+  seeds::ResNet cpu_model(std::array<int64_t, 3>{4, 8, 8}), gpu_model(std::array<int64_t, 3>{4, 8, 8});
+  gpu_model->load_state_dict(cpu_model->state_dict());
+  const Tensor w = gpu_model->conv1->weight;
+  gpu_model->to(Device::cuda());
+  CHECK(w.device().is_cuda());  // the handle the layer holds was moved, not replaced
+  const Tensor x = rand({4, 1, 12, 12}), y = randint(0, 10, {4});
+  const Tensor l_cpu = F::cross_entropy(cpu_model(x), y);
+  const Tensor l_gpu = F::cross_entropy(gpu_model(x.to(Device::cuda())), y.to(Device::cuda()));
+  CHECK(l_gpu.cpu().item() == Approx(l_cpu.item()).epsilon(1e-4));
+  l_cpu.backward();
+  l_gpu.backward();
+  CHECK(allclose(gpu_model->fc->weight.grad().cpu(), cpu_model->fc->weight.grad(), 1e-3, 1e-4));
+  // A graph session placed on the GPU, built from the CPU model (its Variables go to the device).
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output xp = g::placeholder(kFloat32, {-1, 1, 12, 12}), yp = g::placeholder(kInt64, {-1});
+  const g::Output loss = F::cross_entropy(cpu_model(xp), yp);
+  g::SessionOptions options;
+  options.device = Device::cuda();
+  g::Session session(graph, options);
+  session.run(g::global_variables_initializer(graph));
+  CHECK(session.run(loss, {{xp, x}, {yp, y}}).cpu().item() == Approx(l_cpu.item()).epsilon(1e-4));
+#endif
 }
