@@ -22,5 +22,8 @@
 #include "core/shape.h"
 #include "core/tensor.h"
 #include "data/data.h"
+#include "io/checkpoint.h"
+#include "io/saver.h"
+#include "io/state_dict.h"
 #include "optim/optim.h"
 #include "optim/train.h"

@@ -13,6 +13,7 @@
 #include "data/dataloader.h"
 #include "io/atomic_file.h"
 #include "io/bytes.h"
+#include "optim/optim.h"
 
 namespace tandem::io {
 
@@ -146,22 +147,57 @@ void Checkpoint::record_random_state(const data::DataLoader* l) {
   if (l) loader = LoaderState{l->options().seed, l->epoch()};
 }
 
-void Checkpoint::restore_random_state(data::DataLoader* l) const {
-  if (!generator)
+namespace {
+// What restore_random_state needs, checked without changing anything.
+void check_random_state(const Checkpoint& c, const data::DataLoader* l) {
+  if (!c.generator)
     throw Error("Checkpoint::restore_random_state: this checkpoint holds no generator state; it was saved "
                 "without record_random_state()");
-  if (l) {
-    if (!loader)
-      throw Error("Checkpoint::restore_random_state: a DataLoader was given, but this checkpoint holds no "
-                  "loader state; save it with record_random_state(&loader)");
-    if (l->options().seed != loader->seed)
-      throw Error(msg("Checkpoint::restore_random_state: the DataLoader's seed is ", l->options().seed,
-                      " but the checkpoint's run used seed ", loader->seed,
-                      "; its batches would differ. Make the loader with {.seed = ", loader->seed, "}"));
-  }
-  // Both checked: now change them.
+  if (!l) return;
+  if (!c.loader)
+    throw Error("Checkpoint::restore_random_state: a DataLoader was given, but this checkpoint holds no "
+                "loader state; save it with record_random_state(&loader)");
+  if (l->options().seed != c.loader->seed)
+    throw Error(msg("Checkpoint::restore_random_state: the DataLoader's seed is ", l->options().seed,
+                    " but the checkpoint's run used seed ", c.loader->seed,
+                    "; its batches would differ. Make the loader with {.seed = ", c.loader->seed, "}"));
+}
+}  // namespace
+
+void Checkpoint::restore_random_state(data::DataLoader* l) const {
+  check_random_state(*this, l);
+  // Checked: now change them.
   set_rng_state(*generator);
   if (l) l->set_epoch(loader->next_epoch);
+}
+
+// ---- the usual training checkpoint ------------------------------------------------------------------
+
+Checkpoint training_checkpoint(const StateDict& model, const optim::Optimizer* optimizer, int64_t epoch,
+                               const data::DataLoader* loader) {
+  Checkpoint c;
+  c.tensors = model.with_prefix("model.");
+  if (optimizer) c.tensors.update(optimizer->state_dict().with_prefix("optimizer."));
+  c.epoch = epoch;
+  c.record_random_state(loader);
+  return c;
+}
+
+void restore_training(const Checkpoint& c, const StateDict& model, optim::Optimizer* optimizer,
+                      data::DataLoader* loader) {
+  // 1. Everything that can refuse, refuses first, in an order where each step changes nothing
+  //    unless it succeeds: the model's keys (compared only), the random state's presence and the
+  //    loader's seed (checked only), then the optimizer (all or nothing by itself).
+  const StateDict weights = c.tensors.under("model.");
+  const std::string problems = compare_state_dicts(model, weights).message("model");
+  if (!problems.empty())
+    throw Error(problems + "\nNothing was restored: the model, the optimizer and the loader are unchanged");
+  const bool random = c.generator || loader;  // a checkpoint from elsewhere (PyTorch) may have none
+  if (random) check_random_state(c, loader);
+  if (optimizer) optimizer->load_state_dict(c.tensors.under("optimizer."));
+  // 2. Nothing left can fail: the model's copy was checked, and so was the random state.
+  load_state_dict(model, weights);
+  if (random) c.restore_random_state(loader);
 }
 
 }  // namespace tandem::io

@@ -22,6 +22,9 @@
 //     opt.load_state_dict(c.tensors.under("optimizer."));
 //     c.restore_random_state(&loader);                         // loader.set_epoch(c's next epoch)
 //
+// or, the same in one call each way, all or nothing: training_checkpoint(model, &opt, epoch,
+// &loader) and restore_training(c, model, &opt, &loader).
+//
 // The byte layout is docs/checkpoint_format.md: a magic word and a version, the metadata, the
 // tensors (name, dtype, shape, bytes), a CRC-32 — framed like the graph file (io/bytes.h). Saving
 // goes through io::write_file_atomic. Loading believes nothing it has not checked: a truncated,
@@ -41,6 +44,9 @@
 
 namespace tandem::data {
 class DataLoader;
+}
+namespace tandem::optim {
+class Optimizer;
 }
 
 namespace tandem::io {
@@ -67,6 +73,21 @@ struct Checkpoint {
   // would not be the ones the saved run saw); so is asking for state the checkpoint does not hold.
   void restore_random_state(data::DataLoader* loader = nullptr) const;
 };
+
+// ---- the usual training checkpoint, in one call each way ------------------------------------------
+// PyTorch's recipe, torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
+// 'epoch': epoch}, path), plus the random state: the model under "model.", the optimizer under
+// "optimizer." (either may be left out: an empty StateDict, a null optimizer), the epoch, the
+// default generator's state and, if given, the loader's.
+Checkpoint training_checkpoint(const StateDict& model, const optim::Optimizer* optimizer, int64_t epoch,
+                               const data::DataLoader* loader = nullptr);
+// Puts all of it back — or nothing: the model's keys and shapes, the optimizer's state_dict and
+// the loader's seed are all checked before the first of them changes, so a checkpoint that does
+// not fit (another model, another optimizer, another loader) leaves the model, the optimizer, the
+// generator and the loader as they were. (A damaged file never gets this far: load_checkpoint
+// refuses it.) The generator's state is restored when the checkpoint holds one.
+void restore_training(const Checkpoint& checkpoint, const StateDict& model, optim::Optimizer* optimizer,
+                      data::DataLoader* loader = nullptr);
 
 // The bytes of a checkpoint file (docs/checkpoint_format.md) and back. `source` names the bytes
 // in error messages (a file name).

@@ -18,23 +18,16 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
+#include "io/bytes.h"
 #include "io/checkpoint.h"
+#include "scratch_dir.h"
 #include "tandem.h"
 
 using namespace tandem;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("tandem_checkpoint_" + name + "_" + std::to_string(static_cast<long>(getpid())));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -108,7 +101,7 @@ TEST_CASE("a StateDict keeps its order, refuses a repeated name and holds handle
 }
 
 TEST_CASE("save then load: every dtype and shape, bit for bit, and the metadata", "[checkpoint]") {
-  const fs::path dir = scratch_dir("roundtrip");
+  const ScratchDir dir("checkpoint_roundtrip");
   manual_seed(3);
   io::Checkpoint c;
   c.tensors.insert("f32", randn({3, 4}));
@@ -126,7 +119,7 @@ TEST_CASE("save then load: every dtype and shape, bit for bit, and the metadata"
   c.record_random_state();
   c.loader = io::LoaderState{.seed = 42, .next_epoch = 5};
 
-  const std::string path = (dir / "all.tckpt").string();
+  const std::string path = dir / "all.tckpt";
   io::save_checkpoint(c, path);
   const io::Checkpoint back = io::load_checkpoint(path);
   REQUIRE(back.tensors.names() == c.tensors.names());
@@ -154,10 +147,9 @@ TEST_CASE("save then load: every dtype and shape, bit for bit, and the metadata"
   // Saving what was loaded gives the same bytes: nothing is lost or reinterpreted.
   CHECK(io::serialize_checkpoint(back) == read_all(path));
   // A StateDict saves the tensors alone, and loads them back.
-  StateDict({"x"}, {tensor({1.f, 2.f})}).save((dir / "sd.tckpt").string());
-  const StateDict sd = StateDict::load((dir / "sd.tckpt").string());
+  StateDict({"x"}, {tensor({1.f, 2.f})}).save(dir / "sd.tckpt");
+  const StateDict sd = StateDict::load(dir / "sd.tckpt");
   CHECK(sd.at("x").to_vector() == std::vector<double>{1, 2});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the generator's state puts the random numbers back where they were", "[checkpoint]") {
@@ -210,18 +202,25 @@ TEST_CASE("the file is laid out as docs/checkpoint_format.md says", "[checkpoint
   CHECK(v[0] == 1.f);
   CHECK(v[3] == 4.f);
   CHECK(at + 38 + 16 + 4 == b.size());                   // then the CRC, and nothing else
+  // The whole file is the example printed in docs/checkpoint_format.md, which the Python writer
+  // (scripts/tandem_checkpoint.py, written from that page) gives too, byte for byte.
+  CHECK(io::hex_bytes(b, b.size()) ==
+        "54 43 48 4b 50 54 31 00 01 00 00 00 56 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 ff ff ff ff "
+        "ff ff ff ff 00 00 01 00 00 00 01 00 00 00 6b 01 00 00 00 76 01 00 00 00 01 00 00 00 77 00 02 00 "
+        "00 00 02 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 10 00 00 00 00 00 00 00 00 00 80 3f 00 00 "
+        "00 40 00 00 40 40 00 00 80 40 a7 a5 ff b1");
 }
 
 // ---- bad files ------------------------------------------------------------------------------------
 
 TEST_CASE("load errors: missing, a folder, empty, foreign, newer", "[checkpoint][errors]") {
-  const fs::path dir = scratch_dir("errors");
-  REQUIRE_THROWS_WITH(io::load_checkpoint((dir / "missing.tckpt").string()),
+  const ScratchDir dir("checkpoint_errors");
+  REQUIRE_THROWS_WITH(io::load_checkpoint(dir / "missing.tckpt"),
                       Catch::Contains("load_checkpoint: cannot open") && Catch::Contains("missing.tckpt") &&
                           Catch::Contains("No such file"));
   REQUIRE_THROWS_WITH(io::load_checkpoint(dir.string()), Catch::Contains("is a folder, not a checkpoint file"));
   std::ofstream(dir / "empty.tckpt").close();
-  REQUIRE_THROWS_WITH(StateDict::load((dir / "empty.tckpt").string()),
+  REQUIRE_THROWS_WITH(StateDict::load(dir / "empty.tckpt"),
                       Catch::Contains("empty.tckpt' is empty (0 bytes)"));
   REQUIRE_THROWS_WITH(io::parse_checkpoint("PK\x03\x04 a zip file (torch.save)", "model.pt"),
                       Catch::Contains("'model.pt' is not a Tandem checkpoint file") &&
@@ -233,7 +232,6 @@ TEST_CASE("load errors: missing, a folder, empty, foreign, newer", "[checkpoint]
   // A graph file is not a checkpoint either (same frame, another magic word).
   REQUIRE_THROWS_WITH(io::parse_checkpoint(std::string("TGRAPH1\0", 8) + std::string(16, '\0')),
                       Catch::Contains("not a Tandem checkpoint file"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a checkpoint cut at any length, or with any byte flipped, is an error", "[checkpoint][errors]") {
@@ -440,7 +438,7 @@ std::vector<Tensor> copies(const std::vector<Tensor>& ps) {
 }  // namespace
 
 TEST_CASE("an optimizer's state_dict has PyTorch's names, and resumes it exactly", "[checkpoint][optim]") {
-  const fs::path dir = scratch_dir("optim");
+  const ScratchDir dir("checkpoint_optim");
   SECTION("Adam") {
     std::vector<Tensor> p = fresh_params(0);
     optim::Adam opt(p, {.lr = 0.01, .beta1 = 0.8, .weight_decay = 0.1});
@@ -453,12 +451,12 @@ TEST_CASE("an optimizer's state_dict has PyTorch's names, and resumes it exactly
     CHECK(sd.at("state.0.step").item() == 3);
     CHECK(sd.at("param_groups.0.betas").to_vector() == std::vector<double>{0.8, 0.999});
     CHECK(sd.at("param_groups.0.params").to_vector() == std::vector<double>{0, 1});
-    sd.save((dir / "adam.tckpt").string());
+    sd.save(dir / "adam.tckpt");
 
     // A second optimizer over copies of the parameters, with other hyper-parameters, loads it...
     std::vector<Tensor> q = copies(p);
     optim::Adam resumed(q, {.lr = 0.5});
-    resumed.load_state_dict(StateDict::load((dir / "adam.tckpt").string()));
+    resumed.load_state_dict(StateDict::load(dir / "adam.tckpt"));
     CHECK(resumed.options.lr == 0.01);
     CHECK(resumed.options.beta1 == 0.8);
     // ...and from there both take the same steps, bit for bit.
@@ -487,7 +485,6 @@ TEST_CASE("an optimizer's state_dict has PyTorch's names, and resumes it exactly
     CHECK(equal(p[0].detach(), q[0].detach()));
     CHECK(equal(p[1].detach(), q[1].detach()));
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a wrong optimizer state_dict is refused, and the optimizer is unchanged", "[checkpoint][optim][errors]") {

@@ -19,10 +19,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <unistd.h>
 
 #include "data/data.h"
 #include "io/saver.h"
+#include "scratch_dir.h"
 #include "tandem.h"
 
 using namespace tandem;
@@ -35,14 +35,6 @@ const std::string kFashionSample = std::string(TANDEM_SOURCE_DIR) + "/tests/data
 constexpr int kEpochs = 4, kStopAfter = 2;
 constexpr double kDropout = 0.3, kLr = 2e-3;
 const std::vector<std::string> kNames = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("tandem_resume_" + name + "_" + std::to_string(static_cast<long>(getpid())));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 data::DatasetPtr fashion() {
   using namespace data;
@@ -93,21 +85,21 @@ struct EagerRun {
     }
     return losses;
   }
+  StateDict model() const { return StateDict(kNames, params); }
+  // The model under "model.", Adam under "optimizer.", the epoch, the generator's and loader's state.
   io::Checkpoint checkpoint(int64_t epoch) const {
-    io::Checkpoint c;
-    c.tensors = StateDict(kNames, params).with_prefix("model.");
-    c.tensors.update(opt.state_dict().with_prefix("optimizer."));
-    c.epoch = epoch;
-    c.record_random_state(&loader);
+    io::Checkpoint c = io::training_checkpoint(model(), &opt, epoch, &loader);
     c.notes = {{"lr", std::to_string(kLr)}, {"dropout", std::to_string(kDropout)}};
     return c;
   }
-  // What a restarted program does with the file. Each part can be left out, to see it matter.
+  // What a restarted program does with the file: restore_training, all of it. Or, part by part,
+  // leaving one out, to see that each matters.
   struct Parts {
     bool optimizer = true, random = true, loader = true;
   };
   void restore(const io::Checkpoint& c, Parts parts) {
-    load_state_dict(StateDict(kNames, params), c.tensors.under("model."));
+    if (parts.optimizer && parts.random && parts.loader) return io::restore_training(c, model(), &opt, &loader);
+    load_state_dict(model(), c.tensors.under("model."));
     if (parts.optimizer) opt.load_state_dict(c.tensors.under("optimizer."));
     if (parts.random) set_rng_state(*c.generator);
     if (parts.loader) loader.set_epoch(c.loader->next_epoch);
@@ -133,7 +125,7 @@ std::vector<double> eager_resumed(const std::string& path, EagerRun::Parts parts
 }  // namespace
 
 TEST_CASE("exact resume, eager: stopped after epoch 2 and restored, the same losses bit for bit", "[checkpoint][resume]") {
-  const fs::path dir = scratch_dir("eager");
+  const ScratchDir dir("resume_eager");
   const std::vector<Tensor> init = initial_weights(0);
 
   // A: four epochs, no stop.
@@ -146,7 +138,7 @@ TEST_CASE("exact resume, eager: stopped after epoch 2 and restored, the same los
   CHECK(rest.back() < first.front());  // it learns
 
   // B: two epochs, a checkpoint, and the program "dies".
-  const std::string path = (dir / "last.tckpt").string();
+  const std::string path = dir / "last.tckpt";
   {
     manual_seed(123);
     EagerRun b(init);
@@ -166,7 +158,63 @@ TEST_CASE("exact resume, eager: stopped after epoch 2 and restored, the same los
   CHECK(eager_resumed(path, {.optimizer = false}) != rest);  // Adam restarts its averages
   CHECK(eager_resumed(path, {.random = false}) != rest);     // other dropout masks
   CHECK(eager_resumed(path, {.loader = false}) != rest);     // epoch 0's order again
-  fs::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint that does not fit leaves the model, the optimizer and the loader as they were", "[checkpoint][resume][errors]") {
+  const ScratchDir dir("resume_refused");
+  manual_seed(123);
+  EagerRun trained(initial_weights(0));
+  trained.epoch();
+  const io::Checkpoint good = trained.checkpoint(0);
+  const std::string bytes = io::serialize_checkpoint(good);
+
+  EagerRun run(initial_weights(8));  // the program that tries to resume
+  manual_seed(31);
+  const std::vector<Tensor> before = [&] {
+    std::vector<Tensor> v;
+    for (const Tensor& p : run.params) v.push_back(p.detach().clone());
+    return v;
+  }();
+  const Generator::State rng = get_rng_state();
+  auto untouched = [&] {
+    for (size_t k = 0; k < before.size(); ++k) CHECK(equal(run.params[k].detach(), before[k]));
+    CHECK_FALSE(run.opt.state(0).step.defined());  // Adam as new: no state
+    CHECK(run.loader.epoch() == 0);
+    CHECK(get_rng_state().words == rng.words);
+  };
+  auto attempt = [&](const std::string& file_bytes, const std::string& error) {
+    INFO(error);
+    REQUIRE_THROWS_WITH(io::restore_training(io::parse_checkpoint(file_bytes, "run/last.tckpt"), run.model(),
+                                             &run.opt, &run.loader),
+                        Catch::Contains(error));
+    untouched();
+  };
+  attempt(bytes.substr(0, bytes.size() / 2), "'run/last.tckpt' is truncated");
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x01;
+  attempt(flipped, "CRC-32");
+  std::string newer = bytes;
+  newer[8] = 2;
+  attempt(newer, "version 2 checkpoint file");
+
+  // Whole files that do not fit: another model, another optimizer, another loader.
+  io::Checkpoint wider = good;
+  wider.tensors.set("model.fc1.bias", zeros({64}));
+  attempt(io::serialize_checkpoint(wider), "size mismatch for fc1.bias");
+  std::vector<Tensor> q = run.params;
+  optim::SGD sgd(q, {.lr = 0.1, .momentum = 0.9});
+  io::Checkpoint other_optimizer = io::training_checkpoint(trained.model(), &sgd, 0, &trained.loader);
+  attempt(io::serialize_checkpoint(other_optimizer), "Adam.load_state_dict");  // the model matched: still untouched
+  data::DataLoader reseeded(fashion(), {.batch_size = 32, .shuffle = true, .seed = 9});
+  io::Checkpoint other_loader = io::training_checkpoint(trained.model(), &trained.opt, 0, &reseeded);
+  attempt(io::serialize_checkpoint(other_loader), "seed");
+
+  // The good one, from a file, restores all of it.
+  io::save_checkpoint(good, dir / "last.tckpt");
+  io::restore_training(io::load_checkpoint(dir / "last.tckpt"), run.model(), &run.opt, &run.loader);
+  CHECK(equal(run.params[0].detach(), trained.params[0].detach()));
+  CHECK(run.opt.state(0).step.item() == 8);
+  CHECK(run.loader.epoch() == 1);
 }
 
 // ---- graph mode ------------------------------------------------------------------------------------
@@ -207,7 +255,7 @@ struct GraphRun {
 }  // namespace
 
 TEST_CASE("exact resume, graph: Saver after epoch 2, a new graph restores it, the same losses bit for bit", "[checkpoint][resume][saver]") {
-  const fs::path dir = scratch_dir("graph");
+  const ScratchDir dir("resume_graph");
   const std::vector<Tensor> init = initial_weights(0);
 
   // A: four epochs.
@@ -228,9 +276,9 @@ TEST_CASE("exact resume, graph: Saver after epoch 2, a new graph restores it, th
     io::Checkpoint extra;
     extra.epoch = kStopAfter - 1;
     extra.record_random_state(&b.loader);
-    path = b.saver->save(*b.session, (dir / "model.ckpt").string(), b.global_step, extra);
+    path = b.saver->save(*b.session, dir / "model.ckpt", b.global_step, extra);
   }
-  CHECK(path == (dir / "model.ckpt-16").string());  // 2 epochs of 8 steps
+  CHECK(path == dir / "model.ckpt-16");  // 2 epochs of 8 steps
 
   // A new program: a new graph (other initial weights, no initializer run), restore, continue.
   manual_seed(777);
@@ -247,24 +295,22 @@ TEST_CASE("exact resume, graph: Saver after epoch 2, a new graph restores it, th
   REQUIRE_THROWS_WITH(c.restore_random_state(&other), Catch::Contains("the DataLoader's seed is 5") &&
                                                           Catch::Contains("{.seed = 4}"));
   CHECK(other.epoch() == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the eager checkpoint and the graph's hold the same model under the same names", "[checkpoint][resume][saver]") {
   // Eager run B's checkpoint, as a graph would read it: the model's weights under dotted names.
-  const fs::path dir = scratch_dir("both");
+  const ScratchDir dir("resume_both");
   const std::vector<Tensor> init = initial_weights(0);
   manual_seed(123);
   EagerRun eager(init);
   eager.epoch();
-  io::save_checkpoint(eager.checkpoint(0), (dir / "eager.tckpt").string());
-  const StateDict model = io::load_checkpoint((dir / "eager.tckpt").string()).tensors.under("model.");
-  model.save((dir / "model.tckpt").string());
+  io::save_checkpoint(eager.checkpoint(0), dir / "eager.tckpt");
+  const StateDict model = io::load_checkpoint(dir / "eager.tckpt").tensors.under("model.");
+  model.save(dir / "model.tckpt");
 
   GraphRun graph(initial_weights(9));
   std::vector<g::Output> weights;
   for (const g::Output& v : graph.graph.trainable_variables()) weights.push_back(v);
-  g::train::Saver(g::train::dotted_names(weights)).restore(*graph.session, (dir / "model.tckpt").string());
+  g::train::Saver(g::train::dotted_names(weights)).restore(*graph.session, dir / "model.tckpt");
   for (size_t k = 0; k < weights.size(); ++k) CHECK(equal(graph.session->variable_value(weights[k]), eager.params[k].detach()));
-  fs::remove_all(dir);
 }

@@ -13,9 +13,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "io/saver.h"
+#include "scratch_dir.h"
 #include "tandem.h"
 
 using namespace tandem;
@@ -23,14 +23,6 @@ namespace g = tandem::graph;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("tandem_saver_" + name + "_" + std::to_string(static_cast<long>(getpid())));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
@@ -81,14 +73,14 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
 }  // namespace
 
 TEST_CASE("Saver: save, then restore into a fresh session of a new graph, slots and step included", "[checkpoint][saver]") {
-  const fs::path dir = scratch_dir("roundtrip");
+  const ScratchDir dir("saver_roundtrip");
   GraphModel m(0);
   g::Session s(m.graph);
   s.run(g::global_variables_initializer(m.graph));
   g::train::Saver saver(m.graph);  // after minimize(): the slots exist, and are saved
   train(s, m, 5, 100);
-  const std::string path = saver.save(s, (dir / "model.ckpt").string(), m.global_step);
-  CHECK(path == (dir / "model.ckpt-5").string());
+  const std::string path = saver.save(s, dir / "model.ckpt", m.global_step);
+  CHECK(path == dir / "model.ckpt-5");
 
   // What the file holds: every global variable, under its node name.
   const io::Checkpoint c = io::load_checkpoint(path);
@@ -111,17 +103,16 @@ TEST_CASE("Saver: save, then restore into a fresh session of a new graph, slots 
   CHECK(s2.variable_value(m2.global_step).item() == 5);
   const double a = train(s, m, 3, 200), b = train(s2, m2, 3, 200);
   CHECK(a == b);  // bit for bit: the Adam state came back too
-  fs::remove_all(dir);
 }
 
 TEST_CASE("Saver: max_to_keep, the checkpoint state file and latest_checkpoint", "[checkpoint][saver]") {
-  const fs::path dir = scratch_dir("keep");
+  const ScratchDir dir("saver_keep");
   GraphModel m(1);
   g::Session s(m.graph);
   s.run(g::global_variables_initializer(m.graph));
   g::train::Saver saver(m.graph, {.max_to_keep = 2});
   CHECK_FALSE(g::train::latest_checkpoint(dir.string()).has_value());  // nothing saved yet
-  const std::string prefix = (dir / "model.ckpt").string();
+  const std::string prefix = dir / "model.ckpt";
   for (int64_t step : {10, 20, 30}) {
     train(s, m, 1, step);
     saver.save(s, prefix, step);
@@ -148,8 +139,8 @@ TEST_CASE("Saver: max_to_keep, the checkpoint state file and latest_checkpoint",
   CHECK(later.last_checkpoints() == std::vector<std::string>{prefix + "-30", prefix + "-40"});
   // Without a step, the path itself; max_to_keep 0 keeps everything.
   g::train::Saver all(m.graph, {.max_to_keep = 0});
-  CHECK(all.save(s, (dir / "final.ckpt").string()) == (dir / "final.ckpt").string());
-  CHECK(g::train::latest_checkpoint(dir.string()) == (dir / "final.ckpt").string());
+  CHECK(all.save(s, dir / "final.ckpt") == dir / "final.ckpt");
+  CHECK(g::train::latest_checkpoint(dir.string()) == dir / "final.ckpt");
   // The newest file gone: no latest checkpoint (TF's None), not an error.
   fs::remove(dir / "final.ckpt");
   CHECK_FALSE(g::train::latest_checkpoint(dir.string()).has_value());
@@ -157,11 +148,10 @@ TEST_CASE("Saver: max_to_keep, the checkpoint state file and latest_checkpoint",
   std::ofstream(dir / "checkpoint") << "model_checkpoint_path: model.ckpt-30\n";
   REQUIRE_THROWS_WITH(g::train::latest_checkpoint(dir.string()),
                       Catch::Contains("line 1 of") && Catch::Contains("checkpoint'"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("Saver: a restore that cannot succeed changes nothing", "[checkpoint][saver][errors]") {
-  const fs::path dir = scratch_dir("refuse");
+  const ScratchDir dir("saver_refuse");
   GraphModel m(2);
   g::Session s(m.graph);
   s.run(g::global_variables_initializer(m.graph));
@@ -171,8 +161,8 @@ TEST_CASE("Saver: a restore that cannot succeed changes nothing", "[checkpoint][
   // A file that lacks fc2/bias and holds fc1/weight in another shape.
   io::Checkpoint wrong;
   wrong.tensors = {{"fc1/weight", zeros({3, 5})}, {"fc1/bias", zeros({4})}, {"fc2/weight", zeros({4, 2})}};
-  io::save_checkpoint(wrong, (dir / "wrong.ckpt").string());
-  REQUIRE_THROWS_WITH(saver.restore(s, (dir / "wrong.ckpt").string()),
+  io::save_checkpoint(wrong, dir / "wrong.ckpt");
+  REQUIRE_THROWS_WITH(saver.restore(s, dir / "wrong.ckpt"),
                       Catch::Contains("Missing key(s) in state_dict: \"fc2/bias\"") &&
                           Catch::Contains("size mismatch for fc1/weight: copying a param with shape [3, 5]") &&
                           Catch::Contains("Nothing was restored"));
@@ -180,35 +170,34 @@ TEST_CASE("Saver: a restore that cannot succeed changes nothing", "[checkpoint][
   CHECK(equal(s.variable_value(m.params[1]), zeros({4})));  // fc1/bias matched, and was not assigned
   // A damaged file is the loader's error, naming it.
   std::ofstream(dir / "junk.ckpt") << "not a checkpoint";
-  REQUIRE_THROWS_WITH(saver.restore(s, (dir / "junk.ckpt").string()),
+  REQUIRE_THROWS_WITH(saver.restore(s, dir / "junk.ckpt"),
                       Catch::Contains("junk.ckpt' is not a Tandem checkpoint file"));
   // Saving before initializing is TF's error, with the Saver named.
   GraphModel fresh(3);
   g::Session uninitialized(fresh.graph);
   g::train::Saver fresh_saver(fresh.graph);
-  REQUIRE_THROWS_WITH(fresh_saver.save(uninitialized, (dir / "x.ckpt").string()),
+  REQUIRE_THROWS_WITH(fresh_saver.save(uninitialized, dir / "x.ckpt"),
                       Catch::Contains("uninitialized value") && Catch::Contains("Saver::save"));
   // Misuse at construction.
   REQUIRE_THROWS_WITH(g::train::Saver(g::train::NamedVariables{{"a", m.params[0]}, {"a", m.params[1]}}),
                       Catch::Contains("'a' is empty or given twice"));
   REQUIRE_THROWS_WITH(g::train::Saver(std::vector<g::Output>{m.loss}), Catch::Contains("not a Variable"));
   REQUIRE_THROWS_WITH(g::train::Saver(std::vector<g::Output>{}), Catch::Contains("no variables to save"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("one file for both modes: eager state_dict into a graph, and a graph's variables into eager tensors", "[checkpoint][saver]") {
-  const fs::path dir = scratch_dir("cross");
+  const ScratchDir dir("saver_cross");
   manual_seed(4);
   const std::vector<std::string> names = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
   std::vector<Tensor> eager = {randn({3, 4}), randn({4}), randn({4, 2}), randn({2})};
-  StateDict(names, eager).save((dir / "eager.tckpt").string());
+  StateDict(names, eager).save(dir / "eager.tckpt");
 
   // The graph names its variables TF's way; dotted_names() gives PyTorch's.
   GraphModel m(5);
   g::Session s(m.graph);
   g::train::Saver by_dots(g::train::dotted_names(m.params));
   CHECK(by_dots.variables()[0].first == "fc1.weight");
-  by_dots.restore(s, (dir / "eager.tckpt").string());
+  by_dots.restore(s, dir / "eager.tckpt");
   const Tensor x = randn({5, 3});
   g::DefaultGraph use(m.graph);
   const g::Output predict = mlp(m.x, m.params);
@@ -218,19 +207,18 @@ TEST_CASE("one file for both modes: eager state_dict into a graph, and a graph's
   s.run(g::global_variables_initializer(m.graph));
   train(s, m, 3, 7);
   g::train::Saver everything(g::train::dotted_names(m.graph.global_variables()));
-  const std::string path = everything.save(s, (dir / "graph.ckpt").string());
+  const std::string path = everything.save(s, dir / "graph.ckpt");
   std::vector<Tensor> model = {zeros({3, 4}), zeros({4}), zeros({4, 2}), zeros({2})};
   const LoadReport r = load_state_dict(StateDict(names, model), StateDict::load(path), /*strict=*/false);
   CHECK(r.missing_keys.empty());
   CHECK(r.unexpected_keys.size() == 4 * 3 + 1);  // the Adam slots and global_step: not the model's
   CHECK(allclose(mlp(x, model), s.run(predict, {{m.x, x}}), 1e-6, 1e-6));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("optimizer state crosses the modes through slot names", "[checkpoint][saver][optim]") {
   // Eager Adam trains 3 steps; its state, renamed to slots, goes with the weights into a graph,
   // which continues with AdamOptimizer; eager Adam continues too: the same losses (to rounding).
-  const fs::path dir = scratch_dir("slots");
+  const ScratchDir dir("saver_slots");
   const std::vector<std::string> names = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
   GraphModel m(6);  // its initial values, for both
   g::Session s(m.graph);
@@ -253,12 +241,12 @@ TEST_CASE("optimizer state crosses the modes through slot names", "[checkpoint][
   c.tensors.update(g::train::to_slots(adam.state_dict(), names));
   CHECK(c.tensors.contains("fc1.weight.Adam"));
   CHECK(c.tensors.contains("fc2.bias.Adam_step"));
-  io::save_checkpoint(c, (dir / "eager.tckpt").string());
+  io::save_checkpoint(c, dir / "eager.tckpt");
 
   std::vector<g::Output> trained = m.params;  // the weights and their slots, under dotted names
   for (const g::Output& v : m.graph.global_variables())
     if (v.node()->name.find("/Adam") != std::string::npos) trained.push_back(v);
-  g::train::Saver(g::train::dotted_names(trained)).restore(s, (dir / "eager.tckpt").string());
+  g::train::Saver(g::train::dotted_names(trained)).restore(s, dir / "eager.tckpt");
   for (uint64_t k = 3; k < 6; ++k) {
     const Batch b = batch(300 + k);
     const double graph_loss = s.run({m.loss, m.train_op}, {{m.x, b.x}, {m.y, b.y}})[0].item();
@@ -266,8 +254,8 @@ TEST_CASE("optimizer state crosses the modes through slot names", "[checkpoint][
   }
 
   // And the way back: the graph's slots into a new eager Adam.
-  g::train::Saver(g::train::dotted_names(trained)).save(s, (dir / "graph.ckpt").string());
-  const StateDict saved = StateDict::load((dir / "graph.ckpt").string());
+  g::train::Saver(g::train::dotted_names(trained)).save(s, dir / "graph.ckpt");
+  const StateDict saved = StateDict::load(dir / "graph.ckpt");
   std::vector<Tensor> q = {zeros({3, 4}).requires_grad_(), zeros({4}).requires_grad_(),
                            zeros({4, 2}).requires_grad_(), zeros({2}).requires_grad_()};
   optim::Adam back(q, {.lr = 0.05});
@@ -275,5 +263,4 @@ TEST_CASE("optimizer state crosses the modes through slot names", "[checkpoint][
   back.load_state_dict(g::train::from_slots(saved, names, back.state_dict()));
   CHECK(back.state(0).step.item() == 6);
   CHECK(equal(back.state(2).exp_avg, s.variable_value(g::Output(m.graph.find("fc2/weight/Adam")))));
-  fs::remove_all(dir);
 }
