@@ -3,6 +3,8 @@
 #
 #   make demo     the first demo, examples/01_*.cpp
 #   make test     the whole test suite, through ctest
+#   make test-long  the long searches ctest skips: 20000 random programs, eager against graphs
+#                 with unknown dims (tests/test_property.cpp)
 #   make bench    the benchmarks against PyTorch (bench/run_all.sh)
 #   make clean    removes the build folders
 #
@@ -24,10 +26,11 @@ JOBS ?= $(shell nproc)
 DEMO_SRC := $(firstword $(sort $(wildcard examples/01_*.cpp)) $(sort $(wildcard examples/0*.cpp)))
 DEMO := $(basename $(notdir $(DEMO_SRC)))
 
-.PHONY: demo test bench clean setup configure build
+.PHONY: demo test test-long bench clean setup configure build
 
 demo: SETUP_FLAGS := --extras
 test: SETUP_FLAGS := --extras
+test-long: SETUP_FLAGS := --extras
 bench: SETUP_FLAGS := --bench
 
 setup:
@@ -56,6 +59,10 @@ endif
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+
+# Hidden Catch2 tests ([.] tags), which ctest does not list: run by name.
+test-long: build
+	TANDEM_PROPERTY_PROGRAMS=20000 ./$(BUILD_DIR)/tandem_tests "[property-long]"
 
 # Only the benchmark programs are built (a test that does not compile does not stop them).
 # bench/run_all.sh runs every benchmark and its PyTorch twin; it finds the programs in

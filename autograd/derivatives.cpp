@@ -15,6 +15,7 @@
 #include "autograd/derivatives.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "autograd/engine.h"
@@ -63,11 +64,13 @@ template <class C> Grads<C> div_grad(C& c) {
   return r;
 }
 
-// y = a^b:     da = g * b * a^(b-1),  db = g * y * ln(a)   (0 where a = 0 and b >= 0, as PyTorch)
+// y = a^b:     da = g * b * a^(b-1)   (0 where b = 0: a^0 = 1 is flat, even at a = 0 where
+//                                     b * a^(b-1) would be 0 * inf = NaN; as PyTorch)
+//              db = g * y * ln(a)     (0 where a = 0 and b >= 0, as PyTorch)
 template <class C> Grads<C> pow_grad(C& c) {
   Grads<C> r(2);
   const auto a = c.input(0), b = c.input(1);
-  if (c.needs_grad(0)) r[0] = c.unbroadcast(c.grad * b * pow(a, b - 1), 0);
+  if (c.needs_grad(0)) r[0] = c.unbroadcast(where(b == 0, c.zero(), c.grad * b * pow(a, b - 1)), 0);
   if (c.needs_grad(1)) {
     const auto at_zero = (a == 0) * (b >= 0);
     r[1] = c.unbroadcast(where(at_zero, c.zero(), c.grad * c.output() * log(a)), 1);
@@ -76,20 +79,21 @@ template <class C> Grads<C> pow_grad(C& c) {
 }
 
 // y = maximum(a, b):  the gradient goes to the larger input; ties split it evenly (as PyTorch).
-//   da = g * ([a > b] + ½[a = b]),  db = g * ([b > a] + ½[a = b])
+//   da = g where a > b,  g/2 where a = b,  0 where a < b;   db likewise
+// Written with where, which *selects*, not as g * ([a > b] + ½[a = b]), which multiplies: an
+// infinite g times a 0 of the mask would give NaN to the input that lost, where PyTorch gives 0.
+// (A NaN input ties with nothing and loses to nothing: both inputs get g, as in PyTorch.)
 template <class C> Grads<C> maximum_grad(C& c) {
   const auto a = c.input(0), b = c.input(1);
-  const DType dt = c.grad_dtype();
-  const auto tie = to(a == b, dt) * 0.5;
-  return {c.unbroadcast(c.grad * (to(a > b, dt) + tie), 0), c.unbroadcast(c.grad * (to(b > a, dt) + tie), 1)};
+  const auto shared = where(a == b, c.grad * 0.5, c.grad);
+  return {c.unbroadcast(where(a < b, c.zero(), shared), 0), c.unbroadcast(where(b < a, c.zero(), shared), 1)};
 }
 
 // y = minimum(a, b):  as maximum, with the smaller input.
 template <class C> Grads<C> minimum_grad(C& c) {
   const auto a = c.input(0), b = c.input(1);
-  const DType dt = c.grad_dtype();
-  const auto tie = to(a == b, dt) * 0.5;
-  return {c.unbroadcast(c.grad * (to(a < b, dt) + tie), 0), c.unbroadcast(c.grad * (to(b < a, dt) + tie), 1)};
+  const auto shared = where(a == b, c.grad * 0.5, c.grad);
+  return {c.unbroadcast(where(a > b, c.zero(), shared), 0), c.unbroadcast(where(b > a, c.zero(), shared), 1)};
 }
 
 // y = where(cond, a, b):  da = g where cond, else 0;  db = g where not cond, else 0
@@ -188,7 +192,9 @@ template <class C> Grads<C> mean_grad(C& c) {
 }
 
 // y = amax(x, dims) (or amin):  dx = g at the positions holding the extreme value, shared evenly
-// among ties (PyTorch's evenly_distribute_backward), 0 elsewhere.
+// among ties (PyTorch's evenly_distribute_backward), 0 elsewhere — selected with where, so an
+// infinite g leaves the other positions at 0 (a mask multiply would give inf·0 = NaN there; so
+// does PyTorch's amax, while its max() selects as here).
 template <class C> Grads<C> extreme_grad(C& c) {
   const auto x = c.input(0);
   const int64_t r = c.input_rank(0);
@@ -200,13 +206,16 @@ template <class C> Grads<C> extreme_grad(C& c) {
     dims.resize(r);
     std::iota(dims.begin(), dims.end(), 0);
   }
-  return {mask * g / sum(mask, dims, true)};
+  return {where(x == y, g / sum(mask, dims, true), c.zero())};
 }
 
 // y = var(x, dims):  dx = g * 2 (x - mean(x)) / (N - correction)
+// For a 0-dim x with correction 1 (N - correction = 0, and var is NaN) that is 0/0; PyTorch
+// answers inf·g there, and so do we.
 template <class C> Grads<C> var_grad(C& c) {
   const auto x = c.input(0);
   const int64_t r = c.input_rank(0);
+  if (r == 0 && c.attrs.correction == 1) return {c.grad * std::numeric_limits<double>::infinity()};
   std::vector<int64_t> dims = c.attrs.dims;
   if (dims.empty()) {
     dims.resize(r);
@@ -305,7 +314,7 @@ template <class C> Grads<C> select_scatter_grad(C& c) {
 // ---- views: the gradient is the inverse view of g -------------------------------------------------
 // y = identity(x):     dx = g
 template <class C> Grads<C> identity_grad(C& c) { return {c.grad}; }
-// y = reshape(x):      dx = g reshaped to x's shape        (squeeze and reshape_like likewise)
+// y = reshape(x):      dx = g reshaped to x's shape        (squeeze, flatten and reshape_like likewise)
 template <class C> Grads<C> reshape_grad(C& c) { return {c.reshape_to_input(c.grad, 0)}; }
 // y = permute(x, p):   dx = permute(g, p⁻¹)
 template <class C> Grads<C> permute_grad(C& c) {
@@ -320,6 +329,14 @@ template <class C> Grads<C> slice_grad(C& c) {
   const Attrs& a = c.attrs;
   return {slice_scatter(c.zeros_like_input(0), c.grad, a.dim, a.start, a.end, a.step)};
 }
+// y = narrow(x, dim, start, length):  dx = zeros with g written into the window. As a slice the
+// window is [start : start + length], except that one ending at the last element from a negative
+// start (narrow(x, 0, -2, 2): start + length = 0) has no end index: slice to the end.
+template <class C> Grads<C> narrow_grad(C& c) {
+  const Attrs& a = c.attrs;
+  const int64_t end = a.start < 0 && a.end == 0 ? std::numeric_limits<int64_t>::max() : a.end;
+  return {slice_scatter(c.zeros_like_input(0), c.grad, a.dim, a.start, end, 1)};
+}
 // y = x.select(dim, i):   dx = zeros with g written at index i
 template <class C> Grads<C> select_grad(C& c) {
   return {select_scatter(c.zeros_like_input(0), c.grad, c.attrs.dim, c.attrs.start)};
@@ -332,17 +349,26 @@ template <class C> Grads<C> unsqueeze_grad(C& c) {
 }
 
 // ---- joining ----------------------------------------------------------------------------------------
-// y = cat(xs, dim):    dx_i = the slice of g that x_i occupies
+// y = cat(xs, dim):    dx_i = the slice of g that x_i occupies: g[offset_i : offset_i + size_i]
+// (offset_i the sizes of x_0..x_{i-1} added up; when one is unknown, graph mode reads them at run
+// time: see split_like in core/ops/join.cpp)
 template <class C> Grads<C> cat_grad(C& c) {
   const int64_t n = c.num_inputs();
   const int64_t d = normalize_dim(c.attrs.dim, c.input_rank(0), "cat");
   Grads<C> r(n);
-  int64_t at = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t size = c.input_size(i, d);
-    if (c.needs_grad(i)) r[i] = slice(c.grad, d, at, at + size, 1);
-    at += size;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    if (c.needs_grad(i)) r[i] = c.split_to_input(c.grad, d, static_cast<int>(i));
+  return r;
+}
+// y = split_like(g, x_0..x_{n-1}, dim, i), piece i of g:  dg = the pieces laid end to end again,
+// zeros of x_j's shape for j ≠ i and gy for piece i;  dx_j = none (read for their shapes only)
+template <class C> Grads<C> split_like_grad(C& c) {
+  const int64_t pieces = c.num_inputs() - 1;
+  std::vector<typename C::T> parts;
+  for (int64_t j = 0; j < pieces; ++j)
+    parts.push_back(j == c.attrs.start ? c.grad : to(c.zeros_like_input(static_cast<int>(1 + j)), c.grad_dtype()));
+  Grads<C> r(static_cast<size_t>(c.num_inputs()));
+  r[0] = cat(parts, c.attrs.dim);
   return r;
 }
 // y = stack(xs, dim):  dx_i = g.select(dim, i)
@@ -355,34 +381,48 @@ template <class C> Grads<C> stack_grad(C& c) {
 }
 
 // ---- convolution and pooling (core/ops/conv.cpp) --------------------------------------------------
-// Window attributes (Attrs::dims): conv2d {sh, sw, ph, pw}; the gradient ops add two sizes.
+// Window attributes (Attrs::dims): conv2d {sh, sw, ph, pw}; the gradient ops add two sizes: dims 2
+// and 3 of input i of the op being differentiated (its image's H, W or its kernel's kh, kw). In
+// graph mode those may be unknown (?): then the window says -1, and input i itself goes along as the
+// gradient op's third input, which gives the size when the values exist.
+template <class C> Shape conv_grad_window(C& c, int i) {
+  const auto& d = c.attrs.dims;
+  return {d[0], d[1], d[2], d[3], c.input_size(i, 2), c.input_size(i, 3)};  // kUnknown is -1
+}
+inline bool sizes_known(const Shape& window) { return window[4] != kUnknown && window[5] != kUnknown; }
+template <class C, class T = typename C::T>
+T conv2d_input_grad_from(C& c, const T& g, const T& w, int i) {
+  const Shape window = conv_grad_window(c, i);
+  return sizes_known(window) ? conv2d_input_grad(g, w, window) : conv2d_input_grad(g, w, window, c.input(i));
+}
+template <class C, class T = typename C::T>
+T conv2d_weight_grad_from(C& c, const T& x, const T& g, int i) {
+  const Shape window = conv_grad_window(c, i);
+  return sizes_known(window) ? conv2d_weight_grad(x, g, window) : conv2d_weight_grad(x, g, window, c.input(i));
+}
 
 // y = conv2d(x, w):   dx = conv2d_input_grad(g, w)     (the transposed convolution: col2im of Wᵀ·g)
 //                     dw = conv2d_weight_grad(x, g)    (Σ over images of g · im2col(x)ᵀ)
 template <class C> Grads<C> conv2d_grad(C& c) {
-  const auto& d = c.attrs.dims;
   Grads<C> r(2);
-  if (c.needs_grad(0))
-    r[0] = conv2d_input_grad(c.grad, c.input(1), {d[0], d[1], d[2], d[3], c.input_size(0, 2), c.input_size(0, 3)});
-  if (c.needs_grad(1))
-    r[1] = conv2d_weight_grad(c.input(0), c.grad, {d[0], d[1], d[2], d[3], c.input_size(1, 2), c.input_size(1, 3)});
+  if (c.needs_grad(0)) r[0] = conv2d_input_grad_from(c, c.grad, c.input(1), 0);
+  if (c.needs_grad(1)) r[1] = conv2d_weight_grad_from(c, c.input(0), c.grad, 1);
   return r;
 }
 // z = conv2d_input_grad(g, w), linear in each input:   dg = conv2d(gz, w),  dw = conv2d_weight_grad(gz, g)
+// (A third input, the shape source, gets no gradient.)
 template <class C> Grads<C> conv2d_input_grad_grad(C& c) {
   const auto& d = c.attrs.dims;
-  Grads<C> r(2);
+  Grads<C> r(static_cast<size_t>(c.num_inputs()));
   if (c.needs_grad(0)) r[0] = conv2d(c.grad, c.input(1), {d[0], d[1]}, {d[2], d[3]});
-  if (c.needs_grad(1))
-    r[1] = conv2d_weight_grad(c.grad, c.input(0), {d[0], d[1], d[2], d[3], c.input_size(1, 2), c.input_size(1, 3)});
+  if (c.needs_grad(1)) r[1] = conv2d_weight_grad_from(c, c.grad, c.input(0), 1);
   return r;
 }
 // z = conv2d_weight_grad(x, g), linear in each input:  dx = conv2d_input_grad(g, gz),  dg = conv2d(x, gz)
 template <class C> Grads<C> conv2d_weight_grad_grad(C& c) {
   const auto& d = c.attrs.dims;
-  Grads<C> r(2);
-  if (c.needs_grad(0))
-    r[0] = conv2d_input_grad(c.input(1), c.grad, {d[0], d[1], d[2], d[3], c.input_size(0, 2), c.input_size(0, 3)});
+  Grads<C> r(static_cast<size_t>(c.num_inputs()));
+  if (c.needs_grad(0)) r[0] = conv2d_input_grad_from(c, c.input(1), c.grad, 0);
   if (c.needs_grad(1)) r[1] = conv2d(c.input(0), c.grad, {d[0], d[1]}, {d[2], d[3]});
   return r;
 }
@@ -431,8 +471,8 @@ std::vector<Derivative> build_sheet() {
       {&ops::mul, "da = g*b; db = g*a", kIn01, false, RULE(mul_grad)},
       {&ops::div, "da = g/b; db = -g*a/b^2", kIn01, false, RULE(div_grad)},
       {&ops::pow, "da = g*b*a^(b-1); db = g*y*ln(a)", kIn01, true, RULE(pow_grad)},
-      {&ops::maximum, "da = g*([a>b] + [a=b]/2); db likewise", kIn01, false, RULE(maximum_grad)},
-      {&ops::minimum, "da = g*([a<b] + [a=b]/2); db likewise", kIn01, false, RULE(minimum_grad)},
+      {&ops::maximum, "da = g where a>b, g/2 where a=b, else 0; db likewise", kIn01, false, RULE(maximum_grad)},
+      {&ops::minimum, "da = g where a<b, g/2 where a=b, else 0; db likewise", kIn01, false, RULE(minimum_grad)},
       {&ops::where, "da = where(c, g, 0); db = where(c, 0, g)", kIn0, false, RULE(where_grad)},
       {&ops::neg, "dx = -g", kNone, false, RULE(neg_grad)},
       {&ops::exp, "dx = g*y", kNone, true, RULE(exp_grad)},
@@ -472,6 +512,8 @@ std::vector<Derivative> build_sheet() {
       {&ops::select_scatter, "dx = g with slice zeroed; dsrc = g.select(i)", kNone, false, RULE(select_scatter_grad)},
       {&ops::reshape, "dx = g.reshape(x.shape)", kNone, false, RULE(reshape_grad)},
       {&ops::squeeze, "dx = g.reshape(x.shape)", kNone, false, RULE(reshape_grad)},
+      {&ops::flatten, "dx = g.reshape(x.shape)", kNone, false, RULE(reshape_grad)},
+      {&ops::narrow, "dx = slice_scatter(0, g)", kNone, false, RULE(narrow_grad)},
       {&ops::unsqueeze, "dx = g.squeeze(d)", kNone, false, RULE(unsqueeze_grad)},
       {&ops::permute, "dx = g.permute(inverse)", kNone, false, RULE(permute_grad)},
       {&ops::slice, "dx = slice_scatter(0, g)", kNone, false, RULE(slice_grad)},
@@ -482,6 +524,7 @@ std::vector<Derivative> build_sheet() {
       {&ops::identity, "dx = g", kNone, false, RULE(identity_grad)},
       {&ops::cat, "dx_i = g[offset_i : offset_i + size_i]", kNone, false, RULE(cat_grad)},
       {&ops::stack, "dx_i = g.select(dim, i)", kNone, false, RULE(stack_grad)},
+      {&ops::split_like, "dg = cat(0, ..., gy, ..., 0)", kNone, false, RULE(split_like_grad)},
       {&ops::conv2d, "dx = conv2d_input_grad(g, w); dw = conv2d_weight_grad(x, g)", kIn01, false, RULE(conv2d_grad)},
       {&ops::conv2d_input_grad, "dg = conv2d(gz, w); dw = conv2d_weight_grad(gz, g)", kIn01, false,
        RULE(conv2d_input_grad_grad)},

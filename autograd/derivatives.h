@@ -14,11 +14,14 @@
 //   c.input(i), c.output() the op's saved input i / output (only those its row saves)
 //   c.attrs                the op's attributes (dims, keepdim, dim...)
 //   c.needs_grad(i)        whether input i wants a gradient at all (skip the work otherwise)
-//   c.input_rank(i), c.input_dtype(i), c.input_size(i, d)   static facts about input i
+//   c.input_rank(i), c.input_dtype(i), c.input_size(i, d)   static facts about input i; in graph
+//                          mode a size may be unknown (kUnknown, -1) until run time
 //   c.unbroadcast(x, i)    sum x down to input i's shape (undoes broadcasting; sum_to)
 //   c.expand_to_input(x,i) broadcast x up to input i's shape
 //   c.reshape_to_input(x,i), c.zeros_like_input(i)
 //   c.reduced_count()      numel(input 0) / numel(output), a 0-dim value (mean and var need it)
+//   c.split_to_input(x,d,i) the window of x along d that input i occupies when the inputs are laid
+//                          end to end (cat's gradient)
 //
 // The shape helpers are where the two modes differ: eager mode knows every shape as numbers; a
 // graph may know them only at run time, and then asks the shape-reading ops (core/ops/like.cpp).

@@ -221,6 +221,12 @@ Tensor EagerContext::reshape_to_input(const Tensor& x, int i) const {
   return reshape(x, node_.input_meta[i].shape);
 }
 
+Tensor EagerContext::split_to_input(const Tensor& x, int64_t d, int i) const {
+  int64_t offset = 0;  // the sizes of the inputs before input i, along d
+  for (int j = 0; j < i; ++j) offset += node_.input_meta[j].shape[d];
+  return slice(x, d, offset, offset + node_.input_meta[i].shape[d], 1);
+}
+
 Tensor EagerContext::zeros_like_input(int i) const {
   return zeros(node_.input_meta[i].shape, node_.input_meta[i].dtype, grad.device());
 }

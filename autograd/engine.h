@@ -57,6 +57,7 @@ class EagerContext {
   Tensor unbroadcast(const Tensor& x, int i) const;
   Tensor expand_to_input(const Tensor& x, int i) const;
   Tensor reshape_to_input(const Tensor& x, int i) const;
+  Tensor split_to_input(const Tensor& x, int64_t d, int i) const;
   Tensor zeros_like_input(int i) const;
   Tensor reduced_count() const;
   Tensor zero() const;

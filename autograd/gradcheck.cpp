@@ -180,7 +180,25 @@ GradcheckResult failure(GradcheckResult r, const GradcheckOptions& opts) {
 
 // ---- the check ----------------------------------------------------------------------------------
 
-GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& inputs,
+// Eager mode's backward pass: f once with the tape on, then one autograd::grad() per row.
+Backward eager_backward(const GradcheckFunctionN& f) {
+  return [f](const std::vector<Tensor>& args, const std::vector<int>& checked) -> VjpFunction {
+    std::vector<Tensor> outputs, wrt;
+    {
+      enable_grad guard;  // a caller inside no_grad still gets a real check
+      outputs = f(args);
+    }
+    for (int j : checked) wrt.push_back(args[j]);
+    return [outputs, wrt](int output, const Tensor& seed) {
+      const Tensor& y = outputs[output];
+      if (!y.requires_grad()) return std::vector<Tensor>(wrt.size());  // y does not depend on them
+      enable_grad guard;
+      return grad({y}, wrt, {seed}, /*retain_graph=*/true, /*create_graph=*/false, /*allow_unused=*/true);
+    };
+  };
+}
+
+GradcheckResult check(const GradcheckFunctionN& f, const Backward& backward, const std::vector<Tensor>& inputs,
                       const GradcheckOptions& opts) {
   const Prepared p = prepare_inputs(inputs);
   const size_t n_checked = p.checked.size();
@@ -247,18 +265,15 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
   // 2. Analytical Jacobian: row by row of the output, one backward pass per output element.
   GradcheckResult r;
   {
-    enable_grad guard;
-    const std::vector<Tensor> o = f(p.args);
+    const VjpFunction vjp = backward(p.args, p.checked);
     std::vector<Tensor> wrt;
     for (int j : p.checked) wrt.push_back(p.args[j]);
     for (size_t a = 0; a < outs.size(); ++a) {
-      const Tensor& y = o[outs[a]];
-      if (!y.requires_grad()) continue;  // y does not depend on any checked input: J = 0
+      const Tensor& y = reference[outs[a]];
       for (int64_t m = 0; m < y.numel(); ++m) {
         Tensor one_hot = zeros(y.shape(), kFloat64);
         one_hot.data<double>()[m] = 1.0;
-        const std::vector<Tensor> g = grad({y}, wrt, {one_hot}, /*retain_graph=*/true,
-                                           /*create_graph=*/false, /*allow_unused=*/true);
+        const std::vector<Tensor> g = vjp(outs[a], one_hot);
         for (size_t b = 0; b < n_checked; ++b) {
           if (!g[b].defined()) continue;  // backward never reached this input: its row stays 0
           if (g[b].shape() != wrt[b].shape() || g[b].dtype() != kFloat64) {
@@ -362,13 +377,18 @@ GradcheckResult check(const GradcheckFunctionN& f, const std::vector<Tensor>& in
 
 GradcheckResult gradcheck(const GradcheckFunctionN& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& opts) {
-  return check(f, inputs, opts);
+  return check(f, eager_backward(f), inputs, opts);
 }
 
 GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& opts) {
-  return check([&f](const std::vector<Tensor>& x) { return std::vector<Tensor>{f(x)}; }, inputs,
-               opts);
+  return gradcheck(GradcheckFunctionN([&f](const std::vector<Tensor>& x) { return std::vector<Tensor>{f(x)}; }),
+                   inputs, opts);
+}
+
+GradcheckResult gradcheck_with(const GradcheckFunctionN& f, const Backward& backward,
+                               const std::vector<Tensor>& inputs, const GradcheckOptions& opts) {
+  return check(f, backward, inputs, opts);
 }
 
 // ---- second order -------------------------------------------------------------------------------
@@ -437,7 +457,7 @@ GradcheckResult gradgradcheck(const GradcheckFunctionN& f, const std::vector<Ten
 
   std::vector<Tensor> all = inputs;
   all.insert(all.end(), vs.begin(), vs.end());
-  return check(first_order, all, opts);
+  return check(first_order, eager_backward(first_order), all, opts);
 }
 
 GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,

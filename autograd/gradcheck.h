@@ -73,6 +73,19 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
 GradcheckResult gradcheck(const GradcheckFunctionN& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& opts = {});
 
+// ---- the analytical side, from another executor ----------------------------------------------------
+// gradcheck compares two Jacobians: one measured by finite differences of f, one assembled row by
+// row from a backward pass. Eager mode's backward pass is backward(); graph mode's is a Session
+// running the nodes graph::gradients() added (graph/gradcheck.h checks those). A Backward supplies
+// it: given the inputs as the check prepared them (args; `checked` the indices of those to
+// differentiate), it returns a function that, for output `output` of f and the one-hot output
+// gradient `seed`, gives the gradient of each checked input, in the order of `checked` (undefined
+// where no gradient arrives).
+using VjpFunction = std::function<std::vector<Tensor>(int output, const Tensor& seed)>;
+using Backward = std::function<VjpFunction(const std::vector<Tensor>& args, const std::vector<int>& checked)>;
+GradcheckResult gradcheck_with(const GradcheckFunctionN& f, const Backward& backward,
+                               const std::vector<Tensor>& inputs, const GradcheckOptions& opts = {});
+
 // Second order: checks, with gradcheck, the function
 //     (inputs, v) -> autograd::grad(f(inputs), inputs, grad_outputs = v, create_graph = true)
 // with respect to both the inputs and v. `grad_outputs` (one per float64 output of f) are drawn

@@ -25,6 +25,7 @@
 #include <initializer_list>
 #include <numeric>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/dropout.h"
@@ -210,6 +211,14 @@ template <TensorLike T> T conv2d_input_grad(const T& g, const T& weight, const S
 template <TensorLike T> T conv2d_weight_grad(const T& x, const T& g, const Shape& window) {
   return apply<T>(ops::conv2d_weight_grad, {x, g}, {.dims = window});
 }
+// With a size in the window unknown (-1, graph mode), a third input gives it: the input (or the
+// weight) itself, read for its shape only.
+template <TensorLike T> T conv2d_input_grad(const T& g, const T& weight, const Shape& window, const T& input_like) {
+  return apply<T>(ops::conv2d_input_grad, {g, weight, input_like}, {.dims = window});
+}
+template <TensorLike T> T conv2d_weight_grad(const T& x, const T& g, const Shape& window, const T& weight_like) {
+  return apply<T>(ops::conv2d_weight_grad, {x, g, weight_like}, {.dims = window});
+}
 template <TensorLike T> T max_pool2d_backward(const T& g, const T& x, const Shape& window) {
   return apply<T>(ops::max_pool2d_backward, {g, x}, {.dims = window});
 }
@@ -267,8 +276,8 @@ template <TensorLike T> T select_scatter(const T& x, const T& src, int64_t dim, 
 
 // ---- views and reshaping (core/ops/views.cpp; also available as methods) ----------------------------
 namespace ops {
-extern OpDef reshape, permute, slice, select, expand, squeeze, unsqueeze, cat, stack, identity,
-    stop_gradient;
+extern OpDef reshape, permute, slice, narrow, select, expand, squeeze, unsqueeze, flatten, cat, stack,
+    identity, stop_gradient;
 }
 template <TensorLike T> T reshape(const T& x, const Shape& shape) { return apply<T>(ops::reshape, {x}, {.dims = shape}); }
 template <TensorLike T> T permute(const T& x, const std::vector<int64_t>& dims) {
@@ -278,7 +287,11 @@ template <TensorLike T> T transpose(const T& x, int64_t dim0, int64_t dim1);
 template <TensorLike T> T slice(const T& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1) {
   return apply<T>(ops::slice, {x}, {.dim = dim, .start = start, .end = end, .step = step});
 }
-template <TensorLike T> T narrow(const T& x, int64_t dim, int64_t start, int64_t length);
+// Exactly `length` elements from `start` along dim: never clamped (slice clamps), so past the end is
+// an error — at declaration in a graph when the size is known, at run time when it is not.
+template <TensorLike T> T narrow(const T& x, int64_t dim, int64_t start, int64_t length) {
+  return apply<T>(ops::narrow, {x}, {.dim = dim, .start = start, .end = start + length});
+}
 template <TensorLike T> T select(const T& x, int64_t dim, int64_t index) {
   return apply<T>(ops::select, {x}, {.dim = dim, .start = index});
 }
@@ -287,7 +300,11 @@ template <TensorLike T> T squeeze(const T& x, std::optional<int64_t> dim = std::
 }
 template <TensorLike T> T unsqueeze(const T& x, int64_t dim) { return apply<T>(ops::unsqueeze, {x}, {.dim = dim}); }
 template <TensorLike T> T expand(const T& x, const Shape& shape) { return apply<T>(ops::expand, {x}, {.dims = shape}); }
-template <TensorLike T> T flatten(const T& x, int64_t start_dim = 0, int64_t end_dim = -1);
+// Dims start_dim..end_dim merged into one; an op of its own (not a reshape) because in a graph the
+// merged sizes may be unknown, and a reshape target holds one -1 at most.
+template <TensorLike T> T flatten(const T& x, int64_t start_dim = 0, int64_t end_dim = -1) {
+  return apply<T>(ops::flatten, {x}, {.start = start_dim, .end = end_dim});
+}
 template <TensorLike T> T clone(const T& x) { return apply<T>(ops::clone, {x}); }
 // x itself when it is laid out row-major already, else a row-major copy. A graph's values have no
 // layout the user can see (the executor decides), so in graph mode it is x.
@@ -304,6 +321,9 @@ template <TensorLike T> T identity(const T& x) { return apply<T>(ops::identity, 
 template <TensorLike T> T stop_gradient(const T& x) { return apply<T>(ops::stop_gradient, {x}); }
 
 // ---- joining (core/ops/join.cpp) ---------------------------------------------------------------------
+namespace ops {
+extern OpDef split_like;
+}
 template <TensorLike T> T cat(const std::vector<T>& xs, int64_t dim = 0) { return apply<T>(ops::cat, xs, {.dim = dim}); }
 template <TensorLike T> T stack(const std::vector<T>& xs, int64_t dim = 0) {
   return apply<T>(ops::stack, xs, {.dim = dim});
@@ -311,6 +331,25 @@ template <TensorLike T> T stack(const std::vector<T>& xs, int64_t dim = 0) {
 // cat({a, b}, 1): a braced list names its type only as an initializer_list.
 template <TensorLike T> T cat(std::initializer_list<T> xs, int64_t dim = 0) { return cat(std::vector<T>(xs), dim); }
 template <TensorLike T> T stack(std::initializer_list<T> xs, int64_t dim = 0) { return stack(std::vector<T>(xs), dim); }
+// cat's inverse: the window of g that pieces[index] occupies along dim (its gradient, for graphs
+// whose sizes are known only at run time: core/ops/join.cpp).
+template <TensorLike T> T split_like(const T& g, const std::vector<T>& pieces, int64_t dim, int64_t index) {
+  std::vector<T> in{g};
+  in.insert(in.end(), pieces.begin(), pieces.end());
+  return apply<T>(ops::split_like, in, {.dim = dim, .start = index});
+}
+
+// ---- losses' label check (core/ops/labels.cpp) -------------------------------------------------------
+namespace ops {
+extern OpDef check_labels;
+}
+// The labels, unchanged, once checked to be class indices for `scores` (classes along class_dim):
+// int64, one per sample, each in [0, classes). `loss` ("nll_loss" or "cross_entropy") names the
+// caller in the messages.
+template <TensorLike T> T check_labels(const T& labels, const T& scores, int64_t class_dim, const char* loss) {
+  const int64_t which = std::string_view(loss) == "cross_entropy" ? 1 : 0;  // Attrs hold numbers
+  return apply<T>(ops::check_labels, {labels, scores}, {.dim = class_dim, .start = which});
+}
 
 // ---- reading another value's shape (core/ops/like.cpp) ---------------------------------------------
 // What graph mode's gradients() uses where a shape is known only at run time; eager mode has them too.
@@ -420,39 +459,15 @@ template <TensorLike T> T one_hot(const T& labels, int64_t num_classes) {
 
 template <TensorLike T> T transpose(const T& x, int64_t dim0, int64_t dim1) {
   const int64_t r = x.dim();
-  if (r == 0) return x;  // PyTorch allows transpose(0, 0) of a scalar
+  const int64_t d0 = normalize_dim(dim0, r, "transpose"), d1 = normalize_dim(dim1, r, "transpose");
+  if (r == 0) return x;  // PyTorch allows transpose(0, -1) of a scalar, and no other dims
   std::vector<int64_t> p(r);
   std::iota(p.begin(), p.end(), 0);
-  std::swap(p[normalize_dim(dim0, r, "transpose")], p[normalize_dim(dim1, r, "transpose")]);
+  std::swap(p[d0], p[d1]);
   return permute(x, p);
 }
 
-template <TensorLike T> T narrow(const T& x, int64_t dim, int64_t start, int64_t length) {
-  const int64_t d = normalize_dim(dim, x.dim(), "narrow");
-  const int64_t size = x.shape()[d];
-  if (size >= 0) {  // in a graph with this size unknown, slice clamps at run time
-    if (start < 0) start += size;
-    if (start < 0 || length < 0 || start + length > size)
-      throw IndexError(msg("narrow: start (", start, ") + length (", length,
-                           ") exceeds dimension size (", size, ") of dimension ", d));
-  }
-  return slice(x, d, start, start + length, 1);
-}
 
-// Merges dims start_dim..end_dim into one; an unknown size among them makes the merged size unknown.
-template <TensorLike T> T flatten(const T& x, int64_t start_dim, int64_t end_dim) {
-  if (x.dim() == 0) return reshape(x, {1});
-  const int64_t s = normalize_dim(start_dim, x.dim(), "flatten");
-  const int64_t e = normalize_dim(end_dim, x.dim(), "flatten");
-  if (s > e) throw IndexError("flatten: start_dim cannot come after end_dim");
-  const Shape& in = x.shape();
-  Shape shape(in.begin(), in.begin() + s);
-  int64_t merged = 1;
-  for (int64_t d = s; d <= e; ++d) merged = (merged < 0 || in[d] < 0) ? -1 : merged * in[d];
-  shape.push_back(merged);
-  shape.insert(shape.end(), in.begin() + e + 1, in.end());
-  return reshape(x, shape);
-}
 
 // ==== Tensor's methods (core/tensor.h), for both kinds of T: the functions above, spelled x.f() ====
 

@@ -1,6 +1,7 @@
 // core/storage.cpp — the CPU allocator, the allocator registry and the memory counters.
 #include "core/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -105,7 +106,12 @@ CpuAllocator& cpu_allocator() {
 }
 Allocator* cuda_allocator = nullptr;
 
-MemoryStats stats[2];  // indexed by Device::Type
+// Indexed by Device::Type. Atomic: a DataLoader's worker threads allocate batches while the
+// training thread allocates activations (data/dataloader.h).
+struct AtomicStats {
+  std::atomic<int64_t> allocations{0}, bytes_in_use{0}, peak_bytes{0};
+};
+AtomicStats stats[2];
 
 }  // namespace
 
@@ -142,10 +148,12 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 Storage::Storage(size_t nbytes, Device device)
     : data_(allocator_for(device).allocate(nbytes)), nbytes_(nbytes), device_(device) {
-  MemoryStats& s = stats[static_cast<int>(device.type)];
+  AtomicStats& s = stats[static_cast<int>(device.type)];
   s.allocations += 1;
-  s.bytes_in_use += static_cast<int64_t>(nbytes);
-  if (s.bytes_in_use > s.peak_bytes) s.peak_bytes = s.bytes_in_use;
+  const int64_t in_use = s.bytes_in_use += static_cast<int64_t>(nbytes);
+  int64_t peak = s.peak_bytes.load();
+  while (in_use > peak && !s.peak_bytes.compare_exchange_weak(peak, in_use)) {
+  }
 }
 
 Storage::~Storage() {
@@ -153,12 +161,15 @@ Storage::~Storage() {
   stats[static_cast<int>(device_.type)].bytes_in_use -= static_cast<int64_t>(nbytes_);
 }
 
-MemoryStats memory_stats(Device::Type type) { return stats[static_cast<int>(type)]; }
+MemoryStats memory_stats(Device::Type type) {
+  const AtomicStats& s = stats[static_cast<int>(type)];
+  return {s.allocations.load(), s.bytes_in_use.load(), s.peak_bytes.load()};
+}
 
 void reset_peak_memory_stats(Device::Type type) {
-  MemoryStats& s = stats[static_cast<int>(type)];
+  AtomicStats& s = stats[static_cast<int>(type)];
   s.allocations = 0;
-  s.peak_bytes = s.bytes_in_use;
+  s.peak_bytes = s.bytes_in_use.load();
 }
 
 }  // namespace tandem

@@ -139,7 +139,7 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
   require_floating(out.dtype(), "conv2d_weight_grad");
   const Tensor x = in[0].contiguous(), g = in[1].contiguous();
   const int64_t N = x.size(0), O = out.size(0);
-  const ConvGeometry geo = conv_geometry(a, x.size(1), x.size(2), x.size(3), a.dims[4], a.dims[5]);
+  const ConvGeometry geo = conv_geometry(a, x.size(1), x.size(2), x.size(3), out.size(2), out.size(3));
   const Tensor cols = im2col(x, geo, "conv2d_weight_grad");
   // Σ_n g[n] · cols[n]ᵀ: a batched product [N, O, rows], then the sum over images.
   const Tensor per_image = matmul(g.reshape({N, O, geo.Ho * geo.Wo}), cols.transpose(1, 2));

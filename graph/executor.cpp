@@ -272,6 +272,11 @@ void run_step(Run& run, size_t i) {
       case Kind::no_op: break;
       case Kind::op: run.values[i] = run_op(run, i, in); break;
     }
+    // The static shape is a promise made when the node was declared (with ? where nothing was
+    // known): a value that breaks it would flow on, silently wrong, so the run stops here.
+    if (run.values[i].defined() && !fits_static_shape(s.meta.shape, run.values[i].shape()))
+      throw ShapeError(msg(s.label, " computed a value of shape ", shape_str(run.values[i].shape()),
+                           ", but the graph declared its shape ", shape_str(s.meta.shape)));
     in.clear();  // before liveness drops values: a slot must not stay held by this step's inputs
   } catch (const Error& e) {
     in.clear();

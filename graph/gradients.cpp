@@ -6,6 +6,7 @@
 
 #include "autograd/derivatives.h"
 #include "core/factories.h"
+#include "graph/dim_names.h"
 
 namespace tandem::graph {
 
@@ -13,40 +14,92 @@ namespace {
 bool fully_known(const Shape& s) {
   return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
 }
+
+// x, declared with the sizes that `s` knows and x's static shape does not, where x is known to
+// have shape s at run time (a gradient has its input's shape, a seed its output's): a rule that
+// follows may need them (unsqueeze's gradient squeezes a dim it must know to be 1). A node only
+// when that adds something; the executor checks the promise when the values exist.
+Output declared_as(const Output& x, const Shape& s) {
+  if (x.shape().size() != s.size()) return x;
+  Shape merged = x.shape();
+  bool adds = false;
+  for (size_t d = 0; d < s.size(); ++d)
+    if (merged[d] == kUnknown && s[d] != kUnknown) {
+      merged[d] = s[d];
+      adds = true;
+    }
+  if (!adds) return x;
+  // An identity op declared with the merged shape (make_op would give it x's own shape).
+  Node* n = x.graph().add_node(Kind::op, "Identity", {x}, {merged, x.dtype()});
+  n->op = &ops::identity;
+  return Output(n);
+}
+
+// x summed down to the shape of `like` (see the lesson below): nothing to do when the shapes are
+// surely equal, sum_to when like's shape is fully known, else sum_to_like, decided at run time.
+Output unbroadcast_to(const Output& x, const Output& like, DimNames& names) {
+  if (names.same_shape(x, like)) return x;
+  return fully_known(like.shape()) ? sum_to(x, like.shape()) : sum_to_like(x, like);
+}
 }  // namespace
 
 // ---- the context ---------------------------------------------------------------------------------
+//
+// SHAPES KNOWN ONLY AT RUN TIME — the lesson of symbolic gradients over dynamic shapes.
+//
+// A derivative rule often needs a shape: add's gradient must undo broadcasting, sum_to(g, shape of
+// a); mean's divides by how many elements were averaged. Eager mode has every shape at hand. A
+// graph may not: declare a = placeholder({-1, 3}), b = placeholder({-1, 3}) and y = a + b. Both
+// static shapes read [?, 3], and they *look* equal — but the two ? are two unrelated unknowns.
+// Feed a [1, 3] and b [4, 3]: y is [4, 3] (a broadcasts), and dy/da must be summed down to [1, 3].
+// A rule that compared the static shapes and concluded "same shape, nothing to sum" would return
+// a [4, 3] gradient for a [1, 3] input — or, when the shapes happen to come out equal, the right
+// shape with the wrong numbers. Nothing about a `?` says which run-time size it will be.
+//
+// So the decision is taken only where it is safe:
+//   - both shapes fully known: decide now, with plain ops (sum_to, expand, reshape, a constant);
+//   - any ? involved: decide when the values exist. The rule adds a shape-reading node —
+//     sum_to_like(x, a), expand_like, reshape_like, count_ratio, split_like — ops of the catalogue
+//     that read a's shape at run time and do then what eager mode does at once (sum_to_like with
+//     equal shapes is free: a view of x).
+// That is what TF1 does with its Shape and BroadcastGradientArgs ops: the reduction axes of a
+// broadcast gradient are computed by the graph, from the run-time shapes, not by the Python code
+// that builds it.
+//
+// A ? can sometimes be proved equal to another without the values: sigmoid(y) * tanh(y) has y's
+// batch size, whatever it is, so its gradient needs no sum on its way back to either factor. The
+// dims' names (graph/dim_names.h) say when; only such a proof skips the run-time node, never a
+// guess from two shapes that read alike.
 
-GraphContext::GraphContext(Node& node, Output g, std::vector<bool> needs)
-    : grad(std::move(g)), attrs(node.attrs), node_(node), needs_(std::move(needs)) {}
+GraphContext::GraphContext(Node& node, Output g, std::vector<bool> needs, DimNames& names)
+    : grad(std::move(g)), attrs(node.attrs), node_(node), needs_(std::move(needs)), names_(names) {}
 
-int64_t GraphContext::input_size(int i, int64_t d) const {
-  const int64_t s = node_.inputs[i].shape()[d];
-  if (s == kUnknown)
-    throw Error(msg("gradients: the derivative of ", node_.describe(), " needs the size of dimension ",
-                    d, " of its input ", i, ", which is unknown (?) in this graph; give that "
-                    "dimension a known size"));
-  return s;
-}
+int64_t GraphContext::input_size(int i, int64_t d) const { return node_.inputs[i].shape()[d]; }
 
-// Static shapes are used whenever they are fully known; otherwise a shape-reading node defers the
-// question to run time. Two identical static shapes are taken as equal even with `?` in them: a `?`
-// in the gradient comes from the same `?` in the input (the batch size of one placeholder).
-Output GraphContext::unbroadcast(const Output& x, int i) const {
-  const Shape& s = node_.inputs[i].shape();
-  if (x.shape() == s) return x;
-  return fully_known(s) ? sum_to(x, s) : sum_to_like(x, node_.inputs[i]);
-}
+// Each of the three: nothing to do when x surely has input i's shape (equal known sizes, equal
+// names of unknown ones); a plain op when input i's shape is fully known; else a run-time node.
+Output GraphContext::unbroadcast(const Output& x, int i) const { return unbroadcast_to(x, node_.inputs[i], names_); }
 
 Output GraphContext::expand_to_input(const Output& x, int i) const {
+  if (names_.same_shape(x, node_.inputs[i])) return x;
   const Shape& s = node_.inputs[i].shape();
-  if (x.shape() == s) return x;
   return fully_known(s) ? expand(x, s) : expand_like(x, node_.inputs[i]);
 }
 
 Output GraphContext::reshape_to_input(const Output& x, int i) const {
+  if (names_.same_shape(x, node_.inputs[i])) return x;
   const Shape& s = node_.inputs[i].shape();
   return fully_known(s) ? reshape(x, s) : reshape_like(x, node_.inputs[i]);
+}
+
+// The window of x that input i of a cat occupies: at a fixed offset when the sizes of inputs 0..i
+// along d are known, else cut at run time by split_like, which adds up the sizes it is given then.
+Output GraphContext::split_to_input(const Output& x, int64_t d, int i) const {
+  for (int j = 0; j <= i; ++j)
+    if (node_.inputs[j].shape()[d] == kUnknown) return split_like(x, node_.inputs, d, i);
+  int64_t offset = 0;
+  for (int j = 0; j < i; ++j) offset += node_.inputs[j].shape()[d];
+  return slice(x, d, offset, offset + node_.inputs[i].shape()[d], 1);
 }
 
 Output GraphContext::zeros_like_input(int i) const { return zeros_like(node_.inputs[i]); }
@@ -58,7 +111,7 @@ Output GraphContext::reduced_count() const {
     const double n_out = static_cast<double>(numel(out));
     return constant(n_out == 0 ? 0.0 : static_cast<double>(numel(in)) / n_out, kFloat64);
   }
-  return count_ratio(node_.inputs[0], Output(&node_));
+  return count_ratio(node_.inputs[0], Output(&node_));  // numel / numel, when the values exist
 }
 
 Output GraphContext::zero() const { return constant(0, grad.dtype()); }
@@ -92,10 +145,11 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
   auto between = [&](const Node* n) { return from_x[n->id] && to_y[n->id]; };
 
   NameScope scope("gradients", g);
+  DimNames names;  // which ? is which, for the rules' shape decisions
   std::map<int64_t, std::vector<Output>> partials;  // node id -> partial gradients of its output
   for (size_t i = 0; i < ys.size(); ++i) {
-    Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
-    partials[ys[i].node()->id].push_back(seed);
+    const Output seed = i < grad_ys.size() && grad_ys[i].defined() ? grad_ys[i] : ones_like(ys[i]);
+    partials[ys[i].node()->id].push_back(declared_as(seed, ys[i].shape()));  // [?, 3] fed for y's [1, 3]
   }
   // 2. Visit nodes from last to first; each one's gradient is complete when we reach it.
   for (size_t i = n_nodes; i-- > 0;) {
@@ -120,7 +174,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     {
       std::string local = n.name.substr(n.name.rfind('/') + 1);
       NameScope op_scope(local + "_grad", g);
-      GraphContext ctx(n, total, needs);
+      GraphContext ctx(n, total, needs, names);
       grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
     }
     for (int64_t k = before; k < g.size(); ++k) {
@@ -129,7 +183,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     }
     for (size_t k = 0; k < n.inputs.size() && k < grads.size(); ++k) {
       if (!needs[k] || !grads[k].defined()) continue;
-      Output gk = grads[k];
+      Output gk = declared_as(grads[k], n.inputs[k].shape());
       if (gk.dtype() != n.inputs[k].dtype()) gk = to(gk, n.inputs[k].dtype());
       partials[n.inputs[k].node()->id].push_back(gk);
     }

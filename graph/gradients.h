@@ -20,6 +20,8 @@
 
 namespace tandem::graph {
 
+class DimNames;  // graph/dim_names.h: which unknown dims are surely equal
+
 // dL/dx for each x, where L = Σ_y sum(y * grad_y) (grad_y defaults to ones: dy/dx summed over y).
 // An x that no y depends on gets an undefined Output, or zeros when unconnected_zeros is true.
 // stop_gradient nodes block the flow.
@@ -30,7 +32,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
 class GraphContext {
  public:
   using T = Output;
-  GraphContext(Node& node, Output grad, std::vector<bool> needs_grad);
+  GraphContext(Node& node, Output grad, std::vector<bool> needs_grad, DimNames& names);
 
   Output grad;
   const Attrs& attrs;
@@ -41,11 +43,12 @@ class GraphContext {
   int64_t num_inputs() const { return static_cast<int64_t>(node_.inputs.size()); }
   int64_t input_rank(int i) const { return node_.inputs[i].dim(); }
   DType input_dtype(int i) const { return node_.inputs[i].dtype(); }
-  int64_t input_size(int i, int64_t d) const;  // must be known statically
+  int64_t input_size(int i, int64_t d) const;  // the static size: kUnknown (-1) when unknown
   DType grad_dtype() const { return grad.dtype(); }
   Output unbroadcast(const Output& x, int i) const;
   Output expand_to_input(const Output& x, int i) const;
   Output reshape_to_input(const Output& x, int i) const;
+  Output split_to_input(const Output& x, int64_t d, int i) const;
   Output zeros_like_input(int i) const;
   Output reduced_count() const;
   Output zero() const;
@@ -53,6 +56,7 @@ class GraphContext {
  private:
   Node& node_;
   std::vector<bool> needs_;
+  DimNames& names_;
 };
 
 }  // namespace tandem::graph

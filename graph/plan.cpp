@@ -74,6 +74,13 @@ int aliased_input(const Step& s) {
   return s.kind == Kind::op && s.op->is_view() && !s.kernel_override ? 0 : -1;
 }
 
+bool fits_static_shape(const Shape& declared, const Shape& actual) {
+  if (declared.size() != actual.size()) return false;
+  for (size_t i = 0; i < actual.size(); ++i)
+    if (declared[i] != kUnknown && declared[i] != actual[i]) return false;
+  return true;
+}
+
 size_t MemoryPlan::total_bytes() const {
   size_t t = 0;
   for (size_t b : slot_bytes) t += b;

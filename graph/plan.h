@@ -61,6 +61,10 @@ struct StepRoles {
 };
 StepRoles roles_of(const Plan& plan);
 
+// True when a run-time shape keeps the promise of a static one: same rank, equal known sizes (a ?
+// matches any size).
+bool fits_static_shape(const Shape& declared, const Shape& actual);
+
 // A step whose output is (a view of) one of its inputs' storage: no buffer of its own.
 // Returns the input position it aliases, or -1.
 int aliased_input(const Step& s);

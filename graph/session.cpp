@@ -29,13 +29,6 @@ Session::~Session() = default;
 
 namespace {
 
-bool compatible(const Shape& static_shape, const Shape& actual) {
-  if (static_shape.size() != actual.size()) return false;
-  for (size_t i = 0; i < actual.size(); ++i)
-    if (static_shape[i] != kUnknown && static_shape[i] != actual[i]) return false;
-  return true;
-}
-
 void check_fetches(const Graph& graph, const std::vector<Output>& fetches) {
   for (const Output& f : fetches) {
     if (!f.defined()) throw Error("Session::run: a fetch is undefined (a missing gradient?)");
@@ -56,7 +49,7 @@ std::vector<Node*> check_feeds(const Graph& graph, const FeedDict& feeds) {
       throw DTypeError(msg("Cannot feed value of dtype ", to_string(value.dtype()), " for Tensor '",
                            out.name(), "', which has dtype ", to_string(out.dtype()),
                            "; convert it with .to(", to_string(out.dtype()), ") first"));
-    if (!compatible(out.shape(), value.shape()))
+    if (!fits_static_shape(out.shape(), value.shape()))
       throw ShapeError(msg("Cannot feed value of shape ", tf_shape_str(value.shape()), " for Tensor '",
                            out.name(), "', which has shape '", tf_shape_str(out.shape()), "'"));
     fed.push_back(out.node());

@@ -53,6 +53,7 @@ class FixtureTensors {
   explicit FixtureTensors(std::string case_name = {}) : case_name_(std::move(case_name)) {}
   void add(const std::string& name, Tensor t) { items_.emplace_back(name, std::move(t)); }
   const Tensor& operator[](const std::string& name) const;
+  const Tensor& value(const std::string& name) const { return (*this)[name]; }  // as FixtureOutputs
   bool contains(const std::string& name) const;
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }

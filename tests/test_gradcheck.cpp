@@ -3,7 +3,9 @@
 // The table below holds at least one gradcheck case per differentiable op; a test walks
 // autograd::derivative_sheet() and fails for any op without one, so a rule cannot be added
 // without being checked. Each case is run by gradcheck (first derivatives) and, unless it says
-// why not, by gradgradcheck (the derivative of the backward pass, through create_graph).
+// why not, by gradgradcheck (the derivative of the backward pass, through create_graph). The cases
+// are written once for both modes (tests/two_modes.h): tests/test_unknown_dims.cpp runs the same
+// table through graph mode's gradients(), with known and with unknown dims.
 //
 // Inputs are float64, small, and chosen away from the points where the op is not differentiable
 // (relu and abs at 0, log and sqrt at x <= 0, ties of max unless a case tests the tie rule). They
@@ -22,6 +24,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"
 #include "tandem.h"
+#include "tests/two_modes.h"
 
 using namespace tandem;
 using autograd::gradcheck;
@@ -196,14 +199,7 @@ TEST_CASE("gradgradcheck checks second derivatives through create_graph", "[grad
 
 namespace {
 
-struct Case {
-  const char* op;  // the op of the derivative sheet this case is about
-  std::string what;
-  autograd::GradcheckFunction f;
-  Inputs inputs;
-  bool second_order = true;  // false: gradgradcheck would fail for a reason given in `what`
-  double eps = 1e-6;
-};
+using Case = GradcheckCase;  // (tests/two_modes.h)
 
 // Inputs. All float64 and marked requires_grad, so gradcheck checks them.
 Tensor leaf(Tensor t) {
@@ -231,7 +227,6 @@ Tensor idx(std::initializer_list<int64_t> v) {
   return from_vector<int64_t>(v, {static_cast<int64_t>(v.size())});
 }
 
-Tensor call_with(const OpDef& op, const Inputs& in, Attrs a) { return call(op, in, std::move(a)); }
 Attrs reduce_dims(std::vector<int64_t> dims, bool keepdim) {
   Attrs a;
   a.dims = std::move(dims);
@@ -239,305 +234,325 @@ Attrs reduce_dims(std::vector<int64_t> dims, bool keepdim) {
   return a;
 }
 
-const std::vector<Case>& cases() {
+}  // namespace
+
+// The cases, written with generic lambdas so that graph mode can run them too (tests/two_modes.h).
+const std::vector<GradcheckCase>& tandem::gradcheck_cases() {
   // One case per entry, laid out by hand.
   // clang-format off
   static const std::vector<Case> table = [] {
     manual_seed(7);
     std::vector<Case> t;
-    using V = const Inputs&;
 
     // ---- elementwise binary ----
     t.push_back({"add", "[3,1] + [1,4]",
-                 [](V x) { return x[0] + x[1]; }, {rn({3, 1}), rn({1, 4})}});
+                 [](const auto& x) { return x[0] + x[1]; }, {rn({3, 1}), rn({1, 4})}});
     t.push_back({"add", "transposed [2,3] + strided [3]",
-                 [](V x) { return x[0] + x[1]; }, {rn_t(2, 3), rn_step({3})}});
+                 [](const auto& x) { return x[0] + x[1]; }, {rn_t(2, 3), rn_step({3})}});
     t.push_back({"sub", "[2,3] - [3]",
-                 [](V x) { return x[0] - x[1]; }, {rn({2, 3}), rn({3})}});
+                 [](const auto& x) { return x[0] - x[1]; }, {rn({2, 3}), rn({3})}});
     t.push_back({"sub", "[3,1] - transposed [3,4]",
-                 [](V x) { return x[0] - x[1]; }, {rn({3, 1}), rn_t(3, 4)}});
+                 [](const auto& x) { return x[0] - x[1]; }, {rn({3, 1}), rn_t(3, 4)}});
     t.push_back({"mul", "[3,1] * [1,4]",
-                 [](V x) { return x[0] * x[1]; }, {rn({3, 1}), rn({1, 4})}});
+                 [](const auto& x) { return x[0] * x[1]; }, {rn({3, 1}), rn({1, 4})}});
     t.push_back({"mul", "transposed [2,3] * strided [2,3]",
-                 [](V x) { return x[0] * x[1]; }, {rn_t(2, 3), rn_step({2, 3})}});
+                 [](const auto& x) { return x[0] * x[1]; }, {rn_t(2, 3), rn_step({2, 3})}});
     t.push_back({"div", "[2,3] / [3]",
-                 [](V x) { return x[0] / x[1]; }, {rn({2, 3}), pos({3})}});
+                 [](const auto& x) { return x[0] / x[1]; }, {rn({2, 3}), pos({3})}});
     t.push_back({"div", "[3,1] / [1,4]",
-                 [](V x) { return x[0] / x[1]; }, {rn({3, 1}), pos({1, 4})}});
+                 [](const auto& x) { return x[0] / x[1]; }, {rn({3, 1}), pos({1, 4})}});
     t.push_back({"pow", "[3,1] ^ [1,4], both gradients",
-                 [](V x) { return pow(x[0], x[1]); }, {pos({3, 1}), rn({1, 4})}});
+                 [](const auto& x) { return pow(x[0], x[1]); }, {pos({3, 1}), rn({1, 4})}});
     t.push_back({"pow", "transposed [2,3] ^ 3 (a scalar exponent)",
-                 [](V x) { return pow(x[0], 3.0); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return pow(x[0], 3.0); }, {rn_t(2, 3)}});
     // No second order here: d/db of b·a^(b-1) at a = 0 is 0·ln 0 = NaN (as in PyTorch).
     t.push_back({"pow", "0 ^ b for b >= 0: both gradients 0 at the base 0, as PyTorch",
-                 [](V x) { return pow(x[0], x[1]); },
+                 [](const auto& x) { return pow(x[0], x[1]); },
                  {leaf(tensor({0.0, 1.5, 0.7}, kFloat64)), leaf(tensor({2.0, 0.5, 3.0}, kFloat64))},
                  /*second_order=*/false});
     t.push_back({"maximum", "[3,1] vs [1,4]",
-                 [](V x) { return maximum(x[0], x[1]); }, {rn({3, 1}), rn({1, 4})}});
+                 [](const auto& x) { return maximum(x[0], x[1]); }, {rn({3, 1}), rn({1, 4})}});
     // At a tie the gradient is split evenly, which is exactly what the central difference measures:
     // max(a + eps, a) - max(a - eps, a) = eps, so the slope is eps / 2eps = 1/2.
     t.push_back({"maximum", "a tie splits the gradient in halves",
-                 [](V x) { return maximum(x[0], x[1]); },
+                 [](const auto& x) { return maximum(x[0], x[1]); },
                  {leaf(tensor({1.0, 2.0}, kFloat64)), leaf(tensor({1.0, 3.0}, kFloat64))},
                  /*second_order=*/false});  // the first derivative jumps at the tie
     t.push_back({"minimum", "[2,3] vs transposed [2,3]",
-                 [](V x) { return minimum(x[0], x[1]); }, {rn({2, 3}), rn_t(2, 3)}});
+                 [](const auto& x) { return minimum(x[0], x[1]); }, {rn({2, 3}), rn_t(2, 3)}});
     t.push_back({"minimum", "a tie splits the gradient in halves",
-                 [](V x) { return minimum(x[0], x[1]); },
+                 [](const auto& x) { return minimum(x[0], x[1]); },
                  {leaf(tensor({-1.0, 2.0}, kFloat64)), leaf(tensor({-1.0, 0.5}, kFloat64))},
                  false});
     t.push_back({"where", "where([2,3] mask, transposed [2,3], [3])",
-                 [](V x) { return where(x[0], x[1], x[2]); },
+                 [](const auto& x) { return where(x[0], x[1], x[2]); },
                  {tensor({{true, false, true}, {false, false, true}}), rn_t(2, 3), rn({3})}});
 
     // ---- elementwise unary ----
     t.push_back({"neg", "transposed [2,3]",
-                 [](V x) { return -x[0]; }, {rn_t(2, 3)}});
+                 [](const auto& x) { return -x[0]; }, {rn_t(2, 3)}});
     t.push_back({"exp", "[2,3]",
-                 [](V x) { return exp(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return exp(x[0]); }, {rn({2, 3})}});
     t.push_back({"log", "strided [2,3], x > 0",
-                 [](V x) { return log(x[0]); },
+                 [](const auto& x) { return log(x[0]); },
                  {leaf((rand({2, 6}, kFloat64) + 0.5).slice(1, 0, 6, 2))}});
     t.push_back({"sqrt", "[2,3], x > 0",
-                 [](V x) { return sqrt(x[0]); }, {pos({2, 3})}});
+                 [](const auto& x) { return sqrt(x[0]); }, {pos({2, 3})}});
     t.push_back({"abs", "transposed [2,3], away from 0",
-                 [](V x) { return abs(x[0]); }, {leaf(away({3, 2}).detach().t())}});
+                 [](const auto& x) { return abs(x[0]); }, {leaf(away({3, 2}).detach().t())}});
     t.push_back({"sin", "[2,3]",
-                 [](V x) { return sin(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return sin(x[0]); }, {rn({2, 3})}});
     t.push_back({"cos", "strided [2,3]",
-                 [](V x) { return cos(x[0]); }, {rn_step({2, 3})}});
+                 [](const auto& x) { return cos(x[0]); }, {rn_step({2, 3})}});
     t.push_back({"tanh", "[2,3]",
-                 [](V x) { return tanh(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return tanh(x[0]); }, {rn({2, 3})}});
     t.push_back({"sigmoid", "transposed [2,3]",
-                 [](V x) { return sigmoid(x[0]); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return sigmoid(x[0]); }, {rn_t(2, 3)}});
     t.push_back({"relu", "[2,3], away from 0",
-                 [](V x) { return relu(x[0]); }, {away({2, 3})}});
+                 [](const auto& x) { return relu(x[0]); }, {away({2, 3})}});
     t.push_back({"gelu", "[2,3]",
-                 [](V x) { return gelu(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return gelu(x[0]); }, {rn({2, 3})}});
     t.push_back({"erf", "strided [2,3]",
-                 [](V x) { return erf(x[0]); }, {rn_step({2, 3})}});
+                 [](const auto& x) { return erf(x[0]); }, {rn_step({2, 3})}});
     // sign's derivative is 0, so sign alone would be a vacuous check; x·sign(x) = |x| is not:
     // a wrong sign rule would add x·(its gradient) to the correct sign(x).
     t.push_back({"sign", "x * sign(x), away from 0",
-                 [](V x) { return x[0] * sign(x[0]); }, {away({2, 3})}});
-    auto cast_to = [](const Tensor& x, DType d) {
+                 [](const auto& x) { return x[0] * sign(x[0]); }, {away({2, 3})}});
+    auto cast_to = [](const auto& x, DType d) {
       Attrs a;
       a.dtype = d;
       return call_with(ops::cast, {x}, a);
     };
     t.push_back({"cast", "float64 -> float64",
-                 [cast_to](V x) { return cast_to(x[0], kFloat64); }, {rn_t(2, 3)}});
+                 [cast_to](const auto& x) { return cast_to(x[0], kFloat64); }, {rn_t(2, 3)}});
     // Through float32 and back. cast is linear, so the central difference has no truncation error
     // and a large eps is safe; it makes float32's rounding (6e-8·|x|) negligible: 6e-8 / 1e-2.
     t.push_back({"cast", "float64 -> float32 -> float64, eps = 1e-2",
-                 [cast_to](V x) { return cast_to(cast_to(x[0], kFloat32), kFloat64); },
+                 [cast_to](const auto& x) { return cast_to(cast_to(x[0], kFloat32), kFloat64); },
                  {rn({2, 3})}, true, 1e-2});
     t.push_back({"clone", "transposed [2,3]",
-                 [](V x) { return clone(x[0]); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return clone(x[0]); }, {rn_t(2, 3)}});
 
     // ---- the activation derivatives, differentiable for double backward ----
     t.push_back({"relu_backward", "(g, y), y away from 0",
-                 [](V x) { return relu_backward(x[0], x[1]); }, {rn({2, 3}), away({2, 3})}});
+                 [](const auto& x) { return relu_backward(x[0], x[1]); }, {rn({2, 3}), away({2, 3})}});
     t.push_back({"sigmoid_backward", "(g, y) with y in (0, 1)",
-                 [](V x) { return sigmoid_backward(x[0], x[1]); },
+                 [](const auto& x) { return sigmoid_backward(x[0], x[1]); },
                  {rn_t(2, 3), leaf(rand({2, 3}, kFloat64) * 0.8 + 0.1)}});
     t.push_back({"tanh_backward", "(g, y) with y in (-1, 1)",
-                 [](V x) { return tanh_backward(x[0], x[1]); },
+                 [](const auto& x) { return tanh_backward(x[0], x[1]); },
                  {rn({2, 3}), leaf(rand({2, 3}, kFloat64) * 1.6 - 0.8)}});
     t.push_back({"gelu_backward", "(g, x)",
-                 [](V x) { return gelu_backward(x[0], x[1]); }, {rn({2, 3}), rn_step({2, 3})}});
+                 [](const auto& x) { return gelu_backward(x[0], x[1]); }, {rn({2, 3}), rn_step({2, 3})}});
 
     // ---- reductions ----
     t.push_back({"sum", "all",
-                 [](V x) { return sum(x[0]); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return sum(x[0]); }, {rn_t(2, 3)}});
     t.push_back({"sum", "dim 1",
-                 [](V x) { return sum(x[0], {1}); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return sum(x[0], {1}); }, {rn({2, 3, 2})}});
     t.push_back({"sum", "dims {0, 2}, keepdim",
-                 [](V x) { return sum(x[0], {0, -1}, true); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return sum(x[0], {0, -1}, true); }, {rn({2, 3, 2})}});
     t.push_back({"mean", "all",
-                 [](V x) { return mean(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return mean(x[0]); }, {rn({2, 3})}});
     t.push_back({"mean", "dim -1, keepdim",
-                 [](V x) { return mean(x[0], {-1}, true); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return mean(x[0], {-1}, true); }, {rn_t(2, 3)}});
     t.push_back({"mean", "dims {0, 1}",
-                 [](V x) { return mean(x[0], {0, 1}); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return mean(x[0], {0, 1}); }, {rn({2, 3, 2})}});
     t.push_back({"amax", "all",
-                 [](V x) { return max(x[0]); }, {rn({2, 3})}});
+                 [](const auto& x) { return max(x[0]); }, {rn({2, 3})}});
     t.push_back({"amax", "dim 1",
-                 [](V x) { return amax(x[0], {1}); }, {rn_t(3, 4)}});
+                 [](const auto& x) { return amax(x[0], {1}); }, {rn_t(3, 4)}});
     t.push_back({"amax", "dims {0, 2}, keepdim",
-                 [](V x) { return call_with(ops::amax, {x[0]}, reduce_dims({0, 2}, true)); },
+                 [](const auto& x) { return call_with(ops::amax, {x[0]}, reduce_dims({0, 2}, true)); },
                  {rn({2, 3, 2})}});
     // A two-way tie: the gradient is shared evenly, 1/2 each, as the central difference measures.
     t.push_back({"amax", "a tie in row 0 shares the gradient",
-                 [](V x) { return amax(x[0], {1}, true); },
+                 [](const auto& x) { return amax(x[0], {1}, true); },
                  {leaf(tensor({{1.0, 1.0, 0.5}, {0.25, 2.0, -1.0}}, kFloat64))}, false});
     t.push_back({"amin", "all",
-                 [](V x) { return min(x[0]); }, {rn_step({2, 3})}});
+                 [](const auto& x) { return min(x[0]); }, {rn_step({2, 3})}});
     t.push_back({"amin", "dim 0, keepdim",
-                 [](V x) { return amin(x[0], {0}, true); }, {rn({3, 4})}});
+                 [](const auto& x) { return amin(x[0], {0}, true); }, {rn({3, 4})}});
     t.push_back({"amin", "dims {1, 2}",
-                 [](V x) { return call_with(ops::amin, {x[0]}, reduce_dims({1, 2}, false)); },
+                 [](const auto& x) { return call_with(ops::amin, {x[0]}, reduce_dims({1, 2}, false)); },
                  {rn({2, 3, 2})}});
     t.push_back({"amin", "a tie in column 1 shares the gradient",
-                 [](V x) { return amin(x[0], {0}); },
+                 [](const auto& x) { return amin(x[0], {0}); },
                  {leaf(tensor({{1.0, -3.0}, {0.5, -3.0}}, kFloat64))}, false});
     t.push_back({"var", "all",
-                 [](V x) { return var(x[0]); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return var(x[0]); }, {rn_t(2, 3)}});
     t.push_back({"var", "dim 1",
-                 [](V x) { return var(x[0], {1}); }, {rn({3, 4})}});
+                 [](const auto& x) { return var(x[0], {1}); }, {rn({3, 4})}});
     t.push_back({"var", "dims {0, 2}, correction 0, keepdim",
-                 [](V x) { return var(x[0], {0, 2}, 0, true); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return var(x[0], {0, 2}, 0, true); }, {rn({2, 3, 2})}});
     t.push_back({"sum_to", "[2,3,2] -> [3,1]",
-                 [](V x) { return sum_to(x[0], {3, 1}); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return sum_to(x[0], {3, 1}); }, {rn({2, 3, 2})}});
     t.push_back({"sum_to", "transposed [4,3] -> [3]",
-                 [](V x) { return sum_to(x[0], {3}); }, {rn_t(4, 3)}});
+                 [](const auto& x) { return sum_to(x[0], {3}); }, {rn_t(4, 3)}});
 
     // ---- matmul, every rank combination ----
     t.push_back({"matmul", "1-D . 1-D",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({3}), rn_step({3})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({3}), rn_step({3})}});
     t.push_back({"matmul", "2-D . 1-D",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn_t(2, 3), rn({3})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn_t(2, 3), rn({3})}});
     t.push_back({"matmul", "1-D . 2-D",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({3}), rn({3, 2})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({3}), rn({3, 2})}});
     t.push_back({"matmul", "2-D . 2-D, transposed operands",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn_t(2, 3), rn_t(3, 4)}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn_t(2, 3), rn_t(3, 4)}});
     t.push_back({"matmul", "batched [2,2,3] . [3,2]",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({2, 2, 3}), rn({3, 2})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({2, 2, 3}), rn({3, 2})}});
     t.push_back({"matmul", "batch dims broadcast: [2,1,2,3] . [3,3,2]",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({2, 1, 2, 3}), rn({3, 3, 2})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({2, 1, 2, 3}), rn({3, 3, 2})}});
     t.push_back({"matmul", "1-D . batched [2,3,2]",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({3}), rn({2, 3, 2})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({3}), rn({2, 3, 2})}});
     t.push_back({"matmul", "batched [2,2,3] . 1-D",
-                 [](V x) { return matmul(x[0], x[1]); }, {rn({2, 2, 3}), rn({3})}});
+                 [](const auto& x) { return matmul(x[0], x[1]); }, {rn({2, 2, 3}), rn({3})}});
 
     // ---- softmax family ----
     t.push_back({"softmax", "dim 0",
-                 [](V x) { return softmax(x[0], 0); }, {rn({3, 2})}});
+                 [](const auto& x) { return softmax(x[0], 0); }, {rn({3, 2})}});
     t.push_back({"softmax", "dim 1, transposed",
-                 [](V x) { return softmax(x[0], 1); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return softmax(x[0], 1); }, {rn_t(2, 3)}});
     t.push_back({"softmax", "dim -1 of [2,2,3]",
-                 [](V x) { return softmax(x[0], -1); }, {rn({2, 2, 3})}});
+                 [](const auto& x) { return softmax(x[0], -1); }, {rn({2, 2, 3})}});
     t.push_back({"log_softmax", "dim 0",
-                 [](V x) { return log_softmax(x[0], 0); }, {rn_t(3, 2)}});
+                 [](const auto& x) { return log_softmax(x[0], 0); }, {rn_t(3, 2)}});
     t.push_back({"log_softmax", "dim 1",
-                 [](V x) { return log_softmax(x[0], 1); }, {rn({2, 3})}});
+                 [](const auto& x) { return log_softmax(x[0], 1); }, {rn({2, 3})}});
     t.push_back({"log_softmax", "dim -1, strided",
-                 [](V x) { return log_softmax(x[0], -1); }, {rn_step({2, 3})}});
+                 [](const auto& x) { return log_softmax(x[0], -1); }, {rn_step({2, 3})}});
 
     // ---- indexing and scattering (repeated indices make gradients add up) ----
     t.push_back({"index_select", "dim 0, index [2, 0, 2]",
-                 [](V x) { return index_select(x[0], 0, x[1]); }, {rn({4, 3}), idx({2, 0, 2})}});
+                 [](const auto& x) { return index_select(x[0], 0, x[1]); }, {rn({4, 3}), idx({2, 0, 2})}});
     t.push_back({"index_select", "dim 1 of a transposed input, index [1, 1, 0]",
-                 [](V x) { return index_select(x[0], 1, x[1]); }, {rn_t(2, 3), idx({1, 1, 0})}});
+                 [](const auto& x) { return index_select(x[0], 1, x[1]); }, {rn_t(2, 3), idx({1, 1, 0})}});
     t.push_back({"gather", "dim 1, repeated indices",
-                 [](V x) { return gather(x[0], 1, x[1]); },
+                 [](const auto& x) { return gather(x[0], 1, x[1]); },
                  {rn({3, 4}), tensor({{0, 0, 3}, {1, 2, 1}, {3, 3, 3}})}});
     t.push_back({"gather", "dim 0",
-                 [](V x) { return gather(x[0], 0, x[1]); },
+                 [](const auto& x) { return gather(x[0], 0, x[1]); },
                  {rn_t(3, 2), tensor({{2, 0}, {2, 2}})}});
     t.push_back({"index_add", "dim 0, index [1, 3, 1], both gradients",
-                 [](V x) { return index_add(x[0], 0, x[1], x[2]); },
+                 [](const auto& x) { return index_add(x[0], 0, x[1], x[2]); },
                  {rn({4, 3}), idx({1, 3, 1}), rn_t(3, 3)}});
     t.push_back({"index_add", "dim 1",
-                 [](V x) { return index_add(x[0], 1, x[1], x[2]); },
+                 [](const auto& x) { return index_add(x[0], 1, x[1], x[2]); },
                  {rn({2, 3}), idx({2, 2}), rn({2, 2})}});
     t.push_back({"scatter_add", "dim 1, repeated indices",
-                 [](V x) { return scatter_add(x[0], 1, x[1], x[2]); },
+                 [](const auto& x) { return scatter_add(x[0], 1, x[1], x[2]); },
                  {rn({3, 4}), tensor({{0, 0}, {3, 1}, {2, 2}}), rn({3, 2})}});
     t.push_back({"scatter_add", "dim 0",
-                 [](V x) { return scatter_add(x[0], 0, x[1], x[2]); },
+                 [](const auto& x) { return scatter_add(x[0], 0, x[1], x[2]); },
                  {rn_t(2, 3), tensor({{1, 0, 1}}), rn({1, 3})}});
     t.push_back({"slice_scatter", "rows 0:4:2",
-                 [](V x) { return slice_scatter(x[0], x[1], 0, 0, 4, 2); },
+                 [](const auto& x) { return slice_scatter(x[0], x[1], 0, 0, 4, 2); },
                  {rn({4, 3}), rn({2, 3})}});
     t.push_back({"slice_scatter", "columns 1:5:2 of a transposed input",
-                 [](V x) { return slice_scatter(x[0], x[1], 1, 1, 5, 2); },
+                 [](const auto& x) { return slice_scatter(x[0], x[1], 1, 1, 5, 2); },
                  {rn_t(2, 5), rn_step({2, 2})}});
     t.push_back({"select_scatter", "row 1",
-                 [](V x) { return select_scatter(x[0], x[1], 0, 1); }, {rn({3, 4}), rn({4})}});
+                 [](const auto& x) { return select_scatter(x[0], x[1], 0, 1); }, {rn({3, 4}), rn({4})}});
     t.push_back({"select_scatter", "column 2",
-                 [](V x) { return select_scatter(x[0], x[1], 1, 2); }, {rn_t(2, 3), rn({2})}});
+                 [](const auto& x) { return select_scatter(x[0], x[1], 1, 2); }, {rn_t(2, 3), rn({2})}});
 
     // ---- views ----
     t.push_back({"reshape", "[3,4] -> [2,6]",
-                 [](V x) { return reshape(x[0], {2, 6}); }, {rn({3, 4})}});
+                 [](const auto& x) { return reshape(x[0], {2, 6}); }, {rn({3, 4})}});
     t.push_back({"reshape", "transposed [3,4] -> [-1] (a copy)",
-                 [](V x) { return reshape(x[0], {-1}); }, {rn_t(3, 4)}});
+                 [](const auto& x) { return reshape(x[0], {-1}); }, {rn_t(3, 4)}});
     t.push_back({"squeeze", "dim 1 of [3,1,2]",
-                 [](V x) { return squeeze(x[0], 1); }, {rn({3, 1, 2})}});
+                 [](const auto& x) { return squeeze(x[0], 1); }, {rn({3, 1, 2})}});
     t.push_back({"squeeze", "all size-1 dims",
-                 [](V x) { return squeeze(x[0]); }, {rn({1, 3, 1})}});
+                 [](const auto& x) { return squeeze(x[0]); }, {rn({1, 3, 1})}});
     t.push_back({"unsqueeze", "dim 0",
-                 [](V x) { return unsqueeze(x[0], 0); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return unsqueeze(x[0], 0); }, {rn_t(2, 3)}});
     t.push_back({"unsqueeze", "dim -1",
-                 [](V x) { return unsqueeze(x[0], -1); }, {rn({2, 3})}});
+                 [](const auto& x) { return unsqueeze(x[0], -1); }, {rn({2, 3})}});
     t.push_back({"permute", "[2,3,2] by {2,0,1}",
-                 [](V x) { return permute(x[0], {2, 0, 1}); }, {rn({2, 3, 2})}});
+                 [](const auto& x) { return permute(x[0], {2, 0, 1}); }, {rn({2, 3, 2})}});
     t.push_back({"permute", "transpose of a strided input",
-                 [](V x) { return x[0].t(); }, {rn_step({2, 3})}});
+                 [](const auto& x) { return transpose(x[0], 0, 1); }, {rn_step({2, 3})}});
     t.push_back({"slice", "rows 1:5:2",
-                 [](V x) { return x[0].slice(0, 1, 5, 2); }, {rn({5, 3})}});
+                 [](const auto& x) { return slice(x[0], 0, 1, 5, 2); }, {rn({5, 3})}});
     t.push_back({"slice", "columns 0:3:2 of a transposed input",
-                 [](V x) { return x[0].slice(1, 0, 3, 2); }, {rn_t(2, 3)}});
+                 [](const auto& x) { return slice(x[0], 1, 0, 3, 2); }, {rn_t(2, 3)}});
+    t.push_back({"narrow", "rows 1..2 of [4,3]",
+                 [](const auto& x) { return narrow(x[0], 0, 1, 2); }, {rn({4, 3})}});
+    t.push_back({"narrow", "the last two columns of a transposed input (start -2)",
+                 [](const auto& x) { return narrow(x[0], 1, -2, 2); }, {rn_t(2, 4)}});
     t.push_back({"select", "column 2",
-                 [](V x) { return x[0].select(1, 2); }, {rn({2, 3})}});
+                 [](const auto& x) { return select(x[0], 1, 2); }, {rn({2, 3})}});
     t.push_back({"select", "row -1 of a transposed input",
-                 [](V x) { return x[0].select(0, -1); }, {rn_t(3, 2)}});
+                 [](const auto& x) { return select(x[0], 0, -1); }, {rn_t(3, 2)}});
     t.push_back({"expand", "[3,1] -> [3,4]",
-                 [](V x) { return x[0].expand({3, 4}); }, {rn({3, 1})}});
+                 [](const auto& x) { return expand(x[0], {3, 4}); }, {rn({3, 1})}});
     t.push_back({"expand", "[3] -> [2,3]",
-                 [](V x) { return x[0].expand({2, 3}); }, {rn_step({3})}});
+                 [](const auto& x) { return expand(x[0], {2, 3}); }, {rn_step({3})}});
+    t.push_back({"flatten", "dims 1..2 of [2,3,2]",
+                 [](const auto& x) { return flatten(x[0], 1, 2); }, {rn({2, 3, 2})}});
+    t.push_back({"flatten", "a transposed input, whole (a copy)",
+                 [](const auto& x) { return flatten(x[0]); }, {rn_t(3, 4)}});
     t.push_back({"identity", "transposed [2,3]",
-                 [](V x) { return identity(x[0]) * x[0]; }, {rn_t(2, 3)}});
+                 [](const auto& x) { return identity(x[0]) * x[0]; }, {rn_t(2, 3)}});
 
     // ---- reading another value's shape: the second input's values are never used ----
     {
       const Tensor like23 = zeros({2, 3}, kFloat64), like6 = zeros({6}, kFloat64);
       t.push_back({"sum_to_like", "[2,3] summed to the shape of a [3]",
-                   [](V x) { return sum_to_like(x[0], x[1]) * x[1]; }, {rn({2, 3}), rn({3})}});
+                   [](const auto& x) { return sum_to_like(x[0], x[1]) * x[1]; }, {rn({2, 3}), rn({3})}});
       t.push_back({"expand_like", "[3] broadcast to the shape of a [2,3]",
-                   [like23](V x) { return expand_like(x[0], like23); }, {rn({3})}});
+                   [like23](const auto& x) { return expand_like(x[0], lift(like23, x[0])); }, {rn({3})}});
       t.push_back({"reshape_like", "transposed [3,2] to the shape of a [6]",
-                   [like6](V x) { return reshape_like(x[0], like6); }, {rn_t(3, 2)}});
+                   [like6](const auto& x) { return reshape_like(x[0], lift(like6, x[0])); }, {rn_t(3, 2)}});
     }
     t.push_back({"add_n", "three inputs, one broadcast",
-                 [](V x) { return add_n({x[0], x[1] * x[1], x[2]}); }, {rn({2, 3}), rn_t(2, 3), rn({3})}});
+                 [](const auto& x) { return add_n(std::vector{x[0], x[1] * x[1], x[2]}); },
+                 {rn({2, 3}), rn_t(2, 3), rn({3})}});
 
     // ---- joining ----
     t.push_back({"cat", "dim 0: [2,3] and [1,3]",
-                 [](V x) { return cat({x[0], x[1]}, 0); }, {rn({2, 3}), rn({1, 3})}});
+                 [](const auto& x) { return cat(std::vector{x[0], x[1]}, 0); }, {rn({2, 3}), rn({1, 3})}});
     t.push_back({"cat", "dim 1: three inputs, one transposed",
-                 [](V x) { return cat({x[0], x[1], x[2]}, -1); },
+                 [](const auto& x) { return cat(std::vector{x[0], x[1], x[2]}, -1); },
                  {rn({2, 1}), rn_t(2, 3), rn({2, 2})}});
+    {
+      // split_like cuts g along dim 0 into pieces shaped like its other inputs, read for their
+      // shapes only (constants of the case: they need no gradient).
+      Attrs second;
+      second.start = 1;
+      t.push_back({"split_like", "piece 1 of [5,3] split as [2,3] and [3,3]",
+                   [second](const auto& x) { return call_with(ops::split_like, {x[0], x[1], x[2]}, second); },
+                   {rn({5, 3}), randn({2, 3}, kFloat64), randn({3, 3}, kFloat64)}});
+    }
     t.push_back({"stack", "dim 0",
-                 [](V x) { return stack({x[0], x[1]}, 0); }, {rn({2, 3}), rn_t(2, 3)}});
+                 [](const auto& x) { return stack(std::vector{x[0], x[1]}, 0); }, {rn({2, 3}), rn_t(2, 3)}});
     t.push_back({"stack", "dim -1",
-                 [](V x) { return stack({x[0], x[1]}, -1); }, {rn({3}), rn({3})}});
+                 [](const auto& x) { return stack(std::vector{x[0], x[1]}, -1); }, {rn({3}), rn({3})}});
 
     // ---- convolution and pooling ----
     t.push_back({"conv2d", "[2,3,5,5] * [4,3,3,3], padding 1",
-                 [](V x) { return conv2d(x[0], x[1], {1, 1}, {1, 1}); }, {rn({2, 3, 5, 5}), rn({4, 3, 3, 3})}});
+                 [](const auto& x) { return conv2d(x[0], x[1], {1, 1}, {1, 1}); }, {rn({2, 3, 5, 5}), rn({4, 3, 3, 3})}});
     t.push_back({"conv2d", "strided input, stride (2,1), padding (0,2), a 3x2 kernel",
-                 [](V x) { return conv2d(x[0], x[1], {2, 1}, {0, 2}); }, {rn_step({1, 2, 6, 5}), rn({3, 2, 3, 2})}});
+                 [](const auto& x) { return conv2d(x[0], x[1], {2, 1}, {0, 2}); }, {rn_step({1, 2, 6, 5}), rn({3, 2, 3, 2})}});
     t.push_back({"conv2d_input_grad", "g [2,4,5,5], w [4,3,3,3], input 5x5",
-                 [](V x) { return conv2d_input_grad(x[0], x[1], {1, 1, 1, 1, 5, 5}); },
+                 [](const auto& x) { return conv2d_input_grad(x[0], x[1], {1, 1, 1, 1, 5, 5}); },
                  {rn({2, 4, 5, 5}), rn({4, 3, 3, 3})}});
     t.push_back({"conv2d_weight_grad", "x [2,3,5,5], g [2,4,3,3], stride 2, padding 1",
-                 [](V x) { return conv2d_weight_grad(x[0], x[1], {2, 2, 1, 1, 3, 3}); },
+                 [](const auto& x) { return conv2d_weight_grad(x[0], x[1], {2, 2, 1, 1, 3, 3}); },
                  {rn({2, 3, 5, 5}), rn({2, 4, 3, 3})}});
     t.push_back({"max_pool2d", "2x2 windows, stride 2",
-                 [](V x) { return max_pool2d(x[0], {2, 2}); }, {rn({2, 2, 4, 4})}});
+                 [](const auto& x) { return max_pool2d(x[0], {2, 2}); }, {rn({2, 2, 4, 4})}});
     t.push_back({"max_pool2d", "3x3 windows, stride 2, padding 1 (overlapping)",
-                 [](V x) { return max_pool2d(x[0], {3, 3}, {2, 2}, {1, 1}); }, {rn({1, 2, 5, 6})}});
+                 [](const auto& x) { return max_pool2d(x[0], {3, 3}, {2, 2}, {1, 1}); }, {rn({1, 2, 5, 6})}});
     {
       // The pooled input only says where the gradient goes: a constant of these cases.
       const Tensor pooled = randn({1, 2, 5, 6}, kFloat64);
       t.push_back({"max_pool2d_backward", "g [1,2,3,3] routed into a [1,2,5,6] input",
-                   [pooled](V x) { return max_pool2d_backward(x[0], pooled, {3, 3, 2, 2, 1, 1}); },
+                   [pooled](const auto& x) { return max_pool2d_backward(x[0], lift(pooled, x[0]), {3, 3, 2, 2, 1, 1}); },
                    {rn({1, 2, 3, 3})}});
       t.push_back({"max_pool2d_gather", "values [1,2,5,6] read at the winners",
-                   [pooled](V x) { return max_pool2d_gather(x[0], pooled, {3, 3, 2, 2, 1, 1}); },
+                   [pooled](const auto& x) { return max_pool2d_gather(x[0], lift(pooled, x[0]), {3, 3, 2, 2, 1, 1}); },
                    {rn({1, 2, 5, 6})}});
     }
     return t;
@@ -545,6 +560,9 @@ const std::vector<Case>& cases() {
   // clang-format on
   return table;
 }
+
+namespace {
+const std::vector<Case>& cases() { return gradcheck_cases(); }
 
 GradcheckOptions options_for(const Case& c) {
   GradcheckOptions o;

@@ -16,7 +16,9 @@
 // below what a wrong formula gives; float64 rtol 1e-10, atol 1e-12.
 //
 // A case in the file without an expression here fails, and so does an expression here without a
-// case in the file, so the two lists cannot drift apart.
+// case in the file, so the two lists cannot drift apart. The expressions are written once for both
+// modes (tests/two_modes.h): tests/test_unknown_dims.cpp runs them as graphs too, with the batch
+// dim or every dim of the inputs unknown, against the same fixtures.
 //
 // Run one case:  tandem_tests "[parity][autograd]" -c "attention"
 // Read next: autograd/derivatives.h (the rules under test), tests/test_parity.cpp (forward only).
@@ -24,20 +26,22 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 
 #include "autograd/engine.h"
 #include "tandem.h"
 #include "tests/fixture.h"
+#include "tests/two_modes.h"
 
 using namespace tandem;
 
 namespace {
 
 using In = FixtureTensors;
-using Expr = std::function<Tensor(const In&)>;
-using Activation = std::function<Tensor(const Tensor&)>;
+using Expr = ParityExpr;  // one generic expression, both modes (tests/two_modes.h)
+constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();  // a slice to the end: x[1:]
 
 Tolerance grad_tolerance(DType dtype) {
   if (dtype == kFloat64) return {1e-10, 1e-12};
@@ -47,33 +51,35 @@ Tolerance grad_tolerance(DType dtype) {
 // ---- the pieces the MLP cases share (same names as in gen_grads.py) -----------------------------
 
 // act(x W1 + b1) W2 + b2
-Tensor mlp_logits(const Activation& act, const In& in) {
+template <class I, class Act> auto mlp_logits(const Act& act, const I& in) {
   return matmul(act(matmul(in["x"], in["w1"]) + in["b1"]), in["w2"]) + in["b2"];
 }
 
 // -mean_i log_softmax(logits)[i, label_i]: F.cross_entropy spelled with the ops it is made of.
-Tensor cross_entropy_gather(const Tensor& logits, const Tensor& labels) {
-  return -mean(gather(log_softmax(logits, 1), 1, labels.unsqueeze(1)));
+template <class T> T cross_entropy_gather(const T& logits, const T& labels) {
+  return -mean(gather(log_softmax(logits, 1), 1, unsqueeze(labels, 1)));
 }
 
 // The same loss with the labels as one-hot rows: -mean_i sum_j onehot[i,j] * log_softmax[i,j].
-Tensor cross_entropy_one_hot(const Tensor& logits, const Tensor& labels) {
-  const Tensor targets = one_hot(labels, logits.size(1)).to(logits.dtype());
+// (The number of classes from w2's value: a graph with unknown dims cannot read it off a shape.)
+template <class I, class Act> auto cross_entropy_one_hot(const Act& act, const I& in) {
+  const auto logits = mlp_logits(act, in);
+  const auto targets = to(one_hot(in["labels"], in.value("w2").size(1)), in.value("w2").dtype());
   return -mean(sum(targets * log_softmax(logits, 1), {1}));
 }
 
 // softmax(q kᵀ / √d) v, the attention of one head.
-Tensor attention(const In& in) {
-  const Tensor& q = in["q"];
-  const double d = static_cast<double>(q.size(-1));
-  return matmul(softmax(matmul(q, in["k"].transpose(-2, -1)) / std::sqrt(d), -1), in["v"]);
+template <class I> auto attention(const I& in) {
+  const auto& q = in["q"];
+  const double d = static_cast<double>(in.value("q").size(-1));
+  return matmul(softmax(matmul(q, transpose(in["k"], -2, -1)) / std::sqrt(d), -1), in["v"]);
 }
 
 // (x - mean) / sqrt(var + eps) * gamma + beta, over the last dim, with the biased variance.
-Tensor layer_norm(const In& in) {
-  const Tensor& x = in["x"];
-  const Tensor mu = mean(x, {-1}, true);
-  const Tensor v = var(x, {-1}, /*correction=*/0, true);
+template <class I> auto layer_norm(const I& in) {
+  const auto& x = in["x"];
+  const auto mu = mean(x, {-1}, true);
+  const auto v = var(x, {-1}, /*correction=*/0, true);
   return (x - mu) / sqrt(v + 1e-5) * in["gamma"] + in["beta"];
 }
 
@@ -81,153 +87,172 @@ Tensor layer_norm(const In& in) {
 const std::map<std::string, Expr>& expressions() {
   static const std::map<std::string, Expr> table = [] {
     // The MLP cases differ only in the activation and in how the loss reads the labels.
-    auto mlp = [](Activation act, bool one_hot_labels) -> Expr {
-      return [act, one_hot_labels](const In& in) {
-        const Tensor logits = mlp_logits(act, in);
-        return one_hot_labels ? cross_entropy_one_hot(logits, in["labels"])
-                              : cross_entropy_gather(logits, in["labels"]);
+    auto mlp = [](auto act, bool one_hot_labels) -> Expr {
+      return [act, one_hot_labels](const auto& in) {
+        return one_hot_labels ? cross_entropy_one_hot(act, in)
+                              : cross_entropy_gather(mlp_logits(act, in), in["labels"]);
       };
     };
-    const Activation act_relu = [](const Tensor& h) { return relu(h); };
-    const Activation act_gelu = [](const Tensor& h) { return gelu(h); };
+    auto act_relu = [](const auto& h) { return relu(h); };
+    auto act_gelu = [](const auto& h) { return gelu(h); };
+    auto attention_expr = [](const auto& in) { return attention(in); };
+    auto layer_norm_expr = [](const auto& in) { return layer_norm(in); };
     std::map<std::string, Expr> t{
         // ---- the MLP and its cross-entropy ----
         {"mlp_relu_ce_gather", mlp(act_relu, false)},
-        {"mlp_tanh_ce_gather", mlp([](const Tensor& h) { return tanh(h); }, false)},
-        {"mlp_sigmoid_ce_gather", mlp([](const Tensor& h) { return sigmoid(h); }, false)},
+        {"mlp_tanh_ce_gather", mlp([](const auto& h) { return tanh(h); }, false)},
+        {"mlp_sigmoid_ce_gather", mlp([](const auto& h) { return sigmoid(h); }, false)},
         {"mlp_gelu_ce_gather", mlp(act_gelu, false)},
         {"mlp_relu_ce_one_hot", mlp(act_relu, true)},
         {"mlp_relu_ce_gather_float64", mlp(act_relu, false)},
         {"mlp_gelu_ce_one_hot_float64", mlp(act_gelu, true)},
         // ---- attention, softmax, normalisation ----
-        {"attention", attention},
-        {"attention_float64", attention},
+        {"attention", attention_expr},
+        {"attention_float64", attention_expr},
         {"soft_target_ce",
-         [](const In& in) {
+         [](const auto& in) {
            return -mean(sum(softmax(in["t"], 1) * log_softmax(in["z"], 1), {1}));
          }},
-        {"softmax_dim0", [](const In& in) { return softmax(in["x"], 0) * in["w"]; }},
-        {"layer_norm", layer_norm},
-        {"layer_norm_float64", layer_norm},
+        {"softmax_dim0", [](const auto& in) { return softmax(in["x"], 0) * in["w"]; }},
+        {"layer_norm", layer_norm_expr},
+        {"layer_norm_float64", layer_norm_expr},
         // ---- broadcasting and reductions ----
         {"broadcast_outer",
-         [](const In& in) {
-           const Tensor &x = in["x"], &b = in["b"], &u = in["u"], &v = in["v"];
+         [](const auto& in) {
+           const auto &x = in["x"], &b = in["b"], &u = in["u"], &v = in["v"];
            return (x + b) * (u * v) + u - v / 2;
          }},
-        {"broadcast_rank3", [](const In& in) { return sum(in["a"] * in["b"] + in["c"]); }},
+        {"broadcast_rank3", [](const auto& in) { return sum(in["a"] * in["b"] + in["c"]); }},
         {"matmul_broadcast_batch",
-         [](const In& in) { return matmul(in["a"], in["b"]) + in["bias"]; }},
+         [](const auto& in) { return matmul(in["a"], in["b"]) + in["bias"]; }},
         {"matmul_vectors",
-         [](const In& in) {
-           const Tensor &x = in["x"], &M = in["M"], &y = in["y"];
+         [](const auto& in) {
+           const auto &x = in["x"], &M = in["M"], &y = in["y"];
            return matmul(matmul(x, M), y) + matmul(matmul(M, y), matmul(M, y));
          }},
         {"reductions_mixed",
-         [](const In& in) {
-           const Tensor& x = in["x"];
+         [](const auto& in) {
+           const auto& x = in["x"];
            return var(x, {1}, 1, true) * mean(x, {0}, true) + max(x, 1, true) - sum(x, {0});
          }},
         {"reductions_rank3",
-         [](const In& in) {
-           const Tensor& y = in["y"];
+         [](const auto& in) {
+           const auto& y = in["y"];
            return mean(y, {0, 2}, true) * var(y, {0, 2}, 1, true) + min(y, -1, true);
          }},
         {"amax_ties",
-         [](const In& in) {
-           const Tensor& x = in["x"];
+         [](const auto& in) {
+           const auto& x = in["x"];
            return amax(x, {1}) * in["w"] + max(x) + sum(amin(x, {0}));
          }},
         {"max_dim_ties",
-         [](const In& in) {
-           const Tensor& x = in["x"];
+         [](const auto& in) {
+           const auto& x = in["x"];
            return max(x, 1) * in["w"] + sum(min(x, 0));
          }},
         // ---- views, joins, indexing ----
         {"views_chain",
-         [](const In& in) {
-           const Tensor c = cat({in["x"].t().reshape({2, 6}).slice(1, 0, 6, 2), in["y"]}, 0);
-           return stack({c, c * 2}, 0) * in["z"].expand({2, 4, 3});
+         [](const auto& in) {
+           const auto c = cat(std::vector{slice(reshape(transpose(in["x"], 0, 1), {2, 6}), 1, 0, 6, 2), in["y"]}, 0);
+           return stack(std::vector{c, c * 2}, 0) * expand(in["z"], {2, 4, 3});
          }},
         {"views_more",
-         [](const In& in) {
-           const Tensor picked = exp(in["x"].permute({2, 0, 1})).select(1, 1).narrow(1, 1, 2);
-           return picked.unsqueeze(0).flatten() * in["w"];
+         [](const auto& in) {
+           const auto picked = narrow(select(exp(permute(in["x"], {2, 0, 1})), 1, 1), 1, 1, 2);
+           return flatten(unsqueeze(picked, 0)) * in["w"];
          }},
         {"slice_overlap",
-         [](const In& in) {
-           const Tensor& x = in["x"];
-           const int64_t n = x.size(0);
-           return x.slice(0, 1, n) * x.slice(0, 0, -1) + x.slice(0, 0, n, 2).sum();
+         [](const auto& in) {
+           const auto& x = in["x"];
+           return slice(x, 0, 1, kEnd) * slice(x, 0, 0, -1) + sum(slice(x, 0, 0, kEnd, 2));
          }},
         {"index_select_repeated",
-         [](const In& in) {
-           const Tensor& x = in["x"];
+         [](const auto& in) {
+           const auto& x = in["x"];
            return index_select(x, 0, in["i"]) * in["w"] +
-                  index_select(x, 1, in["j"]).slice(0, 0, 2).sum();
+                  sum(slice(index_select(x, 1, in["j"]), 0, 0, 2));
          }},
-        {"gather_repeated", [](const In& in) { return gather(in["x"], 1, in["i"]) * in["w"]; }},
+        {"gather_repeated", [](const auto& in) { return gather(in["x"], 1, in["i"]) * in["w"]; }},
         // ---- elementwise compositions ----
         {"where_maximum",
-         [](const In& in) {
-           const Tensor &x = in["x"], &y = in["y"];
-           return where(x > 0, maximum(x, y), x * y);
+         [](const auto& in) {
+           const auto &x = in["x"], &y = in["y"];
+           return where(gt(x, scalar_like(0, x)), maximum(x, y), x * y);  // x > 0
          }},
         {"minimum_clamp",
-         [](const In& in) { return minimum(maximum(in["x"], in["lo"]), in["hi"]); }},
+         [](const auto& in) { return minimum(maximum(in["x"], in["lo"]), in["hi"]); }},
         {"pow_tensor_exponent",
-         [](const In& in) {
-           const Tensor& a = in["a"];
+         [](const auto& in) {
+           const auto& a = in["a"];
            return pow(a, in["b"]) + pow(a, 2) + pow(a, 0.5);
          }},
-        {"pow_tensor_exponent_float64", [](const In& in) { return pow(in["a"], in["b"]); }},
+        {"pow_tensor_exponent_float64", [](const auto& in) { return pow(in["a"], in["b"]); }},
         {"diamond",
-         [](const In& in) {
-           const Tensor t = tanh(in["x"]);
-           return t * t + t * in["w"] + exp(t) * t.sum();
+         [](const auto& in) {
+           const auto t = tanh(in["x"]);
+           return t * t + t * in["w"] + exp(t) * sum(t);
          }},
         {"diamond_scalar",
-         [](const In& in) {
-           const Tensor b = in["a"] + in["a"];
+         [](const auto& in) {
+           const auto b = in["a"] + in["a"];
            return b * b + b;
          }},
         {"log_sigmoid_bce",
-         [](const In& in) {
-           const Tensor &z = in["z"], &t = in["t"];
+         [](const auto& in) {
+           const auto &z = in["z"], &t = in["t"];
            return -mean(t * log(sigmoid(z)) + (1 - t) * log(1 - sigmoid(z)));
          }},
         {"log_sigmoid_chain",
-         [](const In& in) { return log(sigmoid(log(sigmoid(in["x"])) * in["w"])); }},
+         [](const auto& in) { return log(sigmoid(log(sigmoid(in["x"])) * in["w"])); }},
         {"unary_mix",
-         [](const In& in) {
-           const Tensor &x = in["x"], &y = in["y"];
+         [](const auto& in) {
+           const auto &x = in["x"], &y = in["y"];
            return sqrt(abs(x) + 1) * sin(x) - cos(y) / (2 - y) + 1 - x;
          }},
         {"cast_in_the_middle",
-         [](const In& in) {
-           const Tensor &x = in["x"], &y = in["y"];
-           return (x.to(kFloat64) * y).to(kFloat32) * x;
+         [](const auto& in) {
+           const auto &x = in["x"], &y = in["y"];
+           return to(to(x, kFloat64) * y, kFloat32) * x;
          }},
         {"mse_loss",
-         [](const In& in) { return mean(pow(matmul(in["x"], in["w"]) - in["target"], 2)); }},
+         [](const auto& in) { return mean(pow(matmul(in["x"], in["w"]) - in["target"], 2)); }},
         // ---- convolution and pooling ----
         {"conv_pool_relu",
-         [](const In& in) { return relu(max_pool2d(conv2d(in["x"], in["w"], in["b"], {1, 1}, {1, 1}), {2, 2})); }},
-        {"conv_stride_pad_float64", [](const In& in) { return conv2d(in["x"], in["w"], {2, 1}, {2, 1}); }},
+         [](const auto& in) { return relu(max_pool2d(conv2d(in["x"], in["w"], in["b"], {1, 1}, {1, 1}), {2, 2})); }},
+        {"conv_stride_pad_float64", [](const auto& in) { return conv2d(in["x"], in["w"], {2, 1}, {2, 1}); }},
         {"max_pool_overlap_pad",
-         [](const In& in) { return max_pool2d(in["x"], {3, 3}, {2, 2}, {1, 1}) * in["w"]; }},
+         [](const auto& in) { return max_pool2d(in["x"], {3, 3}, {2, 2}, {1, 1}) * in["w"]; }},
         {"convnet_seed",
-         [](const In& in) {
-           Tensor h = relu(max_pool2d(conv2d(in["x"], in["c1"], in["b1"]), {2, 2}));
+         [](const auto& in) {
+           auto h = relu(max_pool2d(conv2d(in["x"], in["c1"], in["b1"]), {2, 2}));
            h = relu(max_pool2d(conv2d(h, in["c2"], in["b2"]), {2, 2}));
-           const Tensor logits = matmul(h.reshape({h.size(0), -1}), in["f1"]) + in["fb1"];
+           const auto logits = matmul(flatten(h, 1), in["f1"]) + in["fb1"];  // h.reshape(N, -1)
            return cross_entropy_gather(logits, in["labels"]);  // F.nll_loss(F.log_softmax(...))
          }},
+        // ---- gradient edge points: PyTorch's answers where a formula would say 0·inf = NaN ----
+        {"pow_zero_exponent",
+         [](const auto& in) { return pow(in["a"], in["b"]) + pow(in["a"], 0.0) * in["w"]; }},
+        {"maximum_minimum_inf_upstream",
+         [](const auto& in) { return stack(std::vector{maximum(in["a"], in["b"]), minimum(in["c"], in["d"])}); }},
+        {"max_min_inf_upstream", [](const auto& in) { return stack(std::vector{max(in["x"]), min(in["x"])}) * in["w"]; }},
+        {"var_0dim", [](const auto& in) { return var(in["x"]); }},
+        // ---- the losses of core/losses.h in PyTorch's three layouts ----
+        {"cross_entropy_batched", [](const auto& in) { return cross_entropy(in["z"], in["labels"]); }},
+        {"cross_entropy_unbatched", [](const auto& in) { return cross_entropy(in["z"], in["label"]); }},
+        {"nll_loss_unbatched", [](const auto& in) { return nll_loss(log_softmax(in["z"], 0), in["label"]); }},
+        {"cross_entropy_kdim", [](const auto& in) { return cross_entropy(in["z"], in["labels"]); }},
+        {"nll_loss_kdim_float64", [](const auto& in) { return nll_loss(log_softmax(in["z"], 1), in["labels"]); }},
     };
     return t;
   }();
   return table;
 }
+
+}  // namespace
+
+const std::map<std::string, ParityExpr>& tandem::parity_grad_expressions() { return expressions(); }
+
+namespace {
 
 const std::vector<FixtureCase>& grad_cases() {
   static const std::vector<FixtureCase> cases = load_fixtures(fixture_path("grads.txt"));

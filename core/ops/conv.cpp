@@ -44,6 +44,11 @@
 //   conv2d_weight_grad     {sh, sw, ph, pw, kh, kw}
 //   max_pool2d (+ grads)   {kh, kw, sh, sw, ph, pw}
 //
+// In a graph the input's H, W (or the kernel's kh, kw) may be unknown (?) until run time. Then the
+// window says -1 and the gradient op takes a third input — the input (or the weight) itself — whose
+// shape gives those sizes when the values exist; it is read for its shape only. TF1's
+// Conv2DBackpropInput does the same with an `input_sizes` tensor computed by a Shape op.
+//
 // Read next: autograd/derivatives.h (conv2d_grad, max_pool2d_grad).
 #include <algorithm>
 #include <array>
@@ -63,7 +68,7 @@ struct Window {
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
   // Output size along one dimension; kUnknown stays unknown (graph mode).
   static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p) {
-    return in == kUnknown ? kUnknown : (in + 2 * p - k) / s + 1;
+    return in == kUnknown || k == kUnknown ? kUnknown : (in + 2 * p - k) / s + 1;
   }
   int64_t out_h(int64_t h) const { return out_size(h, kh, sh, ph); }
   int64_t out_w(int64_t w) const { return out_size(w, kw, sw, pw); }
@@ -74,7 +79,7 @@ void check_window(const char* op, const Window& w) {
     throw Error(msg(op, ": stride must be positive, but got stride=[", w.sh, ", ", w.sw, "]"));
   if (w.ph < 0 || w.pw < 0)
     throw Error(msg(op, ": negative padding is not supported, but got padding=[", w.ph, ", ", w.pw, "]"));
-  if (w.kh <= 0 || w.kw <= 0)
+  if ((w.kh <= 0 && w.kh != kUnknown) || (w.kw <= 0 && w.kw != kUnknown))  // ?: checked at run time
     throw Error(msg(op, ": kernel size must be positive, but got [", w.kh, ", ", w.kw, "]"));
 }
 
@@ -128,29 +133,41 @@ Meta conv2d_shape(std::span<const Meta> in, const Attrs& a) {
   return {{x.shape[0], w.shape[0], win.out_h(x.shape[2]), win.out_w(x.shape[3])}, x.dtype};
 }
 
-// conv2d_input_grad(g [N, O, Ho, Wo], w [O, C, kh, kw]) -> [N, C, H, W]
+// The two sizes a gradient op's window ends with (H, W or kh, kw): from the window, or where it
+// says -1 (unknown when the graph was built), from dims 2 and 3 of the optional third input.
+std::array<int64_t, 2> window_sizes(std::span<const Meta> in, const Shape& d, const char* op, const char* what) {
+  if (in.size() != 2 && in.size() != 3)
+    throw Error(msg(op, ": expected 2 input tensors (or 3, the last giving the ", what, "), got ", in.size()));
+  if (d[4] != kUnknown && d[5] != kUnknown) return {d[4], d[5]};
+  if (in.size() != 3)
+    throw ShapeError(msg(op, ": the window leaves the ", what, " unknown (-1); pass the tensor whose "
+                         "dims 2 and 3 give it as a third input"));
+  check_image(op, what, in[2]);
+  return {d[4] != kUnknown ? d[4] : in[2].shape[2], d[5] != kUnknown ? d[5] : in[2].shape[3]};
+}
+
+// conv2d_input_grad(g [N, O, Ho, Wo], w [O, C, kh, kw] [, x]) -> [N, C, H, W]
 Meta conv2d_input_grad_shape(std::span<const Meta> in, const Attrs& a) {
   const Meta &g = in[0], &w = in[1];
   check_image("conv2d_input_grad", "gradient", g);
   check_image("conv2d_input_grad", "weight", w);
   check_same_dtype("conv2d_input_grad", g, w);
   const Shape& d = dims_of(a, 6, "conv2d_input_grad");
-  if (d[4] == kUnknown || d[5] == kUnknown)
-    throw ShapeError("conv2d: the gradient with respect to the input needs the input's height and width, "
-                     "which are unknown here; give the placeholder a known [?, C, H, W] shape");
+  const auto [h, wd] = window_sizes(in, d, "conv2d_input_grad", "input's height and width");
   check_window("conv2d_input_grad", conv_window(d, w.shape[2], w.shape[3]));
-  return {{g.shape[0], w.shape[1], d[4], d[5]}, g.dtype};
+  return {{g.shape[0], w.shape[1], h, wd}, g.dtype};
 }
 
-// conv2d_weight_grad(x [N, C, H, W], g [N, O, Ho, Wo]) -> [O, C, kh, kw]
+// conv2d_weight_grad(x [N, C, H, W], g [N, O, Ho, Wo] [, w]) -> [O, C, kh, kw]
 Meta conv2d_weight_grad_shape(std::span<const Meta> in, const Attrs& a) {
   const Meta &x = in[0], &g = in[1];
   check_image("conv2d_weight_grad", "input", x);
   check_image("conv2d_weight_grad", "gradient", g);
   check_same_dtype("conv2d_weight_grad", x, g);
   const Shape& d = dims_of(a, 6, "conv2d_weight_grad");
-  check_window("conv2d_weight_grad", conv_window(d, d[4], d[5]));
-  return {{g.shape[1], x.shape[1], d[4], d[5]}, x.dtype};
+  const auto [kh, kw] = window_sizes(in, d, "conv2d_weight_grad", "kernel's height and width");
+  check_window("conv2d_weight_grad", conv_window(d, kh, kw));
+  return {{g.shape[1], x.shape[1], kh, kw}, x.dtype};
 }
 
 Window pool_window(const Attrs& a, const char* op) {
@@ -313,9 +330,10 @@ void conv2d_input_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
 }
 
 // dW2 = Σ_n g[n] · cols[n]ᵀ, accumulated image by image into the output (GEMM with beta = 1).
+// The kernel's size is the output's (the window's, or the third input's when the window says -1).
 void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   const Tensor x = in[0].contiguous(), g = in[1].contiguous();
-  const Window k = conv_window(a.dims, a.dims[4], a.dims[5]);
+  const Window k = conv_window(a.dims, out.size(2), out.size(3));
   const int64_t N = x.size(0), O = out.size(0), Ho = k.out_h(x.size(2)), Wo = k.out_w(x.size(3));
   if (g.shape() != Shape{N, O, Ho, Wo})
     throw ShapeError(msg("conv2d_weight_grad: the gradient has shape ", shape_str(g.shape()), " but input ",
@@ -402,8 +420,12 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
 // ---- the catalogue entries -------------------------------------------------------------------------------
 namespace ops {
 TANDEM_OP(conv2d, .arity = 2, .shape = conv2d_shape, .cpu = conv2d_kernel);
-TANDEM_OP(conv2d_input_grad, .arity = 2, .shape = conv2d_input_grad_shape, .cpu = conv2d_input_grad_kernel);
-TANDEM_OP(conv2d_weight_grad, .arity = 2, .shape = conv2d_weight_grad_shape, .cpu = conv2d_weight_grad_kernel);
+// The two gradient ops take 2 inputs, or 3 when their window leaves a size to the third (arity -1),
+// which is read for its shape only.
+TANDEM_OP(conv2d_input_grad, .arity = -1, .shape = conv2d_input_grad_shape, .cpu = conv2d_input_grad_kernel,
+          .shape_only_inputs = 0b100);
+TANDEM_OP(conv2d_weight_grad, .arity = -1, .shape = conv2d_weight_grad_shape, .cpu = conv2d_weight_grad_kernel,
+          .shape_only_inputs = 0b100);
 TANDEM_OP(max_pool2d, .shape = max_pool2d_shape, .cpu = max_pool2d_kernel);
 TANDEM_OP(max_pool2d_backward, .arity = 2, .shape = max_pool2d_backward_shape, .cpu = max_pool2d_backward_kernel);
 TANDEM_OP(max_pool2d_gather, .arity = 2, .shape = max_pool2d_gather_shape, .cpu = max_pool2d_gather_kernel);

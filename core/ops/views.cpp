@@ -5,6 +5,7 @@
 //
 //   transpose  swaps two sizes and the two matching strides;
 //   slice      moves the offset to the first kept element and multiplies the stride by the step;
+//   narrow     is a slice of exactly `length` elements (never clamped: past the end is an error);
 //   select     moves the offset and drops the dimension;
 //   expand     gives the repeated dimensions stride 0 (every index reads the same element);
 //   (un)squeeze adds or removes a dimension of size 1 (its stride does not matter).
@@ -12,6 +13,9 @@
 // reshape is the subtle one: a new shape can be read from old strides only if each group of new
 // dimensions covers a run of old dimensions that are laid out back to back. A transposed matrix
 // cannot be flattened without reordering its bytes, so reshape then copies (and view() refuses).
+// flatten is a reshape whose target is computed from the input's own shape, so it is an op of its
+// own: in a graph that shape may be unknown (?) until run time, and a reshape target cannot say
+// "whatever dims 1 to 3 multiply to" twice (a shape holds one -1 at most).
 //
 // Because views share storage, writing through one is visible through the others — the tests
 // in tests/test_views.cpp show it.
@@ -108,14 +112,40 @@ Meta reshape_meta(std::span<const Meta> in, const Attrs& attrs) {
   return {infer_reshape(in[0].shape, attrs.dims), in[0].dtype};
 }
 
-Tensor reshape_view(std::span<const Tensor> in, const Attrs& attrs) {
-  const Tensor& x = in[0];
-  const Shape shape = infer_reshape(x.shape(), attrs.dims);
+// x read as `shape` (same element count): a view when the strides allow one, else a copy.
+Tensor reshaped(const Tensor& x, const Shape& shape) {
   if (auto strides = view_strides(x.shape(), x.strides(), shape))
     return make_view(x, shape, *strides, x.offset());
   const Tensor c = x.clone();  // the layout forbids a view: copy into row-major order first
   return make_view(c, shape, contiguous_strides(shape), 0);
 }
+
+Tensor reshape_view(std::span<const Tensor> in, const Attrs& attrs) {
+  return reshaped(in[0], infer_reshape(in[0].shape(), attrs.dims));
+}
+
+// ---- flatten: dims start..end merged into one ------------------------------------------------------
+// Attrs: start = start_dim, end = end_dim (negative count from the back). The merged size is the
+// product of the merged sizes, unknown (?) when one of them is: [?, 2, 3] flattened from 1 is
+// [?, 6], and [?, ?, 3] is [?, ?] — fine for a shape rule, which is why flatten is not a reshape.
+Shape flatten_shape(const Shape& in, const Attrs& a) {
+  const auto rank = static_cast<int64_t>(in.size());
+  const int64_t s = normalize_dim(a.start, rank, "flatten"), e = normalize_dim(a.end, rank, "flatten");
+  if (rank == 0) return {1};  // a 0-dim tensor flattens to one element
+  if (s > e)
+    throw IndexError(msg("flatten: start_dim (", a.start, ") cannot come after end_dim (", a.end,
+                         ") for a tensor of shape ", shape_str(in), "; swap them"));
+  Shape out(in.begin(), in.begin() + s);
+  int64_t merged = 1;
+  for (int64_t d = s; d <= e; ++d) merged = (merged == kUnknown || in[d] == kUnknown) ? kUnknown : merged * in[d];
+  out.push_back(merged);
+  out.insert(out.end(), in.begin() + e + 1, in.end());
+  return out;
+}
+
+Meta flatten_meta(std::span<const Meta> in, const Attrs& a) { return {flatten_shape(in[0].shape, a), in[0].dtype}; }
+
+Tensor flatten_view(std::span<const Tensor> in, const Attrs& a) { return reshaped(in[0], flatten_shape(in[0].shape(), a)); }
 
 // ---- permute -------------------------------------------------------------------------------------
 Shape check_permutation(const Shape& dims, size_t rank) {
@@ -181,6 +211,50 @@ Tensor slice_view(std::span<const Tensor> in, const Attrs& a) {
   return make_view(x, s, st, x.offset() + r.start * x.strides()[d]);
 }
 
+// ---- narrow: exactly `length` elements from start along attrs.dim -------------------------------------
+// Attrs: dim, start (negative counts from the end), end = start + length. Unlike slice, nothing is
+// clamped: the result has exactly `length` elements or it is an error, as in PyTorch. So its size is
+// known even where the input's is not (graph mode), and the run-time check keeps that promise.
+struct NarrowRange {
+  int64_t start, length;
+};
+int64_t narrow_length(const Attrs& a) {
+  const int64_t length = a.end - a.start;
+  if (length < 0) throw IndexError(msg("narrow: length must be non-negative, but got ", length));
+  return length;
+}
+
+NarrowRange narrow_range(int64_t size, const Attrs& a, int64_t d) {
+  const int64_t length = narrow_length(a);
+  if (a.start < -size || a.start > size)
+    throw IndexError(msg("narrow: start out of range (expected to be in range of [", -size, ", ", size,
+                         "], but got ", a.start, ") for dimension ", d, " of size ", size));
+  const int64_t start = a.start < 0 ? a.start + size : a.start;
+  if (start + length > size)
+    throw IndexError(msg("narrow: start (", start, ") + length (", length, ") exceeds dimension size (",
+                         size, ") of dimension ", d, "; narrow never clamps (slice does)"));
+  return {start, length};
+}
+
+Meta narrow_meta(std::span<const Meta> in, const Attrs& a) {
+  Shape s = in[0].shape;
+  if (s.empty()) throw IndexError("narrow: cannot be applied to a 0-dim tensor");
+  const int64_t d = normalize_dim(a.dim, static_cast<int64_t>(s.size()), "narrow");
+  // An unknown size is checked at run time, by the kernel; the result's size is known either way.
+  s[d] = s[d] == kUnknown ? narrow_length(a) : narrow_range(s[d], a, d).length;
+  return {s, in[0].dtype};
+}
+
+Tensor narrow_view(std::span<const Tensor> in, const Attrs& a) {
+  const Tensor& x = in[0];
+  if (x.dim() == 0) throw IndexError("narrow: cannot be applied to a 0-dim tensor");
+  const int64_t d = normalize_dim(a.dim, x.dim(), "narrow");
+  const NarrowRange r = narrow_range(x.shape()[d], a, d);
+  Shape s = x.shape();
+  s[d] = r.length;
+  return make_view(x, s, x.strides(), x.offset() + r.start * x.strides()[d]);
+}
+
 // ---- select: x[..., index, ...] — removes attrs.dim ----------------------------------------------
 Meta select_meta(std::span<const Meta> in, const Attrs& a) {
   Shape s = in[0].shape;
@@ -241,12 +315,29 @@ Tensor expand_view(std::span<const Tensor> in, const Attrs& a) {
 
 // ---- squeeze / unsqueeze ---------------------------------------------------------------------------
 // attrs.dims empty: drop every size-1 dimension; else attrs.dims = {d}: drop d if it has size 1.
+//
+// An unknown dimension (?, graph mode) cannot be squeezed: whether its size is 1 — and so the rank
+// of the result — is only known at run time, while a graph needs every rank when it is built (TF1
+// gives such a result an unknown rank; Tandem has none). So it is refused here, at declaration.
+void refuse_unknown(const Shape& s, size_t i, const char* advice) {
+  throw ShapeError(msg("squeeze: dimension ", i, " of ", shape_str(s), " is unknown (?): whether its size "
+                       "is 1, and so the rank of the result, is known only at run time, but a graph needs "
+                       "the rank when it is built. ", advice));
+}
+
 std::vector<bool> squeezed(const Shape& s, const Attrs& a) {
   std::vector<bool> drop(s.size(), false);
   if (a.dims.empty()) {
-    for (size_t i = 0; i < s.size(); ++i) drop[i] = s[i] == 1;
-  } else if (!s.empty()) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == kUnknown) refuse_unknown(s, i, "Name the dimension to squeeze (squeeze(x, d)).");
+      drop[i] = s[i] == 1;
+    }
+  } else {
+    // A 0-dim tensor accepts dim 0 or -1 (and stays as it is), as in PyTorch.
     const int64_t d = normalize_dim(a.dims[0], static_cast<int64_t>(s.size()), "squeeze");
+    if (s.empty()) return drop;
+    if (s[d] == kUnknown)
+      refuse_unknown(s, d, "Give that dimension a known size, or use select(x, d, 0) if it is always 1.");
     drop[d] = s[d] == 1;
   }
   return drop;
@@ -313,8 +404,7 @@ Tensor expand_like_view(std::span<const Tensor> in, const Attrs&) {
 }
 
 Tensor reshape_like_view(std::span<const Tensor> in, const Attrs&) {
-  const Tensor args[1] = {in[0]};
-  return reshape_view(args, {.dims = in[1].shape()});
+  return reshaped(in[0], in[1].shape());
 }
 
 }  // namespace
@@ -323,10 +413,12 @@ namespace ops {
 TANDEM_OP(reshape, .shape = reshape_meta, .view = reshape_view);
 TANDEM_OP(permute, .shape = permute_meta, .view = permute_view);
 TANDEM_OP(slice, .shape = slice_meta, .view = slice_view);
+TANDEM_OP(narrow, .shape = narrow_meta, .view = narrow_view);
 TANDEM_OP(select, .shape = select_meta, .view = select_view);
 TANDEM_OP(expand, .shape = expand_meta, .view = expand_view);
 TANDEM_OP(squeeze, .shape = squeeze_meta, .view = squeeze_view);
 TANDEM_OP(unsqueeze, .shape = unsqueeze_meta, .view = unsqueeze_view);
+TANDEM_OP(flatten, .shape = flatten_meta, .view = flatten_view);
 TANDEM_OP(identity, .shape = identity_meta, .view = identity_view);
 // Its value is x's; its derivative is none by definition: gradients do not flow through it
 // (tf.stop_gradient; eager mode's x.detach()).
