@@ -76,8 +76,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(kBatch), kLearningRate, get_num_threads(), static_cast<long long>(args.steps));
     manual_seed(0);
     seeds::ResNet model;
-    nn::NamedTensors start;
-    for (const auto& [n, t] : model->state_dict()) start.emplace_back(n, t.clone());
+    const StateDict start = model->state_dict().clone();
     {
       optim::SGD opt(model->parameters(), {.lr = kLearningRate});
       double last = 0;

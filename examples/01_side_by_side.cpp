@@ -71,8 +71,7 @@ void part2_train_both_ways() {
     return std::pair{images.narrow(0, start, batch).contiguous(), train.labels.narrow(0, start, batch).contiguous()};
   };
   nn::Sequential model = mlp();
-  nn::NamedTensors initial;  // the starting weights, kept to give the graph the same start
-  for (const auto& [name, t] : model->state_dict()) initial.emplace_back(name, t.clone());
+  const StateDict initial = model->state_dict().clone();  // the starting weights, kept to give the graph the same start
   std::cout << "  print(model):\n" << model << "\n\n";
 
   // ---- eager: PyTorch's loop --------------------------------------------------------------------

@@ -68,8 +68,7 @@ int main() {
     };
     manual_seed(0);
     Net model;  // model = Net()
-    nn::NamedTensors initial;  // its starting weights, to give the graph the same start
-    for (const auto& [name, t] : model->state_dict()) initial.emplace_back(name, t.clone());
+    const StateDict initial = model->state_dict().clone();  // its starting weights, to give the graph the same start
     std::cout << "The seed ConvNet on Fashion-MNIST: " << steps << " SGD steps of " << batch
               << " images, both ways, same weights, same batches, same dropout masks.\n\n"
               << "  print(model):\n" << model << "\n\n";
@@ -94,8 +93,7 @@ int main() {
     g::DefaultGraph use(graph);
     const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
     const g::Output y = g::placeholder(kInt64, {-1}, "y");
-    nn::NamedTensors eager_weights;  // the eagerly trained weights, kept
-    for (const auto& [name, t] : model->state_dict()) eager_weights.emplace_back(name, t.clone());
+    const StateDict eager_weights = model->state_dict().clone();  // the eagerly trained weights, kept
     model->load_state_dict(initial);  // the graph starts where the eager run started
     model->train();
     const g::Output loss = F::nll_loss(model(x), y);  // the same model, adding nodes: the training path
@@ -150,8 +148,8 @@ int main() {
     // ---- the graph's weights, written back into the model -----------------------------------------
     model->copy_from(session);  // the session's Variables -> the module's tensors
     double largest = 0;
-    for (size_t i = 0; i < eager_weights.size(); ++i)
-      largest = std::max(largest, (model->state_dict()[i].second - eager_weights[i].second).abs().max().item());
+    for (const auto& [name, t] : model->state_dict())
+      largest = std::max(largest, (t - eager_weights.at(name)).abs().max().item());
     std::printf("  model->copy_from(session): the graph-trained weights differ from the eager ones by at most %.1e\n",
                 largest);
   } catch (const Error& e) {

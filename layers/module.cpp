@@ -161,50 +161,20 @@ std::vector<std::pair<std::string, const Module*>> Module::named_modules() const
   return out;
 }
 
-NamedTensors Module::state_dict() const {
-  NamedTensors out;
+StateDict Module::state_dict() const {
+  StateDict out;
   for (const auto& [prefix, m] : named_modules()) {
     const std::string p = prefix.empty() ? "" : prefix + ".";
-    for (const auto& [n, t] : m->params_) out.emplace_back(p + n, t);
-    for (const auto& [n, t] : m->buffers_) out.emplace_back(p + n, t);
+    for (const auto& [n, t] : m->params_) out.insert(p + n, t);
+    for (const auto& [n, t] : m->buffers_) out.insert(p + n, t);
   }
   return out;
 }
 
-void Module::load_state_dict(const NamedTensors& state, bool strict) {
-  const NamedTensors mine = state_dict();
-  std::vector<std::string> missing, unexpected;
-  for (const auto& [n, t] : mine) {
-    bool found = false;
-    for (const auto& [k, v] : state) found = found || k == n;
-    if (!found) missing.push_back(n);
-  }
-  for (const auto& [k, v] : state) {
-    bool known = false;
-    for (const auto& [n, t] : mine) known = known || k == n;
-    if (!known) unexpected.push_back(k);
-  }
-  if (strict && (!missing.empty() || !unexpected.empty())) {
-    std::string what = msg("Error(s) in loading state_dict for ", name(), ":");
-    auto list = [](const std::vector<std::string>& keys) {
-      std::string s;
-      for (const std::string& k : keys) s += (s.empty() ? "\"" : ", \"") + k + "\"";
-      return s;
-    };
-    if (!missing.empty()) what += "\n\tMissing key(s) in state_dict: " + list(missing) + ".";
-    if (!unexpected.empty()) what += "\n\tUnexpected key(s) in state_dict: " + list(unexpected) + ".";
-    throw Error(what + "\n\t(pass strict = false to load the matching keys only)");
-  }
-  no_grad guard;
-  for (const auto& [k, v] : state)
-    for (const auto& [n, t] : mine) {
-      if (k != n) continue;
-      if (v.shape() != t.shape())
-        throw ShapeError(msg("Error(s) in loading state_dict for ", name(), ":\n\tsize mismatch for ", n,
-                             ": copying a param with shape ", shape_str(v.shape()),
-                             " from checkpoint, the shape in current model is ", shape_str(t.shape()), "."));
-      t.copy_(v);
-    }
+// One load path for every state_dict in Tandem: io/state_dict.cpp compares every name and shape
+// first and copies only when all of it fits, with PyTorch's report naming this module's type.
+LoadReport Module::load_state_dict(const StateDict& state, bool strict) {
+  return tandem::load_state_dict(state_dict(), state, strict, name());
 }
 
 // ---- switches ----------------------------------------------------------------------------------------------
@@ -396,14 +366,6 @@ void Module::unbind(const graph::Graph& g) {
   for (auto& [n, c] : children_) c->unbind(g);
 }
 
-namespace {
-// The module's tensors by dotted name, to pair with named_variables().
-Tensor tensor_named(const Module& m, const std::string& name) {
-  for (const auto& [n, t] : m.state_dict())
-    if (n == name) return t;
-  throw Error(msg("internal error: no tensor named ", name));
-}
-}  // namespace
 
 void Module::copy_from(const graph::Session& session) {
   const auto vars = named_variables(session.graph());
@@ -411,10 +373,11 @@ void Module::copy_from(const graph::Session& session) {
     throw Error(msg(name(), "::copy_from: this model has no Variables in the session's graph; run the model on an "
                             "Output of that graph first (its first call there makes them)"));
   no_grad guard;
+  const StateDict mine = state_dict();  // the module's tensors, by the names named_variables() uses
   for (const auto& [n, v] : vars) {
     if (v.node()->kind != graph::Kind::variable) continue;  // summary()'s placeholders
     const Tensor value = session.variable_value(v);
-    Tensor t = tensor_named(*this, n);
+    Tensor t = mine.at(n);
     t.copy_(value.to(t.device()));
   }
 }
@@ -428,11 +391,12 @@ void Module::copy_to(graph::Session& session) const {
                             "Output of that graph first (its first call there makes them)"));
   std::vector<graph::Output> inits;
   graph::FeedDict feeds;
+  const StateDict mine = state_dict();
   for (const auto& [n, v] : vars) {
     const graph::Node* var = v.node();
     if (var->kind != graph::Kind::variable) continue;
     inits.emplace_back(var->initializer);
-    feeds.emplace_back(var->initializer->inputs[1], tensor_named(*this, n).detach());
+    feeds.emplace_back(var->initializer->inputs[1], mine.at(n).detach());
   }
   if (!inits.empty()) session.run(inits, feeds);
 }

@@ -73,6 +73,7 @@
 
 #include "core/ops.h"
 #include "graph/graph.h"
+#include "io/state_dict.h"
 
 namespace tandem::graph {
 class Session;
@@ -118,11 +119,14 @@ class Module {
   std::vector<std::shared_ptr<Module>> children() const;
   // This module (name "") and every module below it, depth first.
   std::vector<std::pair<std::string, const Module*>> named_modules() const;
-  // Parameters and buffers by dotted name, module by module (PyTorch's state_dict order).
-  NamedTensors state_dict() const;
-  // Copies values in (shapes must match). strict: every key of the model must be given, and no
-  // other; otherwise unknown keys are ignored and missing ones keep their values.
-  void load_state_dict(const NamedTensors& state, bool strict = true);
+  // Parameters and buffers by dotted name, module by module (PyTorch's state_dict order), as the
+  // StateDict of io/state_dict.h: the live tensors, not copies (clone() it for a snapshot; save()
+  // it for a file).
+  StateDict state_dict() const;
+  // Copies values in (io/state_dict.h's load_state_dict: all or nothing, PyTorch's report). strict:
+  // every key of the model must be given, and no other; otherwise unknown keys are ignored and
+  // missing ones keep their values, and the returned report lists them. Shapes must always match.
+  LoadReport load_state_dict(const StateDict& state, bool strict = true);
 
   // ---- training switches -------------------------------------------------------------------------
   void train(bool on = true);  // this module and all below it (dropout drops, batch norm uses batches)

@@ -67,7 +67,7 @@ TEST_CASE("module: parameters, buffers and submodules under dotted names, in reg
   CHECK(buffers[1] == "bn1.running_var");
   CHECK(buffers[2] == "bn1.num_batches_tracked");
   // state_dict: each module's parameters then its buffers (PyTorch's order)
-  const auto state = names(resnet->state_dict());
+  const auto state = resnet->state_dict().names();
   CHECK(std::vector<std::string>(state.begin(), state.begin() + 6) ==
         std::vector<std::string>{"conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
                                  "bn1.num_batches_tracked"});
@@ -150,17 +150,25 @@ TEST_CASE("module: state_dict and load_state_dict, with PyTorch's errors", "[lay
   for (size_t i = 0; i < a->parameters().size(); ++i) CHECK(equal(a->parameters()[i], b->parameters()[i]));
   CHECK_FALSE(a->parameters()[0].is_same(b->parameters()[0]));  // copied, not shared
 
-  nn::NamedTensors state = a->state_dict();
-  state.pop_back();
-  state.emplace_back("layer4.weight", zeros({1}));
+  StateDict state = a->state_dict();
+  state.erase("layer3.bias");
+  state.insert("layer4.weight", zeros({1}));
   CHECK_THROWS_WITH(b->load_state_dict(state), Catch::Contains("Error(s) in loading state_dict for PyTorchModel") &&
                                                    Catch::Contains("Missing key(s) in state_dict: \"layer3.bias\"") &&
                                                    Catch::Contains("Unexpected key(s) in state_dict: \"layer4.weight\""));
-  b->load_state_dict(state, /*strict=*/false);  // the matching keys only
-  nn::NamedTensors wrong = {{"layer1.weight", zeros({64, 11})}};
+  const LoadReport report = b->load_state_dict(state, /*strict=*/false);  // the matching keys only
+  CHECK(report.missing_keys == std::vector<std::string>{"layer3.bias"});
+  CHECK(report.unexpected_keys == std::vector<std::string>{"layer4.weight"});
+  // All or nothing: one wrong shape and not even the keys that fit are copied.
+  const Tensor before = b->layer2->weight.detach().clone();
+  StateDict wrong = a->state_dict().clone();
+  wrong.set("layer1.weight", zeros({64, 11}));
+  wrong.set("layer2.weight", zeros({32, 64}));
   CHECK_THROWS_WITH(b->load_state_dict(wrong, false),
                     Catch::Contains("size mismatch for layer1.weight: copying a param with shape [64, 11] from "
-                                    "checkpoint, the shape in current model is [64, 10]"));
+                                    "checkpoint, the shape in current model is [64, 10]") &&
+                        Catch::Contains("Nothing was loaded"));
+  CHECK(equal(b->layer2->weight.detach(), before));
 }
 
 TEST_CASE("module: Sequential by index and by name, ModuleList, Functional, Residual", "[layers][module]") {
@@ -315,8 +323,7 @@ TEST_CASE("module: a model trained eagerly goes into a graph session with copy_t
 TEST_CASE("module: train() and eval() build two paths in one graph, sharing the Variables", "[layers][module][graph]") {
   manual_seed(9);
   nn::Sequential model(nn::Linear(4, 4), nn::BatchNorm1d(4), nn::Dropout(0.5));
-  nn::NamedTensors start;
-  for (const auto& [n, t] : model->state_dict()) start.emplace_back(n, t.clone());
+  const StateDict start = model->state_dict().clone();
   g::Graph graph;
   g::DefaultGraph use(graph);
   const g::Output xp = g::placeholder(kFloat32, {-1, 4});
@@ -346,7 +353,7 @@ TEST_CASE("module: train() and eval() build two paths in one graph, sharing the 
   CHECK(bn->num_batches_tracked.item() == 1.0);
 }
 
-TEST_CASE("module: to(Device::cuda()) moves the model in place; the GPU gives the CPU's losses in both modes",
+TEST_CASE("module: to(Device::cuda()) moves the model in place, the GPU gives the CPU's losses in both modes",
           "[cuda][layers][module]") {
 #ifndef TANDEM_HAVE_CUDA
   WARN("no CUDA device: skipping (this build has no CUDA backend; configure with -DTANDEM_CUDA=ON)");

@@ -166,10 +166,10 @@ Tolerance tol_for(const Tensor& expected, Tolerance float32) {
 }
 
 // The case's state_dict: every input but x, upstream and the after.* expectations.
-nn::NamedTensors state_of(const FixtureCase& c) {
-  nn::NamedTensors state;
+StateDict state_of(const FixtureCase& c) {
+  StateDict state;
   for (const auto& [k, v] : c.inputs.items())
-    if (k != "x" && k != "upstream" && k.rfind("after.", 0) != 0) state.emplace_back(k, v);
+    if (k != "x" && k != "upstream" && k.rfind("after.", 0) != 0) state.insert(k, v);
   return state;
 }
 

@@ -29,11 +29,7 @@ const std::map<std::string, std::string>& texts() {
 }
 
 // The state of a model, copied (state_dict() hands out the live tensors).
-nn::NamedTensors snapshot(const nn::Module& m) {
-  nn::NamedTensors s;
-  for (const auto& [n, t] : m.state_dict()) s.emplace_back(n, t.clone());
-  return s;
-}
+StateDict snapshot(const nn::Module& m) { return m.state_dict().clone(); }
 
 // PyTorch's training loop, `steps` times on the batches, with SGD: the losses.
 template <class Loss>
@@ -113,19 +109,19 @@ TEST_CASE("seed-004: the PyTorch Module, print(model), and the training step in 
     const Tensor x = randn({16, 10});
     batches.emplace_back(x, (x.sum({1}, true) > 0.0).to(kFloat32));
   }
-  const nn::NamedTensors start = snapshot(*torch_model);
+  const StateDict start = snapshot(*torch_model);
   // criterion = nn.BCELoss()
   nn::BCELoss criterion;
   auto loss_fn = [&](const auto& out, const auto& y) { return criterion(out, y); };
   const auto eager = train_eagerly(*torch_model, batches, 0.5, loss_fn);
-  const nn::NamedTensors eager_end = snapshot(*torch_model);
+  const StateDict eager_end = snapshot(*torch_model);
   torch_model->load_state_dict(start);
   g::Graph graph;
   const auto graph_losses = train_as_graph(*torch_model, batches, 0.5, loss_fn, graph, {16, 10}, kFloat32, {16, 1});
   check_same_losses(eager, graph_losses);
   CHECK(eager.back() < 0.7 * eager.front());
   // copy_from brought the graph's trained weights back: they are the eagerly trained ones.
-  for (size_t i = 0; i < eager_end.size(); ++i) CHECK(allclose(torch_model->state_dict()[i].second, eager_end[i].second, 1e-4, 1e-5));
+  for (const auto& [name, t] : torch_model->state_dict()) CHECK(allclose(t, eager_end.at(name), 1e-4, 1e-5));
 }
 
 // ---- seed-002, "A ConvNet for MNIST dataset" ----------------------------------------------------------
@@ -135,7 +131,7 @@ TEST_CASE("seed-002: the PyTorch Net, trained both ways with the same dropout ma
   seeds::Net model;
   std::vector<std::pair<Tensor, Tensor>> batches;
   for (int i = 0; i < 6; ++i) batches.emplace_back(rand({8, 1, 28, 28}), randint(0, 10, {8}));
-  const nn::NamedTensors start = snapshot(*model);
+  const StateDict start = snapshot(*model);
   auto loss_fn = [](const auto& log_probs, const auto& y) { return F::nll_loss(log_probs, y); };  // F.nll_loss
   manual_seed(100);  // the dropout masks: Dropout2d's per channel, then dropout's per unit
   const auto eager = train_eagerly(*model, batches, 0.05, loss_fn);
@@ -218,7 +214,7 @@ TEST_CASE("seed-004: the sentiment model, Keras's with summary() and PyTorch's t
     const Tensor ids = randint(0, 10000, {8, 100});
     batches.emplace_back(ids, ((ids < 5000).to(kFloat32).mean({1}, true) > 0.5).to(kFloat32));
   }
-  const nn::NamedTensors start = snapshot(*torch_model);
+  const StateDict start = snapshot(*torch_model);
   auto loss_fn = [](const auto& p, const auto& y) { return F::binary_cross_entropy(p, y); };
   const auto eager = train_eagerly(*torch_model, batches, 2.0, loss_fn);
   torch_model->load_state_dict(start);
@@ -230,7 +226,7 @@ TEST_CASE("seed-004: the sentiment model, Keras's with summary() and PyTorch's t
   for (const auto& [ids, y] : batches)
     for (int64_t v : ids.to_vector<int64_t>()) used[static_cast<size_t>(v)] = true;
   const std::vector<double> changed =
-      (ne(torch_model->embedding->weight, start[0].second).to(kFloat32).sum({1}) > 0.0).to(kFloat64).to_vector<double>();
+      (ne(torch_model->embedding->weight, start.at("embedding.weight")).to(kFloat32).sum({1}) > 0.0).to(kFloat64).to_vector<double>();
   int64_t wrong = 0, trained = 0;
   for (size_t i = 0; i < used.size(); ++i) {
     wrong += (changed[i] != 0) != used[i];
@@ -248,21 +244,21 @@ TEST_CASE("resnet: BatchNorm, residual blocks and global average pooling, the sa
   seeds::ResNet model(std::array<int64_t, 3>{8, 16, 16});
   std::vector<std::pair<Tensor, Tensor>> batches;
   for (int i = 0; i < 5; ++i) batches.emplace_back(rand({8, 1, 28, 28}), randint(0, 10, {8}));
-  const nn::NamedTensors start = snapshot(*model);
+  const StateDict start = snapshot(*model);
   auto loss_fn = [](const auto& logits, const auto& y) { return F::cross_entropy(logits, y); };
   const auto eager = train_eagerly(*model, batches, 0.1, loss_fn);
-  const nn::NamedTensors eager_end = snapshot(*model);
+  const StateDict eager_end = snapshot(*model);
   model->load_state_dict(start);
   g::Graph graph;
   const auto graph_losses = train_as_graph(*model, batches, 0.1, loss_fn, graph, {8, 1, 28, 28}, kInt64, {8});
   check_same_losses(eager, graph_losses, 5e-4);
   // The running statistics were updated alike: by in-place updates eagerly, by assign nodes the
   // graph's training path waits for (brought back by copy_from).
-  const nn::NamedTensors graph_end = snapshot(*model);
-  for (size_t i = 0; i < graph_end.size(); ++i) {
-    if (graph_end[i].first.find("running_") == std::string::npos) continue;
-    INFO(graph_end[i].first);
-    CHECK(allclose(graph_end[i].second, eager_end[i].second, 1e-3, 1e-4));
+  const StateDict graph_end = snapshot(*model);
+  for (const auto& [name, t] : graph_end) {
+    if (name.find("running_") == std::string::npos) continue;
+    INFO(name);
+    CHECK(allclose(t, eager_end.at(name), 1e-3, 1e-4));
   }
   CHECK(model->bn1->num_batches_tracked.item() == 5.0);
   // In eval mode the two modes agree on predictions (running statistics, not the batch's).
