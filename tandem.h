@@ -4,6 +4,7 @@
 //   using namespace tandem;          // eager tensors: tensor, matmul, backward...
 //   namespace g = tandem::graph;     // graph mode: g::placeholder, g::Session...
 //   namespace nn = tandem::nn;       // layers: nn::Linear, nn::Sequential, nn::summary...
+//   namespace keras = tandem::keras; // compile, fit, evaluate, predict, metrics, callbacks (train/)
 //
 // Students reading the engine should instead follow docs/tour.md, which opens the headers below one
 // by one in the order they build on each other.
@@ -28,4 +29,6 @@
 #include "io/saver.h"
 #include "io/state_dict.h"
 #include "optim/optim.h"
+#include "optim/schedule.h"
 #include "optim/train.h"
+#include "train/fit.h"

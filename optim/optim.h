@@ -48,6 +48,11 @@ class Optimizer {
 
   const std::vector<Tensor>& params() const { return params_; }
 
+  // The learning rate, read and set between steps: PyTorch's optimizer.param_groups[0]['lr'],
+  // which its learning-rate schedulers write (optim/schedule.h). set_lr refuses a negative rate.
+  virtual double lr() const = 0;
+  virtual void set_lr(double lr) = 0;
+
   // The optimizer as named tensors, to checkpoint and resume (optim/optim_state.cpp). PyTorch's
   // layout, {'state': {0: {'exp_avg': ...}}, 'param_groups': [{'lr': 0.001, ...}]}, flattened into
   // dotted names: "state.0.exp_avg", "param_groups.0.lr" (a float64 scalar), and
@@ -81,6 +86,8 @@ class SGD : public Optimizer {
   void step() override;
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
   SGDOptions options;  // may be changed between steps (a learning-rate schedule sets options.lr)
 
  private:
@@ -102,6 +109,8 @@ class Adam : public Optimizer {
   void step() override;
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
   AdamOptions options;
 
   // A parameter's state, as PyTorch's optimizer.state[p] holds it: the number of steps taken and
