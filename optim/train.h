@@ -27,7 +27,7 @@
 // of every update node, read when the node runs (graph/executor.cpp, run_update), just as TF's
 // ApplyGradientDescent(var, alpha, delta) takes alpha as an input:
 //
-//     g::Output lr = g::placeholder(kFloat64, {}, "lr");                 // fed: {lr, tensor(0.01)}
+//     g::Output lr = g::placeholder(kFloat64, {}, "lr");     // fed each run: {lr, tensor(0.01, kFloat64)}
 //     auto train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
 //
 // (Update fusion, graph/passes/update_fusion.cpp, folds only steps whose rate is a number: its
