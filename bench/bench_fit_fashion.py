@@ -2,7 +2,7 @@
 
 An MLP 784-256-128-10 or the seed article's ConvNet (conv 1-10 5x5, max-pool, relu, conv 10-20
 5x5, Dropout2d, max-pool, relu, Linear 320-50, dropout, Linear 50-10, log_softmax with NLL), Adam
-lr 1e-3, batches of 64, shuffled each epoch, inputs normalised with (0.2860, 0.3530); the test
+lr 1e-3 annealed to 0 by CosineAnnealingLR(T_max=EPOCHS) stepped each epoch, batches of 64, shuffled each epoch, inputs normalised with (0.2860, 0.3530); the test
 accuracy after each epoch. PyTorch's own default initialisation and its own shuffles: the same
 recipe, not the same numbers.
 
@@ -65,8 +65,9 @@ def main():
         model = Net()
         criterion = F.nll_loss
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64, shuffle=True)
-    print("%s on Fashion-MNIST, PyTorch %s, %d threads: Adam 1e-3, batch 64, %d epochs"
+    print("%s on Fashion-MNIST, PyTorch %s, %d threads: Adam 1e-3 (cosine to 0), batch 64, %d epochs"
           % (which, torch.__version__, torch.get_num_threads(), epochs))
     t0 = time.time()
     for epoch in range(epochs):
@@ -78,6 +79,7 @@ def main():
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
+        sched.step()
         model.eval()
         with torch.no_grad():
             acc = (model(xt).argmax(1) == yt).float().mean().item()

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       double total = 0;
       for (const data::Example& b : eager_loader) {
         optimizer.zero_grad();
-        Tensor loss = cross_entropy(model(b[0]), b[1]);
+        Tensor loss = nn::functional::cross_entropy(model(b[0]), b[1]);  // the loss fit uses for "cross_entropy"
         loss.backward();
         optimizer.step();
         total += loss.item() * static_cast<double>(b[0].size(0));
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     g::DefaultGraph use(graph);
     const g::Output xp = g::placeholder(kFloat32, {-1, 784}, "x"), yp = g::placeholder(kInt64, {-1}, "y");
     const g::Output lr = g::Variable(full({}, 1e-3, kFloat64), false, "learning_rate");
-    const g::Output loss = cross_entropy(model(xp), yp);
+    const g::Output loss = nn::functional::cross_entropy(model(xp), yp);
     const g::Output train_op = g::train::AdamOptimizer(lr).minimize(loss);
     g::Session session(graph);
     session.run(g::global_variables_initializer(graph));
