@@ -3,6 +3,8 @@
 //   #include "tandem.h"
 //   using namespace tandem;          // eager tensors: tensor, matmul, backward...
 //   namespace g = tandem::graph;     // graph mode: g::placeholder, g::Session...
+//   namespace nn = tandem::nn;       // layers: nn::Linear, nn::Sequential, nn::summary...
+//   namespace keras = tandem::keras; // compile, fit, evaluate, predict, metrics, callbacks (train/)
 //
 // Students reading the engine should instead follow docs/tour.md, which opens the headers below one
 // by one in the order they build on each other.
@@ -16,7 +18,9 @@
 #include "graph/gradients.h"
 #include "graph/ops.h"
 #include "graph/session.h"
-#include "core/losses.h"
+#include "layers/nn.h"
+#include "layers/dropout_ops.h"
+#include "layers/simple_losses.h"
 #include "core/ops.h"
 #include "core/print.h"
 #include "core/shape.h"
@@ -24,5 +28,10 @@
 #include "data/data.h"
 #include "io/summary_ops.h"     // graph mode's tf.summary: g::summary::scalar, merge_all, FileWriter
 #include "io/summary_writer.h"  // eager mode's tensorboard::SummaryWriter
+#include "io/checkpoint.h"
+#include "io/saver.h"
+#include "io/state_dict.h"
 #include "optim/optim.h"
+#include "optim/schedule.h"
 #include "optim/train.h"
+#include "train/fit.h"

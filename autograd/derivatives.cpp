@@ -238,6 +238,12 @@ template <class C> Grads<C> add_n_grad(C& c) {
 }
 
 // ---- matmul -----------------------------------------------------------------------------------
+// A matrix stored column by column (the transpose of a contiguous one): only eager values have a layout.
+template <class T> bool column_major(const T& m) {
+  if constexpr (is_eager<T>) return m.dim() == 2 && m.size(0) > 1 && m.stride(0) == 1 && m.stride(1) == m.size(0);
+  else return false;
+}
+
 // Y = A B:  dA = G Bᵀ,  dB = Aᵀ G   (batched: batch dims broadcast, so sum back with unbroadcast).
 // 1-D operands are first viewed as matrices (a row for A, a column for B), as matmul itself does.
 template <class C> Grads<C> matmul_grad(C& c) {
@@ -255,7 +261,10 @@ template <class C> Grads<C> matmul_grad(C& c) {
     r[0] = c.unbroadcast(ga, 0);
   }
   if (c.needs_grad(1)) {
-    auto gb = matmul(transpose(a, -1, -2), g);
+    // SPEED (eager): a column-major B — a Linear's Wᵀ — gets its gradient in its own layout,
+    // (Gᵀ·A)ᵀ = Aᵀ·G, which the transpose's rule turns back into a row-major dW: no copy when it is
+    // stored (PyTorch's mm_mat2_backward does the same). A graph has no layouts: plain Aᵀ·G.
+    auto gb = column_major(b) ? transpose(matmul(transpose(g, -1, -2), a), -1, -2) : matmul(transpose(a, -1, -2), g);
     if (b_vec) gb = squeeze(gb, -1);
     r[1] = c.unbroadcast(gb, 1);
   }

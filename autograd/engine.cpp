@@ -365,6 +365,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
                       created_at(*n), ")"));
     }
     if (!retain_graph) n->release();
+    // The incoming gradient is spent: let it go before delivering the results, so that a result
+    // which is a view of it (a transpose's, a reshape's) is the only holder of its storage and a
+    // leaf can keep it without a copy (accumulate()).
+    g = Tensor();
 
     for (size_t i = 0; i < n->next.size(); ++i) {
       const Edge& e = n->next[i];

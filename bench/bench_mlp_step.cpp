@@ -12,7 +12,7 @@
 // At batch 64 the arithmetic grows 64-fold and the GEMMs start to matter.
 //
 // The model is written once, as a template (as in examples/01_side_by_side.cpp), and instantiated
-// with Tensor (eager) and graph::Output (graph). Cross-entropy (core/losses.h) is the gather form,
+// with Tensor (eager) and graph::Output (graph). Cross-entropy (layers/simple_losses.h) is the gather form,
 //     loss = -mean_b log_softmax(logits)[b, y_b]
 // which is what PyTorch's F.cross_entropy computes (log_softmax, then nll_loss, a gather).
 // The update is what torch.optim.SGD does: w -= lr * dL/dw, then the gradient is cleared.
@@ -60,7 +60,7 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
   return matmul(h2, p[4]) + p[5];
 }
 
-// The loss is cross_entropy from core/losses.h (labels: int64 [B]).
+// The loss is cross_entropy from layers/simple_losses.h (labels: int64 [B]).
 
 std::vector<Tensor> initial_weights() {
   manual_seed(0);

@@ -158,6 +158,20 @@ if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
     bench_convnet_epoch bench_convnet_epoch.py
   compare "MLP 784-256-128-10 on Fashion-MNIST, batch 64, SGD: one epoch (937 steps), s" \
     bench_mlp_epoch bench_mlp_epoch.py
+  # The same networks written with layers/ and with raw ops (no PyTorch twin: two Tandem spellings,
+  # their steps alternating in one run), then a ResNet written with layers against PyTorch's.
+  if [[ -x "$BUILD/bench_layers_overhead" ]]; then
+    echo
+    echo "## layers/ against raw ops: median ms per training step (bench_layers_overhead.cpp)"
+    echo "| case | raw ops | layers | layers / raw |"
+    echo "|---|---|---|---|"
+    "$BUILD/bench_layers_overhead" --threads "$THREADS" | awk '
+      /^RESULT .*_raw / { sub(/_raw$/, "", $2); raw[$2] = $3; order[++n] = $2 }
+      /^RESULT .*_layers / { sub(/_layers$/, "", $2); lay[$2] = $3 }
+      END { for (i = 1; i <= n; ++i) { c = order[i]; printf "| %s | %.3f | %.3f | %.3f |\n", c, raw[c], lay[c], lay[c] / raw[c] } }'
+  fi
+  compare "ResNet 16-32-64 (layers/) on Fashion-MNIST, batch 64, SGD: ms per step, s per epoch (937 steps)" \
+    bench_resnet_epoch bench_resnet_epoch.py
   compare "DataLoader on Fashion-MNIST, batch 64, shuffle, Normalize (img/s); MLP epoch fed by hand or by the loader (s)" \
     bench_dataloader bench_dataloader.py
 else

@@ -10,6 +10,7 @@
 // Read next: core/ops.h.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <mutex>
@@ -156,8 +157,26 @@ class Generator {
   std::mt19937_64 engine_;
   bool has_spare_ = false;
   double spare_ = 0.0;
+
+ public:
+  // Everything the next numbers depend on, to save in a checkpoint and put back (PyTorch's
+  // torch.get_rng_state() / set_rng_state(), Python's random.getstate()): the Mersenne Twister's
+  // block of 312 words and the position of the next word it will hand out, and normal()'s second
+  // value of its last Box-Muller pair, waiting to be returned. core/rng_state.cpp.
+  struct State {
+    std::array<uint64_t, 312> words{};
+    uint64_t position = 312;  // 0..312; 312: the block is used up, the next draw makes a new one
+    bool has_spare = false;
+    double spare = 0.0;
+  };
+  State state() const;
+  void set_state(const State& state);
 };
 Generator& default_generator();
+// The default generator's state (torch.get_rng_state / torch.set_rng_state): what a checkpoint
+// saves so that a resumed run draws the very dropout masks the uninterrupted run would have drawn.
+Generator::State get_rng_state();
+void set_rng_state(const Generator::State& state);
 void manual_seed(uint64_t seed);  // reseeds the default generator (holding its mutex)
 
 Tensor rand(const Shape& shape, DType dtype = kFloat32);   // uniform in [0, 1)

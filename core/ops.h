@@ -29,7 +29,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/dropout.h"
 #include "core/factories.h"
 #include "core/op.h"
 #include "core/tensor.h"
@@ -119,8 +118,9 @@ template <TensorLike T> T gelu_backward(const T& g, const T& x) { return apply<T
 // derivative (σ(x), found by the sheet from the ops below), CUDA and fusion come for free.
 // Written naively, e^x overflows for x > 88 (float32) and the answer becomes inf. The stable form
 // splits off the large part:  log(1 + e^x) = max(x, 0) + log(1 + e^-|x|),  and e^-|x| <= 1 never
-// overflows. (F.softplus with beta = 1.)
-template <TensorLike T> T softplus(const T& x) { return relu(x) + log(exp(-abs(x)) + 1.0); }
+// overflows. (F.softplus with beta = 1.) maximum, not relu: at exactly x = 0 both terms have a kink,
+// and maximum's tie rule (half the gradient each way) gives the true slope σ(0) = ½ there.
+template <TensorLike T> T softplus(const T& x) { return maximum(x, scalar_like(0.0, x)) + log(exp(-abs(x)) + 1.0); }
 
 // ---- reductions (core/ops/reduce.cpp) --------------------------------------------------------------
 // With no dims: over all elements, giving a 0-dim tensor. Dims may be negative.
@@ -226,7 +226,7 @@ template <TensorLike T> T max_pool2d_gather(const T& values, const T& x, const S
   return apply<T>(ops::max_pool2d_gather, {values, x}, {.dims = window});
 }
 
-// ---- random numbers and dropout (core/ops/random.cpp, core/dropout.h) -------------------------------
+// ---- random numbers (core/ops/random.cpp; dropout, made of them, is layers/dropout_ops.h) ------------
 namespace ops {
 extern OpDef rand_like;
 }
@@ -234,14 +234,6 @@ extern OpDef rand_like;
 // every run. `shared_dims` get size 1 (one draw shared along them: dropout2d's per-channel mask).
 template <TensorLike T> T rand_like(const T& x, const std::vector<int64_t>& shared_dims = {}) {
   return apply<T>(ops::rand_like, {x}, {.dims = shared_dims});
-}
-// F.dropout: in training, zero each element with probability p, scale the others by 1 / (1 - p).
-template <TensorLike T> T dropout(const T& x, double p = 0.5, bool training = true) {
-  return dropout_with(x, p, training, {});
-}
-// F.dropout2d: the same for whole channels of an [N, C, H, W] batch.
-template <TensorLike T> T dropout2d(const T& x, double p = 0.5, bool training = true) {
-  return dropout2d_with(x, p, training);
 }
 
 // ---- indexing and scattering (core/ops/index.cpp, scatter.cpp) --------------------------------------

@@ -2,9 +2,9 @@
 //
 // Part 1: the seed articles' first examples. TensorFlow 1 builds a graph and runs it in a Session;
 //         PyTorch computes at once. Same numbers, different moment of computation.
-// Part 2: one model, written once as a template, trained on Fashion-MNIST in both modes from the same
-//         initial weights on the same batches. The losses agree to float rounding; what differs is
-//         *when* work happens, how much memory it takes, and how fast it runs.
+// Part 2: one model, defined once with layers (nn::Sequential), trained on Fashion-MNIST in both
+//         modes from the same initial weights on the same batches. The losses agree to float
+//         rounding; what differs is *when* work happens, how much memory it takes, and how fast it runs.
 //
 // Run it with `make demo`. Read next: examples/02_eager_tape.cpp.
 #include <algorithm>
@@ -19,29 +19,16 @@
 using namespace tandem;
 namespace g = tandem::graph;
 
-// The model, written once. T is tandem::Tensor (eager) or graph::Output (graph): the same names
-// — matmul, relu, log_softmax — exist for both, so this one function serves both paradigms.
-template <class T> T mlp(const T& x, const std::vector<T>& p) {
-  T h1 = relu(matmul(x, p[0]) + p[1]);
-  T h2 = relu(matmul(h1, p[2]) + p[3]);
-  return matmul(h2, p[4]) + p[5];
+// The model, defined once: PyTorch's nn.Sequential. The same object runs on eager Tensors (it
+// computes) and on graph Outputs (it adds nodes, its weights becoming graph Variables): each layer's
+// forward is one template over the tensor type (layers/module.h).
+nn::Sequential mlp() {
+  manual_seed(0);  // PyTorch's default initialisation of each Linear, from seed 0
+  return nn::Sequential(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(), nn::Linear(128, 10));
 }
 
-// The loss is the library's cross_entropy (core/losses.h), itself a template over the tensor type:
+// The loss is the library's cross_entropy (layers/simple_losses.h), itself a template over the tensor type:
 // -mean over the batch of log_softmax(logits) at each label.
-
-// Weights drawn once, then given to both modes: same start, same result.
-std::vector<Tensor> initial_weights() {
-  manual_seed(0);
-  auto layer = [](int64_t in, int64_t out) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in));  // PyTorch's nn.Linear default
-    return std::vector<Tensor>{(rand({in, out}) * 2 - 1) * bound, (rand({out}) * 2 - 1) * bound};
-  };
-  std::vector<Tensor> p;
-  for (auto [in, out] : {std::pair{784, 256}, {256, 128}, {128, 10}})
-    for (Tensor& t : layer(in, out)) p.push_back(t);
-  return p;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -68,7 +55,7 @@ void part1_seed_examples() {
 }
 
 void part2_train_both_ways() {
-  std::cout << "=== Part 2: one MLP (784-256-128-10), trained both ways ===\n\n";
+  std::cout << "=== Part 2: one MLP (784-256-128-10), defined once, trained both ways ===\n\n";
   data::FashionMnist train;
   try {
     train = data::load_fashion_mnist(/*train=*/true);
@@ -83,12 +70,12 @@ void part2_train_both_ways() {
     const int64_t start = (i * batch) % (images.size(0) - batch);
     return std::pair{images.narrow(0, start, batch).contiguous(), train.labels.narrow(0, start, batch).contiguous()};
   };
-  const std::vector<Tensor> init = initial_weights();
+  nn::Sequential model = mlp();
+  const StateDict initial = model->state_dict().clone();  // the starting weights, kept to give the graph the same start
+  std::cout << "  print(model):\n" << model << "\n\n";
 
   // ---- eager: PyTorch's loop --------------------------------------------------------------------
-  std::vector<Tensor> p;
-  for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
-  optim::SGD optimizer(p, {.lr = lr});          // optimizer = torch.optim.SGD(params, lr=0.1)
+  optim::SGD optimizer(model->parameters(), {.lr = lr});  // torch.optim.SGD(model.parameters(), lr=0.1)
   std::vector<double> eager_losses;
   reset_peak_memory_stats();
   const int64_t eager_base = memory_stats().bytes_in_use;
@@ -96,7 +83,7 @@ void part2_train_both_ways() {
   for (int64_t i = 0; i < steps; ++i) {
     auto [x, y] = batch_at(i);
     optimizer.zero_grad();
-    Tensor loss = cross_entropy(mlp(x, p), y);  // forward: computed now, recorded on the tape
+    Tensor loss = cross_entropy(model(x), y);   // forward: computed now, recorded on the tape
     loss.backward();                            // walk the tape backward: each w.grad() is set
     optimizer.step();                           // w -= lr * w.grad(), outside the tape
     eager_losses.push_back(loss.item());
@@ -109,9 +96,10 @@ void part2_train_both_ways() {
   g::DefaultGraph use(graph);
   g::Output x = g::placeholder(kFloat32, {-1, 784}, "x");
   g::Output y = g::placeholder(kInt64, {-1}, "y");
-  std::vector<g::Output> v;
-  for (size_t k = 0; k < init.size(); ++k) v.push_back(g::Variable(init[k], true, "p" + std::to_string(k)));
-  g::Output loss = cross_entropy(mlp(x, v), y);   // the same template, now adding nodes
+  model->load_state_dict(initial);                // back to the starting weights, for a fair race
+  g::Output loss = cross_entropy(model(x), y);    // the same model, now adding nodes; its weights
+                                                  // become Variables ("0/weight"...), starting from
+                                                  // the module's values
   // tf.train.GradientDescentOptimizer(0.1).minimize(loss): gradients() adds the backward pass as
   // more nodes, then one ApplyGradientDescent node per variable, grouped into train_op.
   g::Output train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);

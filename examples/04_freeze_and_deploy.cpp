@@ -56,22 +56,18 @@ int main(int argc, char** argv) {
     g::DefaultGraph use(graph);
     const g::Output x = g::placeholder(kFloat32, {-1, 2}, "x");
     const g::Output y = g::placeholder(kInt64, {-1}, "labels");
-    auto uniform = [](double bound) {  // PyTorch's nn.Linear initialization: U(-1/√in, 1/√in)
-      return [bound](const Shape& s, DType) { return (rand(s) * 2 - 1) * bound; };
-    };
-    std::vector<g::Output> params;
+    // The model, with layers: nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2)), with
+    // PyTorch's default initialisation. Called on the placeholder it adds nodes, and its weights
+    // become Variables of the graph ("model/0/weight"...), initialised from the layers' tensors.
+    nn::Sequential model(nn::Linear(2, 16), nn::ReLU(), nn::Linear(16, 2));
     g::Output probs, loss;
     {
       g::NameScope scope("model");
-      const g::Output W1 = g::Variable({2, 16}, uniform(1 / std::sqrt(2.0)), kFloat32, true, "W1");
-      const g::Output b1 = g::Variable({16}, uniform(1 / std::sqrt(2.0)), kFloat32, true, "b1");
-      const g::Output W2 = g::Variable({16, 2}, uniform(0.25), kFloat32, true, "W2");
-      const g::Output b2 = g::Variable({2}, uniform(0.25), kFloat32, true, "b2");
-      params = {W1, b1, W2, b2};
-      const g::Output logits = g::matmul(g::relu(g::matmul(x, W1) + b1), W2) + b2;
+      const g::Output logits = model(x);
       probs = g::identity(g::softmax(logits, 1), "probs");
       loss = -g::mean(g::sum(g::to(g::one_hot(y, 2), kFloat32) * g::log_softmax(logits, 1), {1}));
     }
+    const std::vector<g::Output> params = model->variables(graph);  // W1, b1, W2, b2
     const std::vector<g::Output> grads = g::gradients({loss}, params);
     std::vector<g::Output> updates;
     for (size_t k = 0; k < params.size(); ++k) updates.push_back(g::assign_sub(params[k], grads[k] * 0.5));

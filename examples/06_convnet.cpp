@@ -1,16 +1,21 @@
 // examples/06_convnet.cpp — the seed article's ConvNet, trained on Fashion-MNIST in both modes.
 //
 // The article ("PyTorch vs TensorFlow for beginners") shows a ConvNet for MNIST in each framework.
-// Here its PyTorch network — conv 5x5 (10 filters), max-pool, relu, conv 5x5 (20 filters),
-// Dropout2d, max-pool, relu, Linear 320-50, relu, dropout, Linear 50-10, log_softmax — is written
-// once as a template, then trained both ways from the same weights on the same batches:
+// Here its PyTorch `class Net(nn.Module)` is written line by line with layers — conv1, conv2,
+// conv2_drop (Dropout2d), fc1, fc2 and a forward with max-pool, relu, view, dropout and
+// log_softmax — and the ONE model object is trained both ways from the same weights on the same
+// batches:
 //   - eager, as PyTorch runs it: each op computed at once, the tape walked by loss.backward();
-//   - as a TensorFlow 1 graph: placeholders, GradientDescentOptimizer.minimize, Session::run.
+//   - as a TensorFlow 1 graph: the same forward called on placeholders adds nodes, its weights
+//     become Variables; GradientDescentOptimizer.minimize, Session::run.
 // Even the dropout masks are the same: both modes draw them from one seeded generator in the same
-// order, so the two loss columns agree to float rounding. Then both are scored on test images.
+// order, so the two loss columns agree — bit for bit here, because the session runs every pass but
+// update fusion, whose one-GEMM weight update rounds differently from eager mode's two steps (see
+// below). Then both are scored on test images, in eval mode (no dropout): in the graph,
+// model->eval() builds a second path for the predictions.
 //
 // Fashion-MNIST comes from Debian's dataset-fashion-mnist (`make demo` installs it).
-// Read next: core/ops/conv.cpp (im2col), core/dropout.h.
+// Read next: layers/module.h (one forward for both modes), core/ops/conv.cpp (im2col).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,24 +27,31 @@
 using namespace tandem;
 namespace g = tandem::graph;
 
-// The network, once for both modes. p: conv1 w, b; conv2 w, b; fc1 w, b; fc2 w, b.
-template <class T> T convnet(T x, const std::vector<T>& p, bool training) {
-  x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));                            // [N, 10, 12, 12]
-  x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5, training), {2, 2}));  // [N, 20, 4, 4]
-  x = dropout(relu(matmul(reshape(x, {-1, 320}), p[4]) + p[5]), 0.5, training);   // [N, 50]
-  return log_softmax(matmul(x, p[6]) + p[7], 1);                                   // [N, 10]
-}
+namespace F = tandem::nn::functional;
 
-// The loss is F.nll_loss, core/losses.h: minus the mean log-probability of the right class.
+// class Net(nn.Module): the article's network. forward is one template: T is Tensor or g::Output.
+struct NetImpl : nn::Layer<NetImpl> {
+  nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  nn::Dropout2d conv2_drop{nullptr};
+  nn::Linear fc1{nullptr}, fc2{nullptr};
+  NetImpl() {
+    conv1 = register_module("conv1", nn::Conv2d(1, 10, 5));    // nn.Conv2d(1, 10, kernel_size=5)
+    conv2 = register_module("conv2", nn::Conv2d(10, 20, 5));   // nn.Conv2d(10, 20, kernel_size=5)
+    conv2_drop = register_module("conv2_drop", nn::Dropout2d());
+    fc1 = register_module("fc1", nn::Linear(320, 50));
+    fc2 = register_module("fc2", nn::Linear(50, 10));
+  }
+  template <class T> T forward(T x) {
+    x = F::relu(F::max_pool2d(conv1(x), {2, 2}));              // [N, 10, 12, 12]
+    x = F::relu(F::max_pool2d(conv2_drop(conv2(x)), {2, 2}));  // [N, 20, 4, 4]
+    x = x.view({-1, 320});
+    x = F::dropout(F::relu(fc1(x)), 0.5, is_training());       // [N, 50]
+    return F::log_softmax(fc2(x), 1);                           // [N, 10]
+  }
+};
+TANDEM_MODULE(Net);
 
-std::vector<Tensor> initial_weights() {
-  manual_seed(0);
-  auto init = [](const Shape& shape, int64_t fan_in) {  // nn.Conv2d / nn.Linear default: ±1/sqrt(fan_in)
-    return (rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)));
-  };
-  return {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
-          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
-}
+// The loss is F.nll_loss (layers/losses.h): minus the mean log-probability of the right class.
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -54,21 +66,22 @@ int main() {
     auto batch_at = [&](int64_t i) {
       return std::pair{images.narrow(0, i * batch, batch).contiguous(), labels.narrow(0, i * batch, batch).contiguous()};
     };
-    const std::vector<Tensor> init = initial_weights();
+    manual_seed(0);
+    Net model;  // model = Net()
+    const StateDict initial = model->state_dict().clone();  // its starting weights, to give the graph the same start
     std::cout << "The seed ConvNet on Fashion-MNIST: " << steps << " SGD steps of " << batch
-              << " images, both ways, same weights, same batches, same dropout masks.\n\n";
+              << " images, both ways, same weights, same batches, same dropout masks.\n\n"
+              << "  print(model):\n" << model << "\n\n";
 
     // ---- eager: PyTorch's loop --------------------------------------------------------------------
-    std::vector<Tensor> p;
-    for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
-    optim::SGD optimizer(p, {.lr = lr});  // optim.SGD(model.parameters(), lr=0.01)
+    optim::SGD optimizer(model->parameters(), {.lr = lr});  // optim.SGD(model.parameters(), lr=0.05)
     std::vector<double> eager_losses;
     manual_seed(1);  // the dropout masks
     auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < steps; ++i) {
       auto [x, y] = batch_at(i);
       optimizer.zero_grad();
-      Tensor loss = nll_loss(convnet(x, p, true), y);
+      Tensor loss = F::nll_loss(model(x), y);
       loss.backward();
       optimizer.step();
       eager_losses.push_back(loss.item());
@@ -80,15 +93,24 @@ int main() {
     g::DefaultGraph use(graph);
     const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
     const g::Output y = g::placeholder(kInt64, {-1}, "y");
-    std::vector<g::Output> v;
-    for (size_t k = 0; k < init.size(); ++k) v.push_back(g::Variable(init[k], true, "p" + std::to_string(k)));
-    const g::Output loss = nll_loss(convnet(x, v, true), y);
-    const g::Output predict = argmax(convnet(x, v, false), 1);  // evaluation: dropout off
+    const StateDict eager_weights = model->state_dict().clone();  // the eagerly trained weights, kept
+    model->load_state_dict(initial);  // the graph starts where the eager run started
+    model->train();
+    const g::Output loss = F::nll_loss(model(x), y);  // the same model, adding nodes: the training path
+    model->eval();
+    const g::Output predict = argmax(model(x), 1);    // and the evaluation path: dropout off
     // tf.train.GradientDescentOptimizer(lr).minimize(loss): the gradients, then one update per
     // variable.
     const g::Output train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
     std::cout << "  the graph's loss node:  " << loss << "\n\n";
-    g::Session session(graph);
+    // Update fusion (graph/passes/update_fusion.cpp) would fold each weight's SGD step into its
+    // gradient's GEMM: the same math, rounded once instead of twice. Training this network is
+    // chaotic — a ReLU or a max-pool window flips on a difference of one unit in the last place —
+    // and after some 70 steps those roundings show in the loss. Off, both modes compute the very
+    // same numbers, and the columns below are equal.
+    g::SessionOptions options;
+    options.fuse_updates = false;
+    g::Session session(graph, options);
     session.run(g::global_variables_initializer(graph));
     std::vector<double> graph_losses;
     manual_seed(1);  // the same dropout masks, drawn in the same order
@@ -115,12 +137,21 @@ int main() {
     Tensor eager_pred;
     {
       no_grad guard;
-      eager_pred = argmax(convnet(test_x, p, false), 1);
+      model->load_state_dict(eager_weights);  // the eagerly trained weights (the graph's are in its session)
+      eager_pred = argmax(model(test_x), 1);   // still in eval mode
     }
     const Tensor graph_pred = session.run(predict, {{x, test_x}});
     auto accuracy = [&](const Tensor& pred) { return mean(to(eq(pred, test_y), kFloat32)).item(); };
     std::printf("  test accuracy (1000 images): eager %.1f%%, graph %.1f%%, same predictions: %s\n",
                 100 * accuracy(eager_pred), 100 * accuracy(graph_pred), equal(eager_pred, graph_pred) ? "yes" : "no");
+
+    // ---- the graph's weights, written back into the model -----------------------------------------
+    model->copy_from(session);  // the session's Variables -> the module's tensors
+    double largest = 0;
+    for (const auto& [name, t] : model->state_dict())
+      largest = std::max(largest, (t - eager_weights.at(name)).abs().max().item());
+    std::printf("  model->copy_from(session): the graph-trained weights differ from the eager ones by at most %.1e\n",
+                largest);
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -263,7 +263,14 @@ Tensor run_update(Run& run, size_t i, std::vector<Tensor>& in) {
     if (state.storage().use_count() > 1 || !state.is_contiguous()) state = state.clone();
     in[k] = state;
   }
-  call_update(*s.op, in, s.attrs);
+  if (static_cast<int>(in.size()) == s.op->arity) {
+    call_update(*s.op, in, s.attrs);
+  } else {  // a learning rate that is a tensor (optim/train.h): its value now, in place of attrs.lr
+    Attrs attrs = s.attrs;
+    attrs.lr = in.back().item();
+    in.pop_back();
+    call_update(*s.op, in, attrs);
+  }
   ++run.kernels;
   return in[0];
 }

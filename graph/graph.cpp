@@ -1,6 +1,7 @@
 // graph/graph.cpp — nodes, names, scopes and the default graph.
 #include "graph/graph.h"
 
+#include <atomic>
 #include <ostream>
 #include <string_view>
 
@@ -108,6 +109,10 @@ class BuildGuard {
   std::atomic<int>& builders_;
 };
 }  // namespace
+uint64_t Graph::next_serial() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
 
 std::string Graph::unique_name(const std::string& base) {
   BuildGuard guard(builders_, "choosing the name", base);

@@ -146,6 +146,10 @@ class Graph {
   void add_control_input(Node* node, const Output& dep);
 
   const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+  // A number no other Graph of this process has (or had): something that remembers what it made
+  // in a graph (a Module its variables, layers/module.h) keys it by this, never by the address,
+  // which a later Graph may reuse.
+  uint64_t serial() const { return serial_; }
   int64_t size() const { return static_cast<int64_t>(nodes_.size()); }
   Node* find(const std::string& name) const;  // by node name ("dense/MatMul") or output name ("dense/MatMul:0")
 
@@ -181,6 +185,8 @@ class Graph {
   bool finalized_ = false;
   std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
   std::atomic<int> builders_{0};  // add_node / unique_name calls in progress
+  uint64_t serial_ = next_serial();
+  static uint64_t next_serial();
 };
 
 // The default graph: where graph-mode functions add nodes unless a scope says otherwise. As in TF1,

@@ -161,14 +161,21 @@ Output assign_sub(const Output& v, const Output& value) { return assign_add(v, -
 Output apply_update(const OpDef& op, const std::vector<Output>& inputs, const Attrs& attrs,
                     const std::string& name) {
   if (op.updates == 0) throw Error(msg("apply_update: ", op.name, " is not an update op"));
-  if (static_cast<int>(inputs.size()) != op.arity)
-    throw Error(msg(op.name, ": expected ", op.arity, " inputs, got ", inputs.size()));
+  // One input more than the op takes: the learning rate as a tensor (optim/train.h), which the
+  // executor reads on every run in place of attrs.lr.
+  const bool rate_input = static_cast<int>(inputs.size()) == op.arity + 1;
+  if (static_cast<int>(inputs.size()) != op.arity && !rate_input)
+    throw Error(msg(op.name, ": expected ", op.arity, " inputs (or ", op.arity + 1,
+                    " with a learning-rate tensor last), got ", inputs.size()));
+  if (rate_input && (inputs.back().dim() != 0 || !is_floating(inputs.back().dtype())))
+    throw ShapeError(msg(op.name, ": the learning rate (input ", op.arity, ") must be a 0-dim floating point tensor, got ",
+                         to_string(inputs.back().dtype()), " ", shape_str(inputs.back().shape())));
   for (int k = 0; k < op.updates; ++k)
     if (inputs[k].node()->kind != Kind::variable)
       throw Error(msg(op.name, ": input ", k, " is written in place and must be a Variable, but '",
                       inputs[k].name(), "' is a ", inputs[k].node()->type));
   std::vector<Meta> metas;
-  for (const Output& in : inputs) metas.push_back({in.shape(), in.dtype()});
+  for (int k = 0; k < op.arity; ++k) metas.push_back({inputs[k].shape(), inputs[k].dtype()});
   try {
     op.shape(metas, attrs);
   } catch (const Error& e) {

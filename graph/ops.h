@@ -47,7 +47,8 @@ Output assign_sub(const Output& variable, const Output& value);  // variable -= 
 // An update op of the catalogue (OpDef::updates > 0: sgd_update, adam_update...) as a node: its
 // first op.updates inputs must be Variables — the parameter and the optimizer's state — which
 // each run overwrites in place: graph mode's call_update(). Optimizers (optim/) build these.
-// Its value is the parameter's new value.
+// Its value is the parameter's new value. One input more, last: the learning rate as a 0-dim
+// tensor, read on every run in place of attrs.lr (optim/train.h).
 Output apply_update(const OpDef& op, const std::vector<Output>& inputs, const Attrs& attrs,
                     const std::string& name = "");
 Output group(const std::vector<Output>& ops, const std::string& name = "group");  // runs them all

@@ -12,28 +12,25 @@
 //
 // READING UNTRUSTED BYTES. A file may be cut short, damaged, or not a graph file at all. The
 // loader checks, in this order: the magic word (is this ours?), the version (can we read it?), the
-// length the header announces against the bytes there are (cut short?), the CRC-32 (damaged?).
-// Only then does it parse the body, and even then every read asks the Reader whether enough bytes
-// remain first, and every count is checked against what remains before anything is allocated — a
+// length the header announces against the bytes there are (cut short?), the CRC-32 (damaged?) —
+// the frame every Tandem file shares (io/bytes.h). Only then does it parse the body, and even then
+// every read asks the ByteReader whether enough bytes remain first, and every count is checked against what remains before anything is allocated — a
 // file whose CRC was forged still cannot make the loader read past the end, allocate gigabytes, or
 // build a node whose inputs do not exist.
 //
 // Read next: docs/graph_file_format.md, examples/05_deploy_inference.cpp.
 #include "io/graph_file.h"
 
-#include <zlib.h>
-
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <set>
 
 #include "graph/ops.h"
 #include "io/atomic_file.h"
+#include "io/bytes.h"
 
 namespace tandem::io {
 
@@ -91,12 +88,11 @@ const KindCode* code_of(Kind k) {
   return nullptr;
 }
 
-constexpr DType kDTypeCodes[] = {kFloat32, kFloat64, kInt64, kBool};  // code = position
-
-uint8_t dtype_code(DType dt) {
-  return static_cast<uint8_t>(std::find(std::begin(kDTypeCodes), std::end(kDTypeCodes), dt) -
-                              std::begin(kDTypeCodes));
-}
+// The frame of a graph file (io/bytes.h), and the words its errors use.
+constexpr FileFormat kGraphFile = {.loader = "load_graph", .content = "graph", .file_kind = "graph file",
+                                   .writer = "save_graph()", .magic = kGraphFileMagic,
+                                   .magic_text = "TGRAPH1\\0", .version = kGraphFileVersion};
+constexpr uint32_t kMaxRank = 64;
 
 // The ops whose Attrs use `message` (check_numerics, print) write it after their inputs: a length
 // and the bytes. Only they do, so files without them read as they always did.
@@ -130,157 +126,6 @@ FrozenGraph build(const std::vector<NodeRecord>& records,
   }
   for (const auto& [name, index] : outputs) f.outputs.emplace_back(nodes[index]);
   return f;
-}
-
-// ---- little-endian bytes -------------------------------------------------------------------------
-
-// Numbers are written least significant byte first, whatever the machine, so a file written on
-// one computer reads the same on any other.
-class Writer {
- public:
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
-  void i64(int64_t v) { le(static_cast<uint64_t>(v), 8); }
-  void str(const std::string& s) {
-    u32(static_cast<uint32_t>(s.size()));
-    out_ += s;
-  }
-  // A contiguous CPU tensor's elements, each in little-endian byte order.
-  void elements(const Tensor& t) {
-    const auto* p = static_cast<const char*>(t.raw_data());
-    const size_t size = itemsize(t.dtype()), n = t.nbytes();
-    u64(n);
-    if constexpr (std::endian::native == std::endian::little) {
-      out_.append(p, n);
-    } else {
-      for (size_t e = 0; e < n; e += size)
-        for (size_t b = size; b-- > 0;) out_.push_back(p[e + b]);
-    }
-  }
-  std::string& bytes() { return out_; }
-
- private:
-  void le(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  std::string out_;
-};
-
-// Reads the same, refusing to go past `end`: each read first checks what remains.
-class Reader {
- public:
-  Reader(const std::string& bytes, size_t begin, size_t end, const std::string& source)
-      : b_(bytes), pos_(begin), end_(end), source_(source) {}
-
-  size_t remaining() const { return end_ - pos_; }
-
-  void need(uint64_t n, const std::string& what) const {
-    if (n > remaining())
-      fail(msg(what, " needs ", n, " bytes at offset ", pos_, " but only ", remaining(), " remain"));
-  }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(msg("load_graph: '", source_, "' is corrupt: ", what,
-                    ". Its checksum matches, so it was written like this, not damaged later: it was "
-                    "not made by this version's save_graph(). Save the graph again with save_graph()"));
-  }
-
-  uint8_t u8(const char* what) {
-    need(1, what);
-    return static_cast<uint8_t>(b_[pos_++]);
-  }
-  uint32_t u32(const char* what) { return static_cast<uint32_t>(le(4, what)); }
-  uint64_t u64(const char* what) { return le(8, what); }
-  int64_t i64(const char* what) { return static_cast<int64_t>(le(8, what)); }
-  std::string str(const char* what) {
-    const uint32_t n = u32(what);
-    need(n, what);
-    std::string s = b_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  // A count of items that take at least `min_bytes` each: more than the bytes left can hold is a
-  // corrupt file, caught before anything of that size is allocated.
-  uint32_t count(const char* what, size_t min_bytes) {
-    const uint32_t n = u32(what);
-    if (static_cast<uint64_t>(n) * min_bytes > remaining())
-      fail(msg(what, " is ", n, ", more than the ", remaining(), " bytes left can hold"));
-    return n;
-  }
-  DType dtype(const char* what) {
-    const uint8_t c = u8(what);
-    if (c >= std::size(kDTypeCodes)) fail(msg(what, " has the unknown dtype code ", int(c)));
-    return kDTypeCodes[c];
-  }
-  // `n` bytes of elements into a new tensor of `meta`.
-  Tensor elements(const Meta& meta) {
-    Tensor t = Tensor::empty(meta.shape, meta.dtype);
-    const size_t size = itemsize(meta.dtype), n = t.nbytes();
-    auto* p = static_cast<char*>(t.raw_data());
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(p, b_.data() + pos_, n);
-    } else {
-      for (size_t e = 0; e < n; e += size)
-        for (size_t k = 0; k < size; ++k) p[e + k] = b_[pos_ + e + size - 1 - k];
-    }
-    // A bool is one byte, 0 or 1; any other byte would break the kernels' assumptions.
-    if (meta.dtype == kBool)
-      for (size_t i = 0; i < n; ++i) p[i] = p[i] != 0;
-    pos_ += n;
-    return t;
-  }
-
- private:
-  uint64_t le(int n, const char* what) {
-    need(n, what);
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(b_[pos_ + i])) << (8 * i);
-    pos_ += n;
-    return v;
-  }
-  const std::string& b_;
-  size_t pos_, end_;
-  const std::string& source_;
-};
-
-// zlib's CRC-32 of bytes [0, n). zlib takes lengths as 32-bit numbers, so it is fed in chunks.
-uint32_t crc32_of(const std::string& bytes, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t at = 0; at < n;) {
-    const size_t chunk = std::min<size_t>(n - at, 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(chunk));
-    at += chunk;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-// True when the product of the sizes' magnitudes fits in 2^62 (0 and -1 count as 1): then no shape
-// arithmetic on them — numel, a shape rule's products — can overflow.
-bool sizes_fit(const std::vector<int64_t>& sizes) {
-  constexpr uint64_t kLimit = uint64_t{1} << 62;
-  uint64_t product = 1;
-  for (int64_t d : sizes) {
-    if (d == std::numeric_limits<int64_t>::min()) return false;
-    const uint64_t m = static_cast<uint64_t>(d < 0 ? -d : d);
-    if (m > 1 && product > kLimit / m) return false;
-    product *= m > 1 ? m : 1;
-  }
-  return true;
-}
-
-constexpr size_t kHeaderBytes = 8 + 4 + 8;  // magic, version, body size
-constexpr size_t kChecksumBytes = 4;
-constexpr uint32_t kMaxRank = 64;
-
-std::string hex_bytes(const std::string& bytes, size_t n) {
-  std::string out;
-  char buf[4];
-  for (size_t i = 0; i < std::min(n, bytes.size()); ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(static_cast<uint8_t>(bytes[i])));
-    if (i) out += ' ';
-    out += buf;
-  }
-  return out;
 }
 
 std::string names_of(const std::vector<Output>& outs) {
@@ -368,12 +213,7 @@ FrozenGraph freeze(graph::Session& session, const std::vector<Output>& outputs) 
 std::string serialize_graph(const FrozenGraph& frozen) {
   if (!frozen.graph) throw Error("save_graph: the FrozenGraph is empty (it holds no graph)");
   const auto& nodes = frozen.graph->nodes();
-  Writer w;
-  w.bytes().append(kGraphFileMagic, 8);
-  w.u32(kGraphFileVersion);
-  w.u64(0);  // the body's size, filled in below once it is known
-  const size_t body_start = w.bytes().size();
-
+  ByteWriter w;  // the body; frame() adds the header and the checksum
   w.u32(static_cast<uint32_t>(nodes.size()));
   for (const auto& node : nodes) {
     const Node& n = *node;
@@ -394,11 +234,10 @@ std::string serialize_graph(const FrozenGraph& frozen) {
                       n.attrs.num_classes})
       w.i64(v);
     w.u8(n.attrs.keepdim ? 1 : 0);
-    w.u8(dtype_code(n.attrs.dtype));
+    w.dtype(n.attrs.dtype);
     // Static meta, then inputs by index.
-    w.u8(dtype_code(n.meta.dtype));
-    w.u32(static_cast<uint32_t>(n.meta.shape.size()));
-    for (int64_t d : n.meta.shape) w.i64(d);
+    w.dtype(n.meta.dtype);
+    w.shape(n.meta.shape);
     w.u32(static_cast<uint32_t>(n.inputs.size()));
     for (const Output& in : n.inputs) w.u32(static_cast<uint32_t>(in.node()->id));
     if (n.kind == Kind::op && carries_message(*n.op)) w.str(n.attrs.message);
@@ -419,11 +258,7 @@ std::string serialize_graph(const FrozenGraph& frozen) {
     w.u32(static_cast<uint32_t>(o.node()->id));
   }
 
-  std::string& bytes = w.bytes();
-  const uint64_t body_size = bytes.size() - body_start;
-  for (int i = 0; i < 8; ++i) bytes[12 + i] = static_cast<char>((body_size >> (8 * i)) & 0xff);
-  w.u32(crc32_of(bytes, bytes.size()));
-  return bytes;
+  return frame(kGraphFile, w.bytes());
 }
 
 void save_graph(const FrozenGraph& frozen, const std::string& path) {
@@ -435,49 +270,14 @@ void save_graph(const FrozenGraph& frozen, const std::string& path) {
 // ---- load ----------------------------------------------------------------------------------------
 
 FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
-  const std::string where = "load_graph: '" + source + "'";
-  // 1. Is this ours, and can we read it?
-  if (bytes.empty())
-    throw Error(msg(where, " is empty (0 bytes): nothing was saved in it; save the graph again"));
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kGraphFileMagic, 8) != 0) {
-    if (bytes.size() < 8 && std::memcmp(bytes.data(), kGraphFileMagic, bytes.size()) == 0)
-      throw Error(msg(where, " is truncated: it has only ", bytes.size(),
-                      " bytes, not even a whole header; save or copy the file again"));
-    throw Error(msg(where, " is not a Tandem graph file: it should start with the bytes \"TGRAPH1\\0\" "
-                    "but starts with [", hex_bytes(bytes, 8), "]; load a file written by save_graph()"));
-  }
-  Reader header(bytes, 8, bytes.size(), source);
-  if (bytes.size() < kHeaderBytes)
-    throw Error(msg(where, " is truncated: it has only ", bytes.size(), " bytes, not even a whole ",
-                    kHeaderBytes, "-byte header; save or copy the file again"));
-  const uint32_t version = header.u32("the version");
-  if (version != kGraphFileVersion)
-    throw Error(msg(where, " is a version ", version, " graph file, but this Tandem reads version ",
-                    kGraphFileVersion, " only; save the graph again with this version of Tandem"));
-  // 2. Is it whole, and undamaged?
-  const uint64_t body_size = header.u64("the body size");
-  const size_t available = bytes.size() - kHeaderBytes;
-  if (body_size > available || available - body_size < kChecksumBytes)
-    throw Error(msg(where, " is truncated: its header announces ", body_size, " bytes of graph and a ",
-                    kChecksumBytes, "-byte checksum, but only ", available,
-                    " bytes follow the header; the file was cut short: save or copy it again"));
-  if (available - body_size > kChecksumBytes)
-    throw Error(msg(where, " has ", available - body_size - kChecksumBytes,
-                    " unexpected bytes after its checksum; it is damaged or not one graph file: "
-                    "save or copy it again"));
-  const size_t crc_at = kHeaderBytes + body_size;
-  Reader trailer(bytes, crc_at, bytes.size(), source);
-  const uint32_t stored = trailer.u32("the checksum");
-  const uint32_t actual = crc32_of(bytes, crc_at);
-  if (stored != actual) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "0x%08x but its contents give 0x%08x", stored, actual);
-    throw Error(msg(where, " is corrupt: its CRC-32 checksum is ", buf,
-                    "; the file was damaged after it was saved: save or copy it again"));
-  }
+  // 1-2. Is this ours, can we read it, is it whole and undamaged? (io/bytes.h: the frame)
+  const auto [body_begin, body_end] = unframe(kGraphFile, bytes, source);
 
   // 3. The body. From here on, a failure means a file that was written wrong, not damaged.
-  Reader r(bytes, kHeaderBytes, crc_at, source);
+  ByteReader r(bytes, body_begin, body_end, "load_graph: '" + source + "' is corrupt: ",
+               ". Its checksum matches, so it was written like this, not damaged later: it was not made "
+               "by this version's save_graph(). Save the graph again with save_graph()");
+  const std::string where = "load_graph: '" + source + "'";
   constexpr size_t kMinNodeBytes = 4 + 1 + 4 + 4 + 1 + 4 + 6 * 8 + 2 + 1 + 4 + 4;
   const uint32_t n_nodes = r.count("the node count", kMinNodeBytes);
   std::vector<NodeRecord> records;
@@ -561,13 +361,7 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
 
     if (rec.kind == Kind::constant) {
       if (!fully_known(rec.meta.shape)) r.fail(msg(node, " is a constant of unknown shape"));
-      const uint64_t n_bytes = r.u64("a constant's size");
-      const uint64_t expected = static_cast<uint64_t>(numel(rec.meta.shape)) * itemsize(rec.meta.dtype);
-      if (n_bytes != expected)
-        r.fail(msg(node, " holds ", n_bytes, " bytes for a ", to_string(rec.meta.dtype), " tensor of shape ",
-                   shape_str(rec.meta.shape), ", which takes ", expected));
-      r.need(n_bytes, "a constant's elements");
-      rec.value = r.elements(rec.meta);
+      rec.value = r.elements(rec.meta.shape, rec.meta.dtype, node);
     }
     records.push_back(std::move(rec));
   }

@@ -64,6 +64,11 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o)
     throw Error("SGD: Nesterov momentum requires a momentum and zero dampening");
 }
 
+void SGD::set_lr(double lr) {
+  check(lr >= 0, "SGD", "learning rate", lr);
+  options.lr = lr;
+}
+
 void SGD::step() {
   no_grad updating;
   Attrs a;
@@ -103,6 +108,11 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled, const char
   check(o.beta1 >= 0 && o.beta1 < 1, name, "beta parameter at index 0", o.beta1);
   check(o.beta2 >= 0 && o.beta2 < 1, name, "beta parameter at index 1", o.beta2);
   check(o.weight_decay >= 0, name, "weight_decay value", o.weight_decay);
+}
+
+void Adam::set_lr(double lr) {
+  check(lr >= 0, decoupled_ ? "AdamW" : "Adam", "learning rate", lr);
+  options.lr = lr;
 }
 
 void Adam::step() {

@@ -19,12 +19,16 @@
 // (core/ops/update_math.h) runs on the CPU and, unchanged, on the GPU. Graph mode's optimizers
 // (optim/train.h) build nodes of the same ops, so the two modes take exactly the same steps.
 //
+// Resuming: state_dict() / load_state_dict() save and restore the state and the hyper-parameters
+// (optim/optim_state.cpp), so a run continued from a checkpoint takes the very steps it would have.
+//
 // Read next: optim/train.h (graph mode: minimize), core/ops/update_math.h (the formulas).
 #pragma once
 
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/state_dict.h"
 
 namespace tandem::optim {
 
@@ -43,6 +47,23 @@ class Optimizer {
   void zero_grad(bool set_to_none = true);
 
   const std::vector<Tensor>& params() const { return params_; }
+
+  // The learning rate, read and set between steps: PyTorch's optimizer.param_groups[0]['lr'],
+  // which its learning-rate schedulers write (optim/schedule.h). set_lr refuses a negative rate.
+  virtual double lr() const = 0;
+  virtual void set_lr(double lr) = 0;
+
+  // The optimizer as named tensors, to checkpoint and resume (optim/optim_state.cpp). PyTorch's
+  // layout, {'state': {0: {'exp_avg': ...}}, 'param_groups': [{'lr': 0.001, ...}]}, flattened into
+  // dotted names: "state.0.exp_avg", "param_groups.0.lr" (a float64 scalar), and
+  // "param_groups.0.params" (the parameters' indices, 0..n-1). A parameter that has taken no step
+  // has no state entries. The state tensors are the optimizer's own (no copy, as in PyTorch):
+  // save() them, or clone() the StateDict, for a snapshot.
+  virtual StateDict state_dict() const = 0;
+  // Takes all of it back — state and hyper-parameters (a learning rate a schedule had lowered is
+  // lowered again) — after checking all of it: the parameter count, every name, shape and value.
+  // On any error the optimizer is unchanged.
+  virtual void load_state_dict(const StateDict& state_dict) = 0;
 
  protected:
   // Checks each parameter: defined, a leaf, floating point (PyTorch's checks and messages).
@@ -63,6 +84,10 @@ class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
   void step() override;
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
   SGDOptions options;  // may be changed between steps (a learning-rate schedule sets options.lr)
 
  private:
@@ -82,6 +107,10 @@ class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
   void step() override;
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
   AdamOptions options;
 
   // A parameter's state, as PyTorch's optimizer.state[p] holds it: the number of steps taken and

@@ -50,6 +50,29 @@ std::string names_of(const std::vector<Output>& vars) {
 
 }  // namespace
 
+LearningRate::LearningRate(Output tensor) : tensor_(std::move(tensor)) {
+  if (!tensor_.defined()) throw Error("LearningRate: the learning-rate tensor is undefined");
+  if (tensor_.dim() != 0 || !is_floating(tensor_.dtype()))
+    throw ShapeError(msg("LearningRate: the learning rate '", tensor_.name(), "' must be a 0-dim floating point tensor, got ",
+                         to_string(tensor_.dtype()), " ", shape_str(tensor_.shape()),
+                         "; e.g. g::placeholder(kFloat64, {}) or g::Variable(tensor(0.01), false, \"lr\")"));
+}
+
+void LearningRate::check(const char* optimizer) const {
+  if (!is_tensor() && value_ < 0) throw Error(msg(optimizer, ": Invalid learning rate: ", value_));
+}
+
+Optimizer::Optimizer(std::string name, LearningRate learning_rate)
+    : name_(std::move(name)), learning_rate_(std::move(learning_rate)) {
+  learning_rate_.check((name_ + "Optimizer").c_str());
+}
+
+Output Optimizer::update(const OpDef& op, std::vector<Output> inputs, Attrs attrs, const Output& var) const {
+  if (learning_rate_.is_tensor()) inputs.push_back(learning_rate_.tensor());  // read on every run
+  else attrs.lr = learning_rate_.value();                                     // fixed now
+  return apply_update(op, inputs, attrs, "update_" + var.node()->name);
+}
+
 GradsAndVars Optimizer::compute_gradients(const Output& loss, std::vector<Output> var_list) const {
   if (!loss.defined()) throw Error(msg(name_, ".compute_gradients: the loss is undefined"));
   if (var_list.empty()) var_list = loss.graph().trainable_variables();
@@ -108,45 +131,28 @@ Output Optimizer::slot(const Output& var, const std::string& slot_name, const Sh
 
 // ---- the three optimizers -----------------------------------------------------------------------
 
-GradientDescentOptimizer::GradientDescentOptimizer(double learning_rate)
-    : Optimizer("GradientDescent"), learning_rate_(learning_rate) {
-  if (learning_rate < 0)
-    throw Error(msg("GradientDescentOptimizer: Invalid learning rate: ", learning_rate));
-}
+GradientDescentOptimizer::GradientDescentOptimizer(LearningRate learning_rate)
+    : Optimizer("GradientDescent", std::move(learning_rate)) {}
 
 Output GradientDescentOptimizer::apply_one(const Output& grad, const Output& var) const {
-  Attrs a;
-  a.lr = learning_rate_;
-  return apply_update(ops::sgd_update, {var, grad}, a, "update_" + var.node()->name);
+  return update(ops::sgd_update, {var, grad}, {}, var);
 }
 
-MomentumOptimizer::MomentumOptimizer(double learning_rate, double momentum, bool use_nesterov)
-    : Optimizer("Momentum"),
-      learning_rate_(learning_rate),
-      momentum_(momentum),
-      use_nesterov_(use_nesterov) {
-  if (learning_rate < 0)
-    throw Error(msg("MomentumOptimizer: Invalid learning rate: ", learning_rate));
+MomentumOptimizer::MomentumOptimizer(LearningRate learning_rate, double momentum, bool use_nesterov)
+    : Optimizer("Momentum", std::move(learning_rate)), momentum_(momentum), use_nesterov_(use_nesterov) {
   if (momentum < 0) throw Error(msg("MomentumOptimizer: Invalid momentum value: ", momentum));
 }
 
 Output MomentumOptimizer::apply_one(const Output& grad, const Output& var) const {
   const Output accumulation = slot(var, "Momentum", var.shape(), var.dtype());
   Attrs a;
-  a.lr = learning_rate_;
   a.momentum = momentum_;
   a.nesterov = use_nesterov_;
-  return apply_update(ops::momentum_update, {var, accumulation, grad}, a,
-                      "update_" + var.node()->name);
+  return update(ops::momentum_update, {var, accumulation, grad}, a, var);
 }
 
-AdamOptimizer::AdamOptimizer(double learning_rate, double beta1, double beta2, double epsilon)
-    : Optimizer("Adam"),
-      learning_rate_(learning_rate),
-      beta1_(beta1),
-      beta2_(beta2),
-      epsilon_(epsilon) {
-  if (learning_rate < 0) throw Error(msg("AdamOptimizer: Invalid learning rate: ", learning_rate));
+AdamOptimizer::AdamOptimizer(LearningRate learning_rate, double beta1, double beta2, double epsilon)
+    : Optimizer("Adam", std::move(learning_rate)), beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {
   if (beta1 < 0 || beta1 >= 1) throw Error(msg("AdamOptimizer: Invalid beta1: ", beta1));
   if (beta2 < 0 || beta2 >= 1) throw Error(msg("AdamOptimizer: Invalid beta2: ", beta2));
   if (epsilon < 0) throw Error(msg("AdamOptimizer: Invalid epsilon: ", epsilon));
@@ -157,11 +163,10 @@ Output AdamOptimizer::apply_one(const Output& grad, const Output& var) const {
   const Output v = slot(var, "Adam_1", var.shape(), var.dtype());
   const Output t = slot(var, "Adam_step", {}, kFloat32);  // steps taken, as eager Adam counts them
   Attrs a;
-  a.lr = learning_rate_;
   a.beta1 = beta1_;
   a.beta2 = beta2_;
   a.eps = epsilon_;
-  return apply_update(ops::adam_update, {var, m, v, t, grad}, a, "update_" + var.node()->name);
+  return update(ops::adam_update, {var, m, v, t, grad}, a, var);
 }
 
 }  // namespace tandem::graph::train

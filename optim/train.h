@@ -20,10 +20,18 @@
 // Tandem uses PyTorch's formula in both modes. With the default ε = 1e-8 the two differ only where
 // v is tiny.
 //
-// The learning rate is a number, stored in each update node when minimize() makes it. TF1 also
-// accepts a tensor there, which is how its learning-rate schedules work; Tandem's graph
-// optimizers do not, so a schedule belongs in eager mode (optim::SGD::options.lr may change
-// between steps).
+// THE LEARNING RATE IS A NUMBER OR A TENSOR, as TF1's optimizers take either. A number is stored
+// in each update node when minimize() makes it. An Output — a 0-dim floating placeholder fed on
+// every run, a Variable that a callback assigns, or a schedule computed from global_step
+// (optim/schedule.h: the formula of tf.train.cosine_decay as graph ops) — becomes one more input
+// of every update node, read when the node runs (graph/executor.cpp, run_update), just as TF's
+// ApplyGradientDescent(var, alpha, delta) takes alpha as an input:
+//
+//     g::Output lr = g::placeholder(kFloat64, {}, "lr");     // fed each run: {lr, tensor(0.01, kFloat64)}
+//     auto train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
+//
+// (Update fusion, graph/passes/update_fusion.cpp, folds only steps whose rate is a number: its
+// GEMM takes the rate when the plan is made.)
 //
 // Read next: optim/optim.h (eager mode), graph/session.cpp (how an update node runs).
 #pragma once
@@ -40,6 +48,22 @@ namespace tandem::graph::train {
 // for a variable the loss does not depend on.
 using GradsAndVars = std::vector<std::pair<Output, Output>>;
 
+// A learning rate: a number, or a 0-dim floating Output read on every run (see above).
+class LearningRate {
+ public:
+  LearningRate(double value) : value_(value) {}  // NOLINT: implicit, so AdamOptimizer(1e-3) reads as always
+  LearningRate(Output tensor);                   // NOLINT: and AdamOptimizer(lr_tensor) as in TF
+  bool is_tensor() const { return tensor_.defined(); }
+  double value() const { return value_; }  // the number (0 for a tensor)
+  const Output& tensor() const { return tensor_; }
+  // Checks a number (>= 0) for `optimizer`'s message.
+  void check(const char* optimizer) const;
+
+ private:
+  double value_ = 0;
+  Output tensor_;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -55,23 +79,26 @@ class Optimizer {
                   std::vector<Output> var_list = {}, const std::string& name = "") const;
 
  protected:
-  explicit Optimizer(std::string name) : name_(std::move(name)) {}
+  Optimizer(std::string name, LearningRate learning_rate);
   // The update node of one variable; creates the variable's slots if this optimizer needs any.
   virtual Output apply_one(const Output& grad, const Output& var) const = 0;
   // A slot variable for `var`, zero-initialized, named "<var>/<slot>", not trainable.
   Output slot(const Output& var, const std::string& slot_name, const Shape& shape,
               DType dtype) const;
+  // apply_update(op, inputs, attrs) for one variable, with the learning rate: attrs.lr when it is
+  // a number, one more input when it is a tensor.
+  Output update(const OpDef& op, std::vector<Output> inputs, Attrs attrs, const Output& var) const;
   std::string name_;
+  LearningRate learning_rate_{0.0};
 };
 
 // w -= learning_rate · g   (tf.train.GradientDescentOptimizer)
 class GradientDescentOptimizer : public Optimizer {
  public:
-  explicit GradientDescentOptimizer(double learning_rate);
+  explicit GradientDescentOptimizer(LearningRate learning_rate);
 
  private:
   Output apply_one(const Output& grad, const Output& var) const override;
-  double learning_rate_;
 };
 
 // accumulation = momentum · accumulation + g; w -= learning_rate · accumulation
@@ -79,23 +106,23 @@ class GradientDescentOptimizer : public Optimizer {
 // accumulation))
 class MomentumOptimizer : public Optimizer {
  public:
-  MomentumOptimizer(double learning_rate, double momentum, bool use_nesterov = false);
+  MomentumOptimizer(LearningRate learning_rate, double momentum, bool use_nesterov = false);
 
  private:
   Output apply_one(const Output& grad, const Output& var) const override;
-  double learning_rate_, momentum_;
+  double momentum_;
   bool use_nesterov_;
 };
 
 // Adam (tf.train.AdamOptimizer), with PyTorch's placement of epsilon (see above).
 class AdamOptimizer : public Optimizer {
  public:
-  explicit AdamOptimizer(double learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999,
+  explicit AdamOptimizer(LearningRate learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999,
                          double epsilon = 1e-8);
 
  private:
   Output apply_one(const Output& grad, const Output& var) const override;
-  double learning_rate_, beta1_, beta2_, epsilon_;
+  double beta1_, beta2_, epsilon_;
 };
 
 }  // namespace tandem::graph::train

@@ -1,5 +1,5 @@
 // tests/test_dropout.cpp — rand_like as an op, and dropout built on it (core/ops/random.cpp,
-// core/dropout.h), in eager and graph mode.
+// layers/dropout_ops.h), in eager and graph mode.
 #include <catch2/catch.hpp>
 
 #include "graph/gradients.h"

@@ -1,4 +1,4 @@
-// tests/test_losses.cpp — cross_entropy, nll_loss and mse_loss (core/losses.h), in both modes.
+// tests/test_losses.cpp — cross_entropy, nll_loss and mse_loss (layers/simple_losses.h), in both modes.
 // Expected values are worked out by hand in the comments.
 #include <catch2/catch.hpp>
 

@@ -236,7 +236,7 @@ const std::map<std::string, Expr>& expressions() {
          [](const auto& in) { return stack(std::vector{maximum(in["a"], in["b"]), minimum(in["c"], in["d"])}); }},
         {"max_min_inf_upstream", [](const auto& in) { return stack(std::vector{max(in["x"]), min(in["x"])}) * in["w"]; }},
         {"var_0dim", [](const auto& in) { return var(in["x"]); }},
-        // ---- the losses of core/losses.h in PyTorch's three layouts ----
+        // ---- the losses of layers/simple_losses.h in PyTorch's three layouts ----
         {"cross_entropy_batched", [](const auto& in) { return cross_entropy(in["z"], in["labels"]); }},
         {"cross_entropy_unbatched", [](const auto& in) { return cross_entropy(in["z"], in["label"]); }},
         {"nll_loss_unbatched", [](const auto& in) { return nll_loss(log_softmax(in["z"], 0), in["label"]); }},

@@ -171,6 +171,50 @@ TEST_CASE("update fusion: GradientDescentOptimizer's step fuses like the hand-wr
   CHECK(fused.last_run_stats().peak_bytes < kW1GradBytes);
 }
 
+TEST_CASE("update fusion: a Linear layer's transposed weight gradient (x·Wᵀ) fuses too", "[graph][passes][layers]") {
+  // nn::Linear keeps W as [out, in] and computes x·Wᵀ; the gradient of Wᵀ is Xᵀ·G, and W's is its
+  // transpose. W += -lr·(Xᵀ·G)ᵀ is the GEMM W += -lr·Gᵀ·X: the pass must see through the transpose.
+  manual_seed(4);
+  nn::Sequential model(nn::Linear(784, 64), nn::ReLU(), nn::Linear(64, 10));
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 784}), y = g::placeholder(kInt64, {-1});
+  const g::Output loss = cross_entropy(model(x), y);
+  const g::Output train = g::train::GradientDescentOptimizer(0.05).minimize(loss);
+  g::Session fused(graph, with_update_fusion(true)), plain(graph, with_update_fusion(false));
+  for (g::Session* s : {&fused, &plain}) s->run(g::global_variables_initializer(graph));
+  const Tensor xb = randn({16, 784}), yb = randint(0, 10, {16});
+  for (int step = 0; step < 3; ++step) {
+    const double l1 = fused.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
+    const double l2 = plain.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
+    CHECK(l1 == Approx(l2).epsilon(1e-5));
+  }
+  for (const g::Output& v : model->variables(graph)) CHECK(allclose(fused.variable_value(v), plain.variable_value(v), 1e-5, 1e-6));
+  CHECK(count_label_prefix(fused, "AssignAdd[-0.05·MatMulᵀ]") == 2);
+  constexpr int64_t kW1GradBytes = 784 * 64 * 4;
+  CHECK(plain.last_run_stats().peak_bytes >= kW1GradBytes);
+  CHECK(fused.last_run_stats().peak_bytes < kW1GradBytes);  // the weight gradients were never stored
+}
+
+TEST_CASE("eager: a transposed weight (x·Wᵀ) gets a row-major gradient, no copy", "[autograd][layers]") {
+  // The matmul rule computes the gradient of a column-major operand in its own layout, (Gᵀ·X)ᵀ, so
+  // the transpose's rule hands W a row-major gradient (autograd/derivatives.cpp, matmul's SPEED note).
+  manual_seed(5);
+  const Tensor w = randn({3, 5}).requires_grad_(), xv = randn({4, 5}), g = randn({4, 3});
+  const Tensor y = matmul(xv, w.t());
+  reset_peak_memory_stats();
+  y.backward(g);
+  const int64_t transposed_allocations = memory_stats().allocations;
+  CHECK(w.grad().is_contiguous());
+  CHECK(allclose(w.grad(), matmul(g.t(), xv), 1e-6, 1e-6));  // dW = Gᵀ·X
+  // As many allocations as for a row-major weight (x·V): the gradient's one GEMM, no copy after it.
+  const Tensor v = randn({5, 3}).requires_grad_();
+  const Tensor z = matmul(xv, v);
+  reset_peak_memory_stats();
+  z.backward(g);
+  CHECK(transposed_allocations == memory_stats().allocations);
+}
+
 TEST_CASE("update fusion: an SGD step with weight decay is not a scaled product, and stays as it is",
           "[graph][passes][optim]") {
   // w -= lr · (dw + wd · w) is not w += alpha · MatMul: the pass fuses an SGD step only without

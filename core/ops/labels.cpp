@@ -1,6 +1,6 @@
 // core/ops/labels.cpp — check_labels: the class labels a loss is given, checked before use.
 //
-// nll_loss and cross_entropy (core/losses.h) read the score of the true class with a gather:
+// nll_loss and cross_entropy (layers/simple_losses.h) read the score of the true class with a gather:
 // -mean(gather(log_probs, 1, labels)). Fed bad labels, that gather would complain in its own words
 // ("gather(): index 10 is out of range for dimension 1 with size 10"), which names neither the loss
 // nor the labels — or, worse, say nothing: gather accepts an index tensor *smaller* than its input,
@@ -22,7 +22,7 @@
 // labels on the host (a copy from a GPU: the labels are a short vector), checks them, and returns
 // them as they are.
 //
-// Read next: core/losses.h.
+// Read next: layers/simple_losses.h.
 #include <cstring>
 
 #include "core/op.h"

@@ -13,8 +13,8 @@
 // With attrs.dims, the draw is shared along those dims (they get size 1 and broadcast):
 // dropout2d drops whole channels with one number per (image, channel), dims {2, 3}.
 //
-// Read next: core/dropout.h (dropout, built from this op and ordinary arithmetic).
-#include "core/dropout.h"
+// Read next: layers/dropout_ops.h (dropout, built from this op and ordinary arithmetic).
+#include "core/ops.h"
 #include "core/factories.h"
 #include "core/op.h"
 #include "core/ops.h"

@@ -28,6 +28,7 @@
 // weight decay (which is AssignAdd(v, -lr · e): optim/train.h's GradientDescentOptimizer), where
 //   - e is alpha · MatMul(A, B): a chain of Neg, and Mul or Div by a constant scalar (a 0-dim or
 //     one-element float constant), over a MatMul; alpha is the product of the signs and constants;
+//     or alpha · MatMul(A, B)ᵀ, the chain holding a 2-D transpose (a Linear layer's weight gradient);
 //   - v is a 2-D float32 or float64 variable, and A, B, the MatMul and the chain all have its dtype
 //     (so no hidden conversion is skipped), and the chain keeps the MatMul's shape (no broadcast);
 //   - the MatMul and every link of the chain are read by nothing else, fetched by nobody and named
@@ -114,8 +115,11 @@ int fuse_updates(Plan& plan) {
     if (plan.steps[var].kind != Kind::variable || vm.shape.size() != 2) continue;
     if (vm.dtype != kFloat32 && vm.dtype != kFloat64) continue;
 
-    // Walk down the chain of scalings to the MatMul, collecting alpha.
+    // Walk down the chain of scalings to the MatMul, collecting alpha — and transposes: a Linear
+    // layer holds W as [out, in] and computes x·Wᵀ, so its gradient arrives as (Xᵀ·G)ᵀ, and
+    // W += alpha·(A·B)ᵀ is the GEMM W += alpha·Bᵀ·Aᵀ (transposed operands cost GEMM nothing).
     double alpha = sgd ? -update.attrs.lr : 1;
+    bool transposed = false;
     std::vector<int> chain;
     int e = update.inputs[1];
     while (true) {
@@ -123,6 +127,14 @@ int fuse_updates(Plan& plan) {
       if (s.kind != Kind::op || s.kernel_override || !used_only_once(e) || s.meta.dtype != vm.dtype) break;
       double c = 0;
       int next = -1;
+      if (s.op == &ops::permute && s.attrs.dims == Shape{1, 0}) {
+        const Shape& in = plan.steps[s.inputs[0]].meta.shape;
+        if (in.size() != 2 || Shape{in[1], in[0]} != s.meta.shape) break;
+        transposed = !transposed;
+        chain.push_back(e);
+        e = s.inputs[0];
+        continue;
+      }
       if (s.op == &ops::neg) {
         alpha = -alpha;
         next = s.inputs[0];
@@ -161,11 +173,12 @@ int fuse_updates(Plan& plan) {
     fused_step.kind = Kind::assign_add;  // what an SGD step becomes, too
     fused_step.op = nullptr;
     fused_step.inputs = {var, a, b};
-    fused_step.label = "AssignAdd[" + alpha_label(alpha) + "·MatMul]";
+    fused_step.label = "AssignAdd[" + alpha_label(alpha) + (transposed ? "·MatMulᵀ]" : "·MatMul]");
     // The executor hands the kernel the variable's tensor as `target` (see session.cpp).
-    fused_step.kernel_override = [alpha](std::span<const Tensor> in, Tensor& target) {
-      if (!matmul_accumulate(target, in[1], in[2], alpha))
-        target = target + matmul(in[1], in[2]) * alpha;  // another device or dtype: out of place
+    fused_step.kernel_override = [alpha, transposed](std::span<const Tensor> in, Tensor& target) {
+      const Tensor a = transposed ? in[2].t() : in[1], b = transposed ? in[1].t() : in[2];  // (A·B)ᵀ = Bᵀ·Aᵀ
+      if (!matmul_accumulate(target, a, b, alpha))
+        target = target + matmul(a, b) * alpha;  // another device or dtype: out of place
     };
     for (int c : chain) plan.steps[c].removed = true;
     if (early) {

@@ -1,4 +1,4 @@
-// core/dropout.h — dropout, written once for eager tensors and graph outputs.
+// layers/dropout_ops.h — dropout, written once for eager tensors and graph outputs.
 //
 // During training, dropout zeroes each element with probability p and multiplies the survivors by
 // 1 / (1 - p), so that the expected value of every element is unchanged and nothing needs
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ops.h"
 #include "core/shape.h"
 
 namespace tandem {
@@ -34,6 +35,15 @@ template <class T> T dropout2d_with(const T& x, double p, bool training) {
   if (x.shape().size() != 4)
     throw ShapeError(msg("dropout2d: expected a 4-D input [N, C, H, W], but got shape ", shape_str(x.shape())));
   return dropout_with(x, p, training, {2, 3});
+}
+
+// F.dropout: in training, zero each element with probability p, scale the others by 1 / (1 - p).
+template <TensorLike T> T dropout(const T& x, double p = 0.5, bool training = true) {
+  return dropout_with(x, p, training, {});
+}
+// F.dropout2d: the same for whole channels of an [N, C, H, W] batch.
+template <TensorLike T> T dropout2d(const T& x, double p = 0.5, bool training = true) {
+  return dropout2d_with(x, p, training);
 }
 
 }  // namespace tandem

@@ -1,4 +1,4 @@
-// core/losses.h — the common losses, written once for eager tensors and graph outputs.
+// layers/simple_losses.h — the common losses, written once for eager tensors and graph outputs.
 //
 // Each is a few ops of the catalogue, so each has its gradient already (the derivative sheet
 // differentiates the ops it is made of) and runs in both modes, like the model templates of the
