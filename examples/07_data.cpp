@@ -26,10 +26,6 @@ class CustomDataset : public data::Dataset {
   data::Example get(int64_t idx) const override { return {tensor({idx, idx * 2})}; }
 };
 
-template <class T> T mlp(const T& images, const std::vector<T>& p) {
-  return matmul(relu(matmul(reshape(images, {-1, 784}), p[0]) + p[1]), p[2]) + p[3];
-}
-
 int main(int argc, char** argv) {
   try {
     // ---- TensorFlow data pipeline ------------------------------------------------------------
@@ -75,31 +71,26 @@ int main(int argc, char** argv) {
       batches.push_back(b);
       if (batches.size() == 20) break;  // leaving the loop stops the workers
     }
+    // One model object for both executors (layers/): an MLP 784-64-10.
     manual_seed(0);
-    std::vector<Tensor> init;
-    for (auto [in, out] : {std::pair{784, 64}, {64, 10}}) {
-      init.push_back((rand({in, out}) * 2 - 1) / std::sqrt(static_cast<double>(in)));
-      init.push_back(zeros({out}));
-    }
+    nn::Sequential model(nn::Flatten(), nn::Linear(784, 64), nn::ReLU(), nn::Linear(64, 10));
+    const StateDict initial = model->state_dict().clone();  // the graph starts where eager mode did
 
-    std::vector<Tensor> p;  // eager
-    for (const Tensor& w : init) p.push_back(w.clone().requires_grad_());
-    optim::SGD opt(p, {.lr = 0.1});
+    optim::SGD opt(model->parameters(), {.lr = 0.1});  // eager
     std::vector<double> eager;
     for (const data::Example& b : batches) {
       opt.zero_grad();
-      Tensor loss = cross_entropy(mlp(b[0], p), b[1]);
+      Tensor loss = cross_entropy(model(b[0]), b[1]);
       loss.backward();
       opt.step();
       eager.push_back(loss.item());
     }
 
-    g::Graph graph;  // graph: the same batches fed to placeholders
+    model->load_state_dict(initial);
+    g::Graph graph;  // graph: the same batches fed to placeholders, the weights as Variables
     g::DefaultGraph use(graph);
     const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x"), y = g::placeholder(kInt64, {-1}, "y");
-    std::vector<g::Output> v;
-    for (const Tensor& w : init) v.push_back(g::Variable(w));
-    const g::Output loss = cross_entropy(mlp(x, v), y);
+    const g::Output loss = cross_entropy(model(x), y);
     const g::Output train_op = g::train::GradientDescentOptimizer(0.1).minimize(loss);
     g::Session sess(graph);
     sess.run(g::global_variables_initializer());
