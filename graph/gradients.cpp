@@ -156,7 +156,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     Node& n = *g.nodes()[i];
     auto it = partials.find(n.id);
     if (it == partials.end() || !between(&n)) continue;
-    const Output total = add_n(it->second);
+    const Output total = add_n(it->second);  // SOLUTION a3.t2
     it->second = {total};
     // Only catalogue ops have derivatives: sources (placeholders, constants, variables) and state
     // changes pass nothing back; stop_gradient and the comparisons have no row in the sheet.
@@ -175,18 +175,21 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
       std::string local = n.name.substr(n.name.rfind('/') + 1);
       NameScope op_scope(local + "_grad", g);
       GraphContext ctx(n, total, needs, names);
-      grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
+      // The sheet's rule, run on graph outputs: it adds nodes.
+      grads = rule->graph(ctx);  // SOLUTION a3.t2
     }
     for (int64_t k = before; k < g.size(); ++k) {
       g.nodes()[k]->is_gradient = true;
       g.nodes()[k]->made_by = rule;
     }
+    // BEGIN SOLUTION a3.t2
     for (size_t k = 0; k < n.inputs.size() && k < grads.size(); ++k) {
       if (!needs[k] || !grads[k].defined()) continue;
       Output gk = declared_as(grads[k], n.inputs[k].shape());
       if (gk.dtype() != n.inputs[k].dtype()) gk = to(gk, n.inputs[k].dtype());
       partials[n.inputs[k].node()->id].push_back(gk);
     }
+    // END SOLUTION
   }
 
   // 3. Collect the answers.
