@@ -107,17 +107,17 @@ def describe(xml_text):
     case = root.find(".//TestCase")
     messages, skipped = [], False
     for el in case.iter():
-        where = f"{el.get('filename', '')}:{el.get('line', '')}" if el.get("filename") else ""
+        where = f"{el.get('filename')}:{el.get('line', '')}: " if el.get("filename") else ""
         if el.tag == "Expression" and el.get("success") == "false":
             orig = (el.findtext("Original") or "").strip()
             exp = (el.findtext("Expanded") or "").strip()
             extra = "".join(f"\n    {t}" for t in ((el.findtext("Exception") or "").strip(),) if t)
-            messages.append(f"{where}: {orig}\n    with values: {exp}{extra}")
+            messages.append(f"{where}{orig}\n    with values: {exp}{extra}")
         elif el.tag in ("Exception", "FatalErrorCondition") and el.text:
-            messages.append(f"{where}: {el.tag.lower()}: {el.text.strip()}")
+            messages.append(f"{where}{el.tag.lower()}: {el.text.strip()}")
         elif el.tag == "Warning" and el.text:
             text = el.text.strip()
-            messages.append(f"{where}: warning: {text}")
+            messages.append(f"{where}warning: {text}")
             skipped = skipped or "skipping" in text
         elif el.tag == "Info" and el.text and case.find(".//OverallResult").get("success") == "false":
             messages.append(f"  info: {el.text.strip()}")
@@ -182,7 +182,7 @@ def grade(n, binary, workdir):
             score = each if status == "passed" else 0.0
             earned += score
             tests.append({
-                "name": f"{spec['id']}.{task['id']} {task['title']}: {name}",
+                "name": f"{spec['id']}.{task['id']} {task['title']}: {name.removeprefix(tag[1:-1] + ': ')}",
                 "number": f"{ti}.{ci}",
                 "score": round(score, 4),
                 "max_score": round(each if status != "skipped" else 0.0, 4),

@@ -59,7 +59,7 @@ TEST_CASE("a2.t1: a chain of 20000 ops walks without recursion", "[a2.t1]") {
 }
 
 // BEGIN HIDDEN TESTS
-TEST_CASE("a2.t1: two backward passes accumulate into .grad; a leaf used twice gets both parts", "[a2.t1][hidden]") {
+TEST_CASE("a2.t1: two backward passes accumulate into .grad, a leaf used twice gets both parts", "[a2.t1][hidden]") {
   const Tensor x = leaf(tensor({1., 2.}, kFloat64));
   const Tensor loss = (x + x.exp()).sum();  // d/dx = 1 + e^x
   loss.backward({}, /*retain_graph=*/true);
