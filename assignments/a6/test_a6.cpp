@@ -83,15 +83,21 @@ TEST_CASE("a6.t1: a view's readers keep its buffer alive", "[a6.t1]") {
 }
 
 // BEGIN HIDDEN TESTS
-TEST_CASE("a6.t1: planned and unplanned runs agree, and planning frees early", "[a6.t1][hidden]") {
+TEST_CASE("a6.t1: a read of the shape alone does not keep a value alive", "[a6.t1][hidden]") {
   g::Graph graph;
   g::DefaultGraph use(graph);
   g::Output x = g::placeholder(kFloat32, {1000});
-  g::Output y = g::sum(g::sigmoid(g::neg(g::exp(g::relu(x)))));
-  g::Session on(graph, planning(true)), off(graph, planning(false));
-  const Tensor xv = wave(1000, 2);
-  CHECK(on.run(y, {{x, xv}}).item<float>() == off.run(y, {{x, xv}}).item<float>());
-  CHECK(on.last_run_stats().peak_bytes < off.last_run_stats().peak_bytes);
+  g::Output a = g::exp(x);
+  g::Output b = g::neg(a);          // a's last *value* reader
+  g::Output z = zeros_like(a);      // reads a's shape only (OpDef::shape_only_inputs)
+  g::Output c = b + z;
+  g::Output e = g::sum(c);
+  g::Session s(graph, planning(false));
+  s.run(e, {{x, wave(1000, 2)}});
+  const g::Plan& plan = s.last_plan();
+  const g::MemoryPlan mp = plan_for(plan, {{x, {1000}}}, false);
+  CHECK(mp.last_use[step_of(plan, a)] == step_of(plan, b));
+  CHECK(mp.last_use[step_of(plan, z)] == step_of(plan, c));
 }
 // END HIDDEN TESTS
 
