@@ -6,6 +6,11 @@
 #   make test-long  the long searches ctest skips: 20000 random programs, eager against graphs
 #                 with unknown dims (tests/test_property.cpp)
 #   make bench    the benchmarks against PyTorch (bench/run_all.sh)
+#   make assignment A=2   a classroom assignment: the students' tree and Gradescope's autograder,
+#                 generated from this source into handout/a2/ (docs/teaching.md)
+#   make grade    in a student's tree: builds and runs the assignment's tests, prints the score
+#                 and writes build-grade/results.json (in this tree: make grade A=2 grades the
+#                 reference, which scores 100%)
 #   make clean    removes the build folders
 #
 # Knobs (make test CUDA=ON, say):
@@ -26,7 +31,7 @@ JOBS ?= $(shell nproc)
 DEMO_SRC := $(firstword $(sort $(wildcard examples/01_*.cpp)) $(sort $(wildcard examples/0*.cpp)))
 DEMO := $(basename $(notdir $(DEMO_SRC)))
 
-.PHONY: demo test test-long bench clean setup configure build
+.PHONY: demo test test-long bench clean setup configure build assignment grade
 
 demo: SETUP_FLAGS := --extras
 test: SETUP_FLAGS := --extras
@@ -81,5 +86,18 @@ bench: configure
 	  [ -n "$$found" ] || echo "make bench: no benchmarks yet (bench/run_all.sh, bench/*.cpp)"; \
 	fi
 
+# Classroom assignments (assignments/, docs/teaching.md). The generator and the grader are Python 3
+# scripts of the standard library; the grader builds only the assignment's test program.
+A ?=
+assignment:
+	@if [ ! -f assignments/assign.py ]; then \
+	  echo "make assignment: this is a student's tree (no generator here); make grade grades it"; exit 1; fi
+	@if [ -z "$(A)" ]; then echo "make assignment: which one? make assignment A=N, N one of:" \
+	  $$(cd assignments && ls -d a[0-9]* | tr '\n' ' '); exit 1; fi
+	python3 assignments/assign.py handout $(A)
+
+grade: setup
+	python3 assignments/grade.py $(if $(A),--assignment $(A)) --cuda $(CUDA) --jobs $(JOBS)
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-cuda build-tsan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-cuda build-tsan build-fuzz build-grade build-assign

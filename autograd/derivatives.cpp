@@ -51,8 +51,10 @@ template <class C> Grads<C> sub_grad(C& c) { return {c.unbroadcast(c.grad, 0), c
 // y = a * b:   da = g * b,  db = g * a
 template <class C> Grads<C> mul_grad(C& c) {
   Grads<C> r(2);
+  // BEGIN SOLUTION a2.t2
   if (c.needs_grad(0)) r[0] = c.unbroadcast(c.grad * c.input(1), 0);
   if (c.needs_grad(1)) r[1] = c.unbroadcast(c.grad * c.input(0), 1);
+  // END SOLUTION
   return r;
 }
 
@@ -255,6 +257,7 @@ template <class C> Grads<C> matmul_grad(C& c) {
   else if (a_vec) g = unsqueeze(g, -2);
   else if (b_vec) g = unsqueeze(g, -1);
   Grads<C> r(2);
+  // BEGIN SOLUTION a2.t2
   if (c.needs_grad(0)) {
     auto ga = matmul(g, transpose(b, -1, -2));
     if (a_vec) ga = squeeze(ga, -2);
@@ -268,6 +271,7 @@ template <class C> Grads<C> matmul_grad(C& c) {
     if (b_vec) gb = squeeze(gb, -1);
     r[1] = c.unbroadcast(gb, 1);
   }
+  // END SOLUTION
   return r;
 }
 
@@ -279,7 +283,7 @@ template <class C> Grads<C> softmax_grad(C& c) {
 }
 // y = log_softmax(x):  dx = g - softmax(x) * Σg = g - e^y * Σg
 template <class C> Grads<C> log_softmax_grad(C& c) {
-  return {c.grad - exp(c.output()) * sum(c.grad, {c.attrs.dim}, true)};
+  return {c.grad - exp(c.output()) * sum(c.grad, {c.attrs.dim}, true)};  // SOLUTION a2.t2
 }
 
 // ---- indexing and scattering ------------------------------------------------------------------

@@ -301,6 +301,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   std::unordered_set<Node*> seen;
   for (const Tensor& r : roots)
     if (Node* n = r.grad_fn().get(); n && seen.insert(n).second) stack.push_back(n);
+  // BEGIN SOLUTION a2.t1
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -310,6 +311,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
     }
   }
+  // END SOLUTION
 
   // 2. Seed the roots. A root that is a leaf gets its gradient directly.
   std::unordered_map<Node*, Tensor> buffers;
@@ -323,7 +325,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   };
   auto add_to_buffer = [&](Node* n, Tensor g) {
     Tensor& b = buffers[n];
-    b = b.defined() ? b + g : std::move(g);
+    b = b.defined() ? b + g : std::move(g);  // SOLUTION a2.t1
   };
   std::vector<Node*> ready;
   for (size_t i = 0; i < roots.size(); ++i) {
@@ -387,12 +389,14 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       if (is_anomaly_enabled() && has_nan(gi))
         throw Error(msg("Function '", n->name(), "' returned nan values in its ", i,
                         "th output. Its forward op was created at ", created_at(*n), "."));
+      // BEGIN SOLUTION a2.t1
       if (e.node) {
         add_to_buffer(e.node.get(), std::move(gi));
         if (--dependencies[e.node.get()] == 0) ready.push_back(e.node.get());
       } else if (auto leaf = e.leaf.lock()) {
         deliver_to_leaf(leaf, std::move(gi));
       }
+      // END SOLUTION
     }
   }
 }

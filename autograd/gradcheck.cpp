@@ -249,6 +249,7 @@ GradcheckResult check(const GradcheckFunctionN& f, const Backward& backward, con
           double value;
           ~Restore() { *at = value; }
         } restore{element, original};
+        // BEGIN SOLUTION a2.t3
         *element = original - opts.eps;
         const auto minus = evaluate();
         *element = original + opts.eps;
@@ -258,6 +259,7 @@ GradcheckResult check(const GradcheckFunctionN& f, const Backward& backward, con
           for (int64_t m = 0; m < blk.cols; ++m)
             blk.numerical[k * blk.cols + m] = (plus[a][m] - minus[a][m]) / (2 * opts.eps);
         }
+        // END SOLUTION
       }
     }
   }

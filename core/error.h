@@ -36,6 +36,21 @@ class OutOfMemoryError : public Error {
   using Error::Error;
 };
 
+// What a student's copy of the engine throws where an assignment's task is still to be written
+// (assignments/README.md): the message names the task and its README, e.g.
+//   throw NotImplemented("a2.t1: implement the backward walk — see assignments/a2/README.md");
+class NotImplemented : public Error {
+  using Error::Error;
+};
+
+// The stub of a one-line task (`return a * b;  // SOLUTION a1.t2` becomes `return todo("a1.t2: ...");`):
+// a value of any type, which throws NotImplemented the moment it is converted to one.
+struct Todo {
+  const char* what;
+  template <typename T> operator T() const { throw NotImplemented(what); }
+};
+[[nodiscard]] inline Todo todo(const char* what) { return Todo{what}; }
+
 // Builds a message from pieces: throw ShapeError(msg("mul: ", a, " vs ", b)).
 template <typename... Args> std::string msg(const Args&... args) {
   std::ostringstream os;

@@ -61,8 +61,10 @@ Strides contiguous_strides(const Shape& shape) {
   Strides st(shape.size());
   int64_t running = 1;
   for (size_t i = shape.size(); i-- > 0;) {
+    // BEGIN SOLUTION a1.t1
     st[i] = running;
     if (!multiply(running, shape[i], running)) overflowed(shape, "contiguous_strides");
+    // END SOLUTION
   }
   return st;
 }
@@ -86,6 +88,7 @@ int64_t normalize_dim(int64_t dim, int64_t rank, const char* op) {
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  // BEGIN SOLUTION a1.t2
   const size_t rank = std::max(a.size(), b.size());
   Shape out(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -107,14 +110,17 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     out[rank - 1 - i] = d;
   }
   return out;
+  // END SOLUTION
 }
 
 Strides broadcast_strides(const Shape& shape, const Strides& strides, const Shape& target) {
+  // BEGIN SOLUTION a1.t2
   Strides out(target.size(), 0);
   const size_t lead = target.size() - shape.size();
   for (size_t i = 0; i < shape.size(); ++i)
     out[lead + i] = (shape[i] == 1 && target[lead + i] != 1) ? 0 : strides[i];
   return out;
+  // END SOLUTION
 }
 
 bool is_expandable_to(const Shape& shape, const Shape& target) {

@@ -25,7 +25,11 @@
 // zeros when loaded and clipped when stored. The tests compare each rung with the CPU matmul on
 // sizes that are not multiples of the tiles; the benchmark times them against cuBLAS.
 //
-// Read next: docs/cuda.md.
+// The index arithmetic of rungs 2 and 3 (which element a thread owns, which it stages, where the
+// matrix ends) is in cuda/ladder_index.h, in functions the CPU can run too: the tests check it
+// there, on any machine.
+//
+// Read next: cuda/ladder_index.h, docs/cuda.md.
 #include <cuda_runtime.h>
 
 #include <climits>
@@ -33,9 +37,11 @@
 #include "core/ops.h"
 #include "cuda/common.cuh"
 #include "cuda/cuda.h"
+#include "cuda/ladder_index.h"
 
 namespace tandem::cuda {
 namespace {
+using namespace ladder;
 
 // ---- rung 1: naive ----------------------------------------------------------------------------------
 // Thread (i, j) computes C[i][j] = Σ_p A[i][p]·B[p][j]. threadIdx.x runs along j, so the 32
@@ -59,18 +65,18 @@ __global__ void matmul_naive_kernel(const float* A, const float* B, float* C, in
 // Shared memory is split into 32 banks (consecutive 4-byte words); threads of a warp share ty
 // and have consecutive tx, so As[ty][p] is one word for the whole warp (a broadcast) and
 // Bs[p][tx] is 32 different banks: no bank conflicts.
-constexpr int kTile = 32;
-
 __global__ void matmul_tiled_kernel(const float* A, const float* B, float* C, int M, int N, int K) {
   __shared__ float As[kTile][kTile];
   __shared__ float Bs[kTile][kTile];
   const int tx = threadIdx.x, ty = threadIdx.y;
-  const int row = blockIdx.y * kTile + ty, col = blockIdx.x * kTile + tx;
+  const Cell cell = tiled_cell(blockIdx.x, blockIdx.y, tx, ty);
+  const int row = cell.row, col = cell.col;
   float s = 0.0f;
   for (int k0 = 0; k0 < K; k0 += kTile) {
-    // Out-of-range elements load as 0, which adds nothing to the sums.
-    As[ty][tx] = row < M && k0 + tx < K ? A[static_cast<int64_t>(row) * K + k0 + tx] : 0.0f;
-    Bs[ty][tx] = k0 + ty < K && col < N ? B[static_cast<int64_t>(k0 + ty) * N + col] : 0.0f;
+    // Out-of-range elements (offset -1) load as 0, which adds nothing to the sums.
+    const int64_t a = tiled_a_offset(row, k0, tx, M, K), b = tiled_b_offset(k0, ty, col, K, N);
+    As[ty][tx] = a >= 0 ? A[a] : 0.0f;
+    Bs[ty][tx] = b >= 0 ? B[b] : 0.0f;
     __syncthreads();  // the tiles are complete
     for (int p = 0; p < kTile; ++p) s += As[ty][p] * Bs[p][tx];
     __syncthreads();  // everyone is done with them before the next step overwrites them
@@ -91,17 +97,14 @@ __global__ void matmul_tiled_kernel(const float* A, const float* B, float* C, in
 // thread for sm_90 (nvcc -Xptxas=-v), no spills, which still lets two blocks share an SM (2 x 256
 // x 112 of its 65536 registers). __launch_bounds__(256) tells the compiler the block size so
 // it can plan registers for it.
-constexpr int kBM = 128, kBN = 128, kBK = 8, kTM = 8, kTN = 8;
-constexpr int kRegisterThreads = (kBM / kTM) * (kBN / kTN);  // 256
-
 __global__ void __launch_bounds__(kRegisterThreads)
     matmul_register_tiled_kernel(const float* A, const float* B, float* C, int M, int N, int K) {
   __shared__ float As[kBK][kBM];  // A's slice, transposed: As[p][i] = A[row0 + i][k0 + p]
   __shared__ float Bs[kBK][kBN];  // B's slice:             Bs[p][j] = B[k0 + p][col0 + j]
   const int t = threadIdx.x;
   const int row0 = blockIdx.y * kBM, col0 = blockIdx.x * kBN;
-  const int ti = (t / (kBN / kTN)) * kTM;  // first row of this thread's micro-tile, in the block tile
-  const int tj = (t % (kBN / kTN)) * kTN;  // first column
+  const MicroTile micro = micro_tile(t);
+  const int ti = micro.ti, tj = micro.tj;  // first row and column of this thread's micro-tile
 
   float acc[kTM][kTN] = {};
   float a_frag[kTM], b_frag[kTN];
@@ -109,14 +112,12 @@ __global__ void __launch_bounds__(kRegisterThreads)
     // 1. Stage the slices: 1024 elements each, 4 per thread, zero-padded at the edges. For B,
     //    consecutive threads take consecutive columns: coalesced reads of a row of B.
     for (int e = t; e < kBM * kBK; e += kRegisterThreads) {
-      const int i = e / kBK, p = e % kBK;
-      const int gi = row0 + i, gp = k0 + p;
-      As[p][i] = gi < M && gp < K ? A[static_cast<int64_t>(gi) * K + gp] : 0.0f;
+      const Staged a = stage_a(e, row0, k0, M, K);
+      As[a.p][a.i] = a.offset >= 0 ? A[a.offset] : 0.0f;
     }
     for (int e = t; e < kBK * kBN; e += kRegisterThreads) {
-      const int p = e / kBN, j = e % kBN;
-      const int gp = k0 + p, gj = col0 + j;
-      Bs[p][j] = gp < K && gj < N ? B[static_cast<int64_t>(gp) * N + gj] : 0.0f;
+      const Staged b = stage_b(e, k0, col0, K, N);
+      Bs[b.p][b.i] = b.offset >= 0 ? B[b.offset] : 0.0f;
     }
     __syncthreads();
     // 2. The outer products, from registers.

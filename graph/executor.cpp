@@ -189,6 +189,7 @@ Tensor run_op(Run& run, size_t i, std::vector<Tensor>& in) {
     if (v.storage() != in[0].storage()) ++run.kernels;  // a view that had to copy (reshape)
     return v;
   }
+  // BEGIN SOLUTION a3.t1
   Tensor out = output_buffer(run, i, in);
   if (s.kernel_override) {
     s.kernel_override(in, out);
@@ -198,6 +199,7 @@ Tensor run_op(Run& run, size_t i, std::vector<Tensor>& in) {
   }
   ++run.kernels;
   return out;
+  // END SOLUTION
 }
 
 // variable = value, or variable += value. Writes in place when no other value aliases the

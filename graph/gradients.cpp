@@ -162,7 +162,7 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     const bool control = n.kind == Kind::control && result_grads.count(n.id);
     auto it = partials.find(n.id);
     if ((it == partials.end() && !control) || !between(&n)) continue;
-    const Output total = control ? Output() : add_n(it->second);
+    const Output total = control ? Output() : add_n(it->second);  // SOLUTION a3.t2
     if (!control) it->second = {total};
     if (n.kind == Kind::result) {
       std::vector<Output>& r = result_grads[n.inputs[0].node()->id];
@@ -191,19 +191,22 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
         grads = control_flow_gradients(n, result_grads[n.id], needs);
       } else {
         GraphContext ctx(n, total, needs, names);
-        grads = rule->graph(ctx);  // the sheet's rule, run on graph outputs: it adds nodes
+        // The sheet's rule, run on graph outputs: it adds nodes.
+        grads = rule->graph(ctx);  // SOLUTION a3.t2
       }
     }
     for (int64_t k = before; k < g.size(); ++k) {
       g.nodes()[k]->is_gradient = true;
       if (!g.nodes()[k]->made_by) g.nodes()[k]->made_by = rule;
     }
+    // BEGIN SOLUTION a3.t2
     for (size_t k = 0; k < n.inputs.size() && k < grads.size(); ++k) {
       if (!needs[k] || !grads[k].defined()) continue;
       Output gk = declared_as(grads[k], n.inputs[k].shape());
       if (gk.dtype() != n.inputs[k].dtype()) gk = to(gk, n.inputs[k].dtype());
       partials[n.inputs[k].node()->id].push_back(gk);
     }
+    // END SOLUTION
   }
 
   // 3. Collect the answers.

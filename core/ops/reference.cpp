@@ -40,10 +40,17 @@ class Reader {
     return at(index.begin());
   }
   double at(const int64_t* index) const {
-    int64_t offset = 0;
-    for (size_t d = 0; d < strides_.size(); ++d) offset += index[d] * strides_[d];
+    const int64_t offset = offset_of(index);
     return single_ ? static_cast<const float*>(data_)[offset]
                    : static_cast<const double*>(data_)[offset];
+  }
+  // Where element `index` lives, counted in elements from the tensor's first element.
+  int64_t offset_of(const int64_t* index) const {
+    // BEGIN SOLUTION a1.t3
+    int64_t offset = 0;
+    for (size_t d = 0; d < strides_.size(); ++d) offset += index[d] * strides_[d];
+    return offset;
+    // END SOLUTION
   }
 
  private:
@@ -76,18 +83,22 @@ int64_t windows(int64_t n, int64_t k, int64_t s, int64_t p, const char* op) {
 // Steps a multi-index through `shape` in row-major order (last index fastest, like an odometer);
 // false once every index has been visited.
 bool next_index(std::vector<int64_t>& index, const Shape& shape) {
+  // BEGIN SOLUTION a1.t3
   for (auto d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
     if (++index[d] < shape[d]) return true;
     index[d] = 0;
   }
   return false;
+  // END SOLUTION
 }
 
 // Row-major position of `index` within `shape`: Σ index_d · (product of the sizes after d).
 int64_t linear(const std::vector<int64_t>& index, const Shape& shape) {
+  // BEGIN SOLUTION a1.t3
   int64_t pos = 0;
   for (size_t d = 0; d < shape.size(); ++d) pos = pos * shape[d] + index[d];
   return pos;
+  // END SOLUTION
 }
 
 // ---- reductions: which output element an input element belongs to -------------------------------
@@ -105,6 +116,7 @@ Reduction plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, 
   Reduction r;
   r.reduced.assign(x.dim(), dims.empty());
   for (int64_t d : dims) r.reduced[normalize_dim(d, x.dim(), op)] = true;
+  // BEGIN SOLUTION a1.t4
   for (int64_t d = 0; d < x.dim(); ++d) {
     r.kept.push_back(r.reduced[d] ? 1 : x.size(d));
     if (!r.reduced[d])
@@ -113,16 +125,19 @@ Reduction plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, 
       r.out.push_back(1);
     if (r.reduced[d]) r.count *= x.size(d);
   }
+  // END SOLUTION
   return r;
 }
 
 // The output element that input element `index` is reduced into: its index with the reduced
 // dims set to 0, in the keepdim shape (the same row-major position as without keepdim).
 int64_t output_of(const std::vector<int64_t>& index, const Reduction& r) {
+  // BEGIN SOLUTION a1.t4
   std::vector<int64_t> kept = index;
   for (size_t d = 0; d < kept.size(); ++d)
     if (r.reduced[d]) kept[d] = 0;
   return linear(kept, r.kept);
+  // END SOLUTION
 }
 
 // acc[output_of(i)] = fold(acc[output_of(i)], x[i]) for every element i of x, from `init`.
@@ -133,10 +148,12 @@ std::vector<double> reduce(const Tensor& x, const Reduction& r, double init, con
   std::vector<double> acc(static_cast<size_t>(numel(r.kept)), init);
   if (x.numel() == 0) return acc;
   std::vector<int64_t> index(x.dim(), 0);
+  // BEGIN SOLUTION a1.t4
   do {
     double& a = acc[output_of(index, r)];
     a = fold(a, at.at(index.data()));
   } while (next_index(index, x.shape()));
+  // END SOLUTION
   return acc;
 }
 

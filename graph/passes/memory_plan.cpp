@@ -130,12 +130,14 @@ namespace {
 bool takes_over(const Plan& plan, const MemoryPlan& mp, size_t i, int j) {
   const Step& s = plan.steps[i];
   if (s.kind != Kind::op || !s.op->elementwise || s.op == &ops::clone || s.op == &ops::cast) return false;
+  // BEGIN SOLUTION a6.t3
   const Meta& out = mp.metas[i];
   if (out.dtype == kBool || mp.slot_of_step[j] < 0 || mp.last_use[j] != static_cast<int>(i)) return false;
   if (mp.metas[j].shape != out.shape || mp.metas[j].dtype != out.dtype) return false;
   for (int k : s.inputs)  // no other input reads j's buffer through a view
     if (mp.buffer_of[k] == j && k != j) return false;
   return true;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -178,6 +180,7 @@ MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueIn
   }
 
   // ---- 2. liveness: each buffer lives until the last step that reads it or any view of it ---------
+  // BEGIN SOLUTION a6.t1
   for (size_t i = 0; i < n; ++i) {
     const int b = mp.buffer_of[i];
     if (b >= 0) mp.last_use[b] = std::max(mp.last_use[b], static_cast<int>(i));
@@ -187,6 +190,7 @@ MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueIn
       if (read >= 0 && !reads_only_shape(s, k)) mp.last_use[read] = std::max(mp.last_use[read], static_cast<int>(i));
     }
   }
+  // END SOLUTION
   // What the caller receives must not sit in a slot that the next run overwrites.
   for (int f : plan.fetches)
     if (mp.buffer_of[f] >= 0) needs_slot[mp.buffer_of[f]] = false;
@@ -207,6 +211,7 @@ MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueIn
     }
     const size_t bytes = static_cast<size_t>(numel(mp.metas[i].shape)) * itemsize(mp.metas[i].dtype);
     int best = -1;
+    // BEGIN SOLUTION a6.t2
     for (size_t k = 0; k < mp.slot_bytes.size(); ++k) {
       const bool free = busy_until[k] < static_cast<int>(i);  // its occupant's readers have all run
       if (!free || mp.slot_devices[k] != mp.devices[i] || mp.slot_bytes[k] < bytes) continue;
@@ -219,6 +224,7 @@ MemoryPlan plan_memory(const Plan& plan, const std::vector<std::optional<ValueIn
           best = static_cast<int>(k);
       if (best >= 0) mp.slot_bytes[best] = bytes;
     }
+    // END SOLUTION
     if (best < 0) {  // no slot is free: a new slot, exactly this big
       best = static_cast<int>(mp.slot_bytes.size());
       mp.slot_bytes.push_back(bytes);
