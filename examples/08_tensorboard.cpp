@@ -22,8 +22,11 @@
 using namespace tandem;
 namespace g = tandem::graph;
 
-template <class T> T mlp(const T& images, const std::vector<T>& p) {
-  return matmul(relu(matmul(reshape(images, {-1, 784}), p[0]) + p[1]), p[2]) + p[3];
+// A value of a list of (name, value) pairs, by name: "fc1.weight" of named_parameters().
+template <class V> V by_name(const std::vector<std::pair<std::string, V>>& named, const std::string& name) {
+  for (const auto& [n, v] : named)
+    if (n == name) return v;
+  throw Error(msg("08_tensorboard: no '", name, "'"));
 }
 
 int main(int argc, char** argv) {
@@ -65,56 +68,46 @@ int main(int argc, char** argv) {
     data::DataLoader loader(train, {.batch_size = 32, .shuffle = true, .seed = 0});
     std::vector<data::Example> batches;
     for (const data::Example& b : loader) batches.push_back(b);  // one epoch, kept for both runs
+    // One model object for both executors (layers/); its layers' names become the graph's scopes,
+    // so the weights are "fc1/weight" ... in both runs' graphs.
     manual_seed(0);
-    std::vector<Tensor> init;
-    for (auto [in, out] : {std::pair{784, 64}, {64, 10}}) {
-      init.push_back((rand({in, out}) * 2 - 1) / std::sqrt(static_cast<double>(in)));
-      init.push_back(zeros({out}));
-    }
-    const std::vector<std::string> names = {"fc1/weight", "fc1/bias", "fc2/weight", "fc2/bias"};
+    nn::Sequential model({{"flatten", nn::Flatten()}, {"fc1", nn::Linear(784, 64)}, {"relu", nn::ReLU()},
+                          {"fc2", nn::Linear(64, 10)}});
+    const StateDict initial = model->state_dict().clone();  // the graph starts where eager mode did
     const double lr = 0.05;
     const size_t every = std::max<size_t>(1, batches.size() / 20);  // histograms and images: 20 per run
 
-    // PyTorch style.
-    std::vector<Tensor> p;
-    std::vector<std::pair<std::string, Tensor>> named;
-    for (size_t k = 0; k < init.size(); ++k) {
-      p.push_back(init[k].clone().requires_grad_());
-      named.emplace_back(names[k], p[k]);
-    }
+    // PyTorch style. add_graph traces the model: runs it once on a placeholder (writer.add_graph(model, x)).
     tensorboard::SummaryWriter writer(logs + "/mlp/eager");
-    writer.add_graph([](const auto& xs, const auto& ps) { mlp(xs[0], ps); }, {batches[0][0]}, named);
-    optim::SGD opt(p, {.lr = lr});
+    writer.add_graph([&](const std::vector<g::Output>& xs, const std::vector<g::Output>&) { model(xs[0]); },
+                     {batches[0][0]});
+    const Tensor fc1_weight = by_name(model->named_parameters(), "fc1.weight");
+    optim::SGD opt(model->parameters(), {.lr = lr});
     std::vector<double> eager;
     for (size_t step = 0; step < batches.size(); ++step) {
       const data::Example& b = batches[step];
       opt.zero_grad();
-      Tensor loss = cross_entropy(mlp(b[0], p), b[1]);
+      Tensor loss = cross_entropy(model(b[0]), b[1]);
       loss.backward();
       opt.step();
       eager.push_back(loss.item());
       writer.add_scalar("loss", loss, static_cast<int64_t>(step));
       if (step % every == 0) {
-        writer.add_histogram("fc1/weight", p[0], static_cast<int64_t>(step));
+        writer.add_histogram("fc1/weight", fc1_weight, static_cast<int64_t>(step));
         writer.add_image("input/image", b[0][0] * 0.3530 + 0.2860, static_cast<int64_t>(step));  // un-normalized
       }
     }
     writer.close();
 
-    // TensorFlow 1 style.
+    // TensorFlow 1 style: the same model on placeholders; its weights become Variables.
+    model->load_state_dict(initial);
     g::Graph graph;
     g::DefaultGraph use(graph);
     const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x"), y = g::placeholder(kInt64, {-1}, "y");
-    std::vector<g::Output> v;
-    for (size_t k = 0; k < init.size(); k += 2) {
-      g::NameScope layer(k == 0 ? "fc1" : "fc2");
-      v.push_back(g::Variable(init[k], true, "weight"));
-      v.push_back(g::Variable(init[k + 1], true, "bias"));
-    }
-    const g::Output loss = cross_entropy(mlp(x, v), y);
+    const g::Output loss = cross_entropy(model(x), y);
     const g::Output train_op = g::train::GradientDescentOptimizer(lr).minimize(loss);
     const g::Output loss_summary = g::summary::scalar("loss", loss);
-    g::summary::histogram("fc1/weight", v[0]);
+    g::summary::histogram("fc1/weight", by_name(model->named_variables(graph), "fc1.weight"));
     g::summary::image("input", x * 0.3530 + 0.2860, /*max_outputs=*/1);  // tagged "input/image"
     const g::Output merged = g::summary::merge_all();
     g::summary::FileWriter graph_writer(logs + "/mlp/graph", &graph);
