@@ -27,3 +27,4 @@
 #include "io/state_dict.h"
 #include "optim/optim.h"
 #include "optim/train.h"
+#include "train/progress.h"
