@@ -201,6 +201,9 @@ TEST_CASE("optim: a wrong RMSprop or Adagrad state_dict is refused, the optimize
   StateDict negative = before.clone();
   negative.set("param_groups.0.alpha", tensor(-0.5, kFloat64));
   refused(negative, "Invalid alpha value: -0.5");
+  // Graph mode's RMSProp is TensorFlow's: the eager state has no slot twin to be carried into.
+  CHECK_THROWS_WITH(g::train::to_slots(before, {"w", "b"}),
+                    Catch::Contains("\"state.0.square_avg\" has no slot variable in graph mode"));
 }
 
 TEST_CASE("optim: Adagrad has its state from the start, RMSprop from a parameter's first step", "[optim]") {
