@@ -33,8 +33,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/ops.h"
-#include "graph/ops.h"
+#include "core/ops.h"  // the generic ops; graph::Output is declared there (defined in graph/graph.h)
 
 namespace tandem {
 

@@ -15,6 +15,7 @@
 #include "core/ops/update_math.h"
 #include "tandem.h"
 #include "tests/fixture.h"
+#include "tests/scratch_dir.h"
 #if defined(TANDEM_HAVE_CUDA)
 #include "cuda/cuda.h"
 #endif
@@ -145,6 +146,7 @@ TEST_CASE("optim: RMSprop's and Adagrad's state_dicts are PyTorch's, name for na
 }
 
 TEST_CASE("optim: RMSprop and Adagrad resume from a state_dict exactly", "[optim][checkpoint]") {
+  const ScratchDir dir("optim_adaptive");
   for (const char* name : {"rmsprop_centered_momentum", "rmsprop_momentum_weight_decay", "adagrad_decay"}) {
     INFO(name);
     const FixtureCase& c = case_named(name);
@@ -158,7 +160,7 @@ TEST_CASE("optim: RMSprop and Adagrad resume from a state_dict exactly", "[optim
     second.w.detach().copy_(first.w.detach());
     second.b.detach().copy_(first.b.detach());
     second.losses = first.losses;
-    const std::string path = std::string(TANDEM_BINARY_DIR) + "/optim_adaptive_" + name + ".tckpt";
+    const std::string path = dir / (std::string(name) + ".tckpt");
     first.opt->state_dict().save(path);
     if (auto* rms = dynamic_cast<optim::RMSprop*>(second.opt.get())) rms->options = {.lr = 1.0};
     second.opt->load_state_dict(StateDict::load(path));

@@ -99,6 +99,7 @@ std::string keras_step_time(double t) {
 
 // Keras: '=' for the part done, '>' at its tip while not finished, '.' for the rest.
 std::string keras_bar(int64_t current, int64_t total, int width) {
+  if (total <= 0) return "[" + std::string(static_cast<size_t>(std::max(width, 0)), '.') + "]";  // nothing to show
   const auto done = static_cast<int64_t>(width * (static_cast<double>(current) / static_cast<double>(total)));
   std::string bar = "[";
   if (done > 0) {
