@@ -32,3 +32,4 @@
 #include "optim/schedule.h"
 #include "optim/train.h"
 #include "train/fit.h"
+#include "train/progress.h"
