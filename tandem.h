@@ -35,3 +35,4 @@
 #include "optim/schedule.h"
 #include "optim/train.h"
 #include "train/fit.h"
+#include "train/progress.h"

@@ -71,8 +71,11 @@ struct Attrs {
   // Optimizer updates (core/ops/update.cpp): the hyper-parameters, named as in torch.optim.
   double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
   double beta1 = 0, beta2 = 0, eps = 0;
+  double alpha = 0;     // RMSprop's smoothing constant (TensorFlow calls it decay, or rho)
+  double lr_decay = 0;  // Adagrad: lr / (1 + (t − 1) · lr_decay)
   bool nesterov = false;
   bool decoupled_weight_decay = false;  // AdamW: shrink the weight, don't add wd·w to the gradient
+  bool centered = false;                // RMSprop: divide by the gradient's std, not its RMS
   // The debugging ops' text (core/ops/debug.cpp): check_numerics' message, print's prefix.
   std::string message = {};
 };

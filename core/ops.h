@@ -404,7 +404,8 @@ template <TensorLike T> T operator>=(const T& a, const Scalar& b) { return ge(a,
 // In-place steps, run by eager optimizers with call_update() and by graph optimizers as update nodes
 // (graph::apply_update): optim/ is their user-facing side.
 namespace ops {
-extern OpDef sgd_update, momentum_update, adam_update;
+extern OpDef sgd_update, momentum_update, adam_update, rmsprop_update, adagrad_update;
+extern OpDef rmsprop_tf_update, centered_rmsprop_tf_update, adagrad_tf_update;  // TensorFlow's formulas
 }
 
 // ---- comparing whole tensors: values, so eager only (helpers for tests and demos) -------------------

@@ -15,6 +15,9 @@ std::string type_name(const OpDef& op) {
   if (std::string(op.name) == "sgd_update") return "ApplyGradientDescent";  // and TF's updates
   if (std::string(op.name) == "momentum_update") return "ApplyMomentum";
   if (std::string(op.name) == "adam_update") return "ApplyAdam";
+  if (std::string(op.name) == "rmsprop_tf_update") return "ApplyRMSProp";
+  if (std::string(op.name) == "centered_rmsprop_tf_update") return "ApplyCenteredRMSProp";
+  if (std::string(op.name) == "adagrad_tf_update") return "ApplyAdagrad";
   std::string out;
   bool upper = true;
   for (const char* p = op.name; *p; ++p) {

@@ -246,6 +246,16 @@ constexpr std::pair<const char*, const char*> kSlots[] = {
 }  // namespace
 
 StateDict to_slots(const StateDict& optimizer_state, const std::vector<std::string>& names) {
+  for (const auto& [key, t] : optimizer_state) {
+    if (key.rfind("state.", 0) != 0) continue;
+    const std::string field = key.substr(key.rfind('.') + 1);
+    bool known = false;
+    for (const auto& [f, slot] : kSlots) known = known || field == f;
+    if (!known)
+      throw Error(msg("to_slots: \"", key, "\" has no slot variable in graph mode (only SGD's and Adam's state "
+                      "does: graph mode's RMSProp and Adagrad compute TensorFlow's formulas, not PyTorch's, "
+                      "so their state would not mean the same there)"));
+  }
   StateDict out;
   for (size_t k = 0; k < names.size(); ++k)
     for (const auto& [field, slot] : kSlots) {

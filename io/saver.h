@@ -124,7 +124,9 @@ NamedVariables dotted_names(const std::vector<Output>& variables);
 // saver and optimizer agree: for Adam, "state.k.exp_avg" ↔ "<name k>/Adam", "state.k.exp_avg_sq"
 // ↔ "<name k>/Adam_1", "state.k.step" ↔ "<name k>/Adam_step"; for SGD with momentum,
 // "state.k.momentum_buffer" ↔ "<name k>/Momentum" (optim/train.h names them). Hyper-parameters
-// have no slots (a graph's are numbers in its update nodes) and are left out.
+// have no slots (a graph's are numbers in its update nodes) and are left out. RMSprop's and
+// Adagrad's state has no twin (graph mode computes TensorFlow's formulas for them, eager mode
+// PyTorch's): to_slots refuses it.
 //   to_slots: an eager optimizer's state_dict, renamed to slot names.
 //   from_slots: the slot entries of a checkpoint, renamed to an eager optimizer's names (its
 //               hyper-parameters are then added from `optimizer_now`, the optimizer to load into).

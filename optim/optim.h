@@ -1,4 +1,5 @@
-// optim/optim.h — optimizers for eager mode, as torch.optim has them: SGD, Adam, AdamW.
+// optim/optim.h — optimizers for eager mode, as torch.optim has them: SGD, Adam, AdamW, RMSprop,
+// Adagrad; and gradient clipping (optim/clip.h).
 //
 // Training is a loop of four lines, the same in every PyTorch program:
 //
@@ -22,13 +23,15 @@
 // Resuming: state_dict() / load_state_dict() save and restore the state and the hyper-parameters
 // (optim/optim_state.cpp), so a run continued from a checkpoint takes the very steps it would have.
 //
-// Read next: optim/train.h (graph mode: minimize), core/ops/update_math.h (the formulas).
+// Read next: optim/train.h (graph mode: minimize), core/ops/update_math.h (the formulas),
+// optim/rmsprop_adagrad.cpp (the two adaptive optimizers, both modes side by side).
 #pragma once
 
 #include <vector>
 
 #include "core/tensor.h"
 #include "io/state_dict.h"
+#include "optim/clip.h"
 
 namespace tandem::optim {
 
@@ -142,6 +145,75 @@ struct AdamWOptions {
 class AdamW : public Adam {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});
+};
+
+// ---- RMSprop and Adagrad: each weight's step divided by its gradients' running size -------------
+// (optim/rmsprop_adagrad.cpp; the formulas in core/ops/update_math.h.) PyTorch's definitions,
+// which are not TensorFlow's: graph mode's RMSPropOptimizer and AdagradOptimizer (optim/train.h)
+// follow TF's, and say where they differ.
+
+// torch.optim.RMSprop: v = α·v + (1 − α)·g², w −= lr·g / (√v + ε), with optional momentum, a
+// centered variant (divide by the standard deviation of g) and weight decay.
+struct RMSpropOptions {
+  double lr = 1e-2;
+  double alpha = 0.99;  // the smoothing constant of the running mean of g²
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum = 0;
+  bool centered = false;
+};
+
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
+  void step() override;
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
+  RMSpropOptions options;
+
+  // A parameter's state, as PyTorch's optimizer.state[p]: the steps taken, square_avg (v), and
+  // momentum_buffer / grad_avg only when momentum > 0 / centered (undefined otherwise). Nothing
+  // (square_avg undefined) before the parameter's first step.
+  struct State {
+    double step = 0;  // a Python number in PyTorch 1.13; state_dict writes it as a float32 tensor
+    Tensor square_avg, momentum_buffer, grad_avg;
+  };
+  const State& state(size_t param_index) const { return state_.at(param_index); }
+
+ private:
+  std::vector<State> state_;
+};
+
+// torch.optim.Adagrad: s += g², w −= clr·g / (√s + ε) with clr = lr / (1 + (t − 1)·lr_decay).
+struct AdagradOptions {
+  double lr = 1e-2;
+  double lr_decay = 0;
+  double weight_decay = 0;
+  double initial_accumulator_value = 0;  // where s starts (TensorFlow's default is 0.1)
+  double eps = 1e-10;
+};
+
+class Adagrad : public Optimizer {
+ public:
+  Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
+  void step() override;
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state_dict) override;
+  double lr() const override { return options.lr; }
+  void set_lr(double lr) override;
+  AdagradOptions options;  // initial_accumulator_value acts at construction only, as in PyTorch
+
+  // step (a float32 count) and sum (s). Unlike the others, Adagrad makes every parameter's state
+  // in its constructor (as PyTorch does): its state_dict has it before the first step.
+  struct State {
+    Tensor step, sum;
+  };
+  const State& state(size_t param_index) const { return state_.at(param_index); }
+
+ private:
+  std::vector<State> state_;
 };
 
 }  // namespace tandem::optim

@@ -210,3 +210,114 @@ void Adam::load_state_dict(const StateDict& sd) {
 }
 
 }  // namespace tandem::optim
+
+// ---- RMSprop, Adagrad -----------------------------------------------------------------------------------
+//
+// RMSprop's state holds square_avg, and momentum_buffer / grad_avg only when momentum > 0 / centered,
+// as PyTorch's does; its step (a Python number in PyTorch 1.13) is written as PyTorch 2 writes it,
+// a float32 tensor. Adagrad's state exists for every parameter from the start.
+
+namespace tandem::optim {
+
+StateDict RMSprop::state_dict() const {
+  StateDict sd;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    const State& s = state_[k];
+    if (!s.square_avg.defined()) continue;
+    sd.insert(state_key(k, "step"), tensor(static_cast<float>(s.step)));
+    sd.insert(state_key(k, "square_avg"), s.square_avg);
+    if (s.momentum_buffer.defined()) sd.insert(state_key(k, "momentum_buffer"), s.momentum_buffer);
+    if (s.grad_avg.defined()) sd.insert(state_key(k, "grad_avg"), s.grad_avg);
+  }
+  sd.insert(kGroup + "lr", number(options.lr));
+  sd.insert(kGroup + "alpha", number(options.alpha));
+  sd.insert(kGroup + "eps", number(options.eps));
+  sd.insert(kGroup + "weight_decay", number(options.weight_decay));
+  sd.insert(kGroup + "momentum", number(options.momentum));
+  sd.insert(kGroup + "centered", tensor(options.centered));
+  write_params(sd, params_.size());
+  return sd;
+}
+
+void RMSprop::load_state_dict(const StateDict& sd) {
+  Reading r(sd, "RMSprop", params_);
+  RMSpropOptions o;
+  o.lr = r.scalar("lr");
+  o.alpha = r.scalar("alpha");
+  o.eps = r.scalar("eps");
+  o.weight_decay = r.scalar("weight_decay");
+  o.momentum = r.scalar("momentum");
+  o.centered = r.flag("centered");
+  // The fields these hyper-parameters keep, all of them or none per parameter.
+  std::vector<std::string> fields = {"step", "square_avg"};
+  if (o.momentum > 0) fields.push_back("momentum_buffer");
+  if (o.centered) fields.push_back("grad_avg");
+  std::vector<State> states(params_.size());
+  for (size_t k = 0; k < params_.size(); ++k) {
+    const DType dt = params_[k].dtype();
+    std::vector<bool> scalar(fields.size(), false);
+    std::vector<DType> dtypes(fields.size(), dt);
+    scalar[0] = true;
+    dtypes[0] = kFloat32;
+    std::vector<Tensor> s = r.state(k, fields, scalar, dtypes);
+    if (s.empty()) continue;
+    State& st = states[k];
+    st.step = s[0].item();
+    st.square_avg = s[1];
+    size_t next = 2;
+    if (o.momentum > 0) st.momentum_buffer = s[next++];
+    if (o.centered) st.grad_avg = s[next++];
+  }
+  r.finish();
+  try {
+    (void)RMSprop(params_, o);  // the constructor's checks of the values
+  } catch (const Error& e) {
+    r.fail(msg("its hyper-parameters are refused: ", e.what()));
+  }
+  options = o;
+  state_ = std::move(states);
+}
+
+StateDict Adagrad::state_dict() const {
+  StateDict sd;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    sd.insert(state_key(k, "step"), state_[k].step);
+    sd.insert(state_key(k, "sum"), state_[k].sum);
+  }
+  sd.insert(kGroup + "lr", number(options.lr));
+  sd.insert(kGroup + "lr_decay", number(options.lr_decay));
+  sd.insert(kGroup + "eps", number(options.eps));
+  sd.insert(kGroup + "weight_decay", number(options.weight_decay));
+  sd.insert(kGroup + "initial_accumulator_value", number(options.initial_accumulator_value));
+  write_params(sd, params_.size());
+  return sd;
+}
+
+void Adagrad::load_state_dict(const StateDict& sd) {
+  Reading r(sd, "Adagrad", params_);
+  AdagradOptions o;
+  o.lr = r.scalar("lr");
+  o.lr_decay = r.scalar("lr_decay");
+  o.eps = r.scalar("eps");
+  o.weight_decay = r.scalar("weight_decay");
+  o.initial_accumulator_value = r.scalar("initial_accumulator_value");
+  std::vector<State> states;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    const Tensor& p = params_[k];
+    std::vector<Tensor> s = r.state(k, {"step", "sum"}, {true, false}, {kFloat32, p.dtype()});
+    // A state_dict without this parameter's state (PyTorch's always has it) starts it afresh.
+    if (s.empty())
+      s = {zeros({}, kFloat32, p.device()), full(p.shape(), o.initial_accumulator_value, p.dtype(), p.device())};
+    states.push_back({s[0], s[1]});
+  }
+  r.finish();
+  try {
+    (void)Adagrad(params_, o);
+  } catch (const Error& e) {
+    r.fail(msg("its hyper-parameters are refused: ", e.what()));
+  }
+  options = o;
+  state_ = std::move(states);
+}
+
+}  // namespace tandem::optim

@@ -122,10 +122,10 @@ Output Optimizer::minimize(const Output& loss, const Output& global_step,
 }
 
 Output Optimizer::slot(const Output& var, const std::string& slot_name, const Shape& shape,
-                       DType dtype) const {
+                       DType dtype, double initial_value) const {
   OutsideScopes outside(var.graph());
   // On the variable's device, as TF places slots: a variable made from a GPU tensor gets GPU slots.
-  return Variable(zeros(shape, dtype, var.node()->value.device()), /*trainable=*/false,
+  return Variable(full(shape, initial_value, dtype, var.node()->value.device()), /*trainable=*/false,
                   var.node()->name + "/" + slot_name);
 }
 

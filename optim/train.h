@@ -9,7 +9,7 @@
 // minimize() returns: it only adds nodes; each session.run of train_op takes one step.
 //
 // An optimizer's state lives in *slot variables* created beside each variable — "w/Momentum",
-// "w/Adam" and "w/Adam_1" (TensorFlow's names), and "w/Adam_step", Tandem's own: TF keeps one
+// "w/Adam" and "w/Adam_1", "w/RMSProp", "w/Adagrad" (TensorFlow's names), and "w/Adam_step", Tandem's own: TF keeps one
 // pair of beta1_power/beta2_power variables for all of them, Tandem a step count per variable as
 // PyTorch does — so it persists from run to run in the Session like any variable, and global_variables_initializer() must run after minimize() to create it
 // (TF1's classic "Attempting to use uninitialized value w/Adam" when it ran before).
@@ -33,7 +33,12 @@
 // (Update fusion, graph/passes/update_fusion.cpp, folds only steps whose rate is a number: its
 // GEMM takes the rate when the plan is made.)
 //
-// Read next: optim/optim.h (eager mode), graph/session.cpp (how an update node runs).
+// RMSPropOptimizer and AdagradOptimizer follow TensorFlow's formulas, which are not PyTorch's:
+// the same model trained with optim::RMSprop and with RMSPropOptimizer takes different steps, each
+// mode its own framework's (optim/rmsprop_adagrad.cpp sets the two side by side).
+//
+// Read next: optim/optim.h (eager mode), graph/session.cpp (how an update node runs),
+// optim/clip.h (clipping gradients between compute_gradients and apply_gradients).
 #pragma once
 
 #include <string>
@@ -41,6 +46,7 @@
 #include <vector>
 
 #include "graph/ops.h"
+#include "optim/clip.h"
 
 namespace tandem::graph::train {
 
@@ -82,9 +88,10 @@ class Optimizer {
   Optimizer(std::string name, LearningRate learning_rate);
   // The update node of one variable; creates the variable's slots if this optimizer needs any.
   virtual Output apply_one(const Output& grad, const Output& var) const = 0;
-  // A slot variable for `var`, zero-initialized, named "<var>/<slot>", not trainable.
-  Output slot(const Output& var, const std::string& slot_name, const Shape& shape,
-              DType dtype) const;
+  // A slot variable for `var`, filled with initial_value (TF's slots start at 0, but RMSProp's
+  // "rms" at 1 and Adagrad's accumulator at 0.1), named "<var>/<slot>", not trainable.
+  Output slot(const Output& var, const std::string& slot_name, const Shape& shape, DType dtype,
+              double initial_value = 0) const;
   // apply_update(op, inputs, attrs) for one variable, with the learning rate: attrs.lr when it is
   // a number, one more input when it is a tensor.
   Output update(const OpDef& op, std::vector<Output> inputs, Attrs attrs, const Output& var) const;
@@ -124,5 +131,40 @@ class AdamOptimizer : public Optimizer {
   Output apply_one(const Output& grad, const Output& var) const override;
   double beta1_, beta2_, epsilon_;
 };
+
+// RMSProp (tf.train.RMSPropOptimizer), TensorFlow's formula — not PyTorch's (optim/optim.h's
+// RMSprop): the mean square starts at 1, ε sits inside the square root, lr inside the velocity:
+//     ms = ms + (g² − ms)·(1 − decay);  mom = momentum·mom + lr·g / √(ms + ε);  w −= mom
+// centered: ms − mg² in place of ms, with mg = mg + (g − mg)·(1 − decay).
+// Slots, named as TF names them: "w/RMSProp" (ms), then "w/RMSProp_1" (mg, if centered), then the
+// momentum, which TF always keeps ("w/RMSProp_1", or "w/RMSProp_2" when centered).
+class RMSPropOptimizer : public Optimizer {
+ public:
+  explicit RMSPropOptimizer(LearningRate learning_rate, double decay = 0.9, double momentum = 0.0,
+                            double epsilon = 1e-10, bool centered = false);
+
+ private:
+  Output apply_one(const Output& grad, const Output& var) const override;
+  double decay_, momentum_, epsilon_;
+  bool centered_;
+};
+
+// Adagrad (tf.train.AdagradOptimizer), TensorFlow's formula: accum += g²; w −= lr·g / √accum.
+// The accumulator, slot "w/Adagrad", starts at initial_accumulator_value (0.1; PyTorch's default
+// is 0 with an ε added to √s instead). No ε, no learning-rate decay, no weight decay.
+class AdagradOptimizer : public Optimizer {
+ public:
+  explicit AdagradOptimizer(LearningRate learning_rate, double initial_accumulator_value = 0.1);
+
+ private:
+  Output apply_one(const Output& grad, const Output& var) const override;
+  double initial_accumulator_value_;
+};
+
+// tf.clip_by_global_norm over compute_gradients' pairs, for apply_gradients: the same variables,
+// their gradients clipped together (optim/clip.h), and the global norm before clipping.
+//     auto [clipped, norm] = clip_by_global_norm(opt.compute_gradients(loss), 5.0);
+//     Output train_op = opt.apply_gradients(clipped);
+std::pair<GradsAndVars, Output> clip_by_global_norm(const GradsAndVars& grads_and_vars, double clip_norm);
 
 }  // namespace tandem::graph::train

@@ -237,6 +237,16 @@ TEST_CASE("fit: bad input is a clear error", "[train][fit][errors]") {
                     Catch::Contains("graph mode's optimizers (optim/train.h) have no AdamW") &&
                         Catch::Contains("run_eagerly = true"));
   CHECK_NOTHROW(keras::compile(make_net(13), {.optimizer = optim::AdamWOptions{}, .loss = "cross_entropy", .run_eagerly = true}));
+  CHECK_THROWS_WITH(keras::compile(make_net(13), {.optimizer = optim::RMSpropOptions{}, .loss = "cross_entropy"}),
+                    Catch::Contains("TensorFlow's formulas"));
+  // Eagerly, RMSprop trains (and a schedule sets its rate through the same set_lr).
+  const Problem q = problem(32, 14);
+  keras::Model rms = keras::compile(make_net(15), {.optimizer = optim::RMSpropOptions{.lr = 0.01}, .loss = "cross_entropy",
+                                                   .run_eagerly = true});
+  const keras::History h = keras::fit(rms, q.x, q.y, {.epochs = 3, .callbacks = {keras::LearningRateScheduler(
+      [](int64_t epoch, double lr) { return epoch == 0 ? lr : lr / 2; })}, .verbose = 0});
+  CHECK(h["loss"].back() < h["loss"].front());
+  CHECK(h["lr"] == std::vector<double>{0.01, 0.005, 0.0025});
 }
 
 TEST_CASE("examples/10_fit: the hand loop, fit eagerly and fit as a graph print the same epoch losses", "[train][fit][examples]") {

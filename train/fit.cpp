@@ -5,7 +5,6 @@
 // runs a session (train/steps.h). That is the whole difference between the two ways of training.
 #include "train/fit.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +13,7 @@
 #include "autograd/grad_mode.h"
 #include "layers/keras.h"
 #include "layers/losses.h"
+#include "train/progress.h"
 #include "train/steps.h"
 
 namespace tandem::keras {
@@ -186,28 +186,44 @@ struct EpochMeans {
   }
 };
 
-// evaluate's loop, also fit's validation.
-Logs evaluation(Model& model, data::DataLoader& loader) {
+// The batches a loader will make this epoch, for the progress bar; 0 (unknown) for a stream.
+int64_t steps_of(const data::DataLoader& loader) {
+  try {
+    return loader.size();
+  } catch (const Error&) {
+    return 0;
+  }
+}
+
+// Keras's progress bar (train/progress.h) for one epoch of `loader`, when verbose asks for one.
+std::optional<ProgressBar> progress_bar(const data::DataLoader& loader, int verbose, int64_t epoch, int64_t epochs) {
+  if (verbose <= 0) return std::nullopt;
+  return std::optional<ProgressBar>(std::in_place, steps_of(loader),
+                                    ProgressBarOptions{.epoch = static_cast<int>(epoch + 1),
+                                                       .epochs = static_cast<int>(epochs), .verbose = verbose});
+}
+
+// evaluate's loop, also fit's validation (silent there: fit's bar shows the val_ values).
+Logs evaluation(Model& model, data::DataLoader& loader, int verbose = 0) {
   EpochMeans means;
   means.reset(model);
+  std::optional<ProgressBar> bar = progress_bar(loader, verbose, 0, 0);
   int64_t batches = 0;
   for (const data::Example& b : loader) {
     check_batch(b, "evaluate");
     means.add(model, model.steps().test_step(b[0], b[1]), b[0].size(0));
     ++batches;
+    if (bar) {
+      Logs so_far;
+      means.write(model, so_far, "");
+      bar->update(batches, so_far.items());
+    }
   }
   if (batches == 0) throw Error("evaluate: the data is empty (0 batches)");
   Logs logs;
   means.write(model, logs, "");
+  if (bar) bar->finish(logs.items());
   return logs;
-}
-
-// Keras's verbose = 2 line: "Epoch 3/10 - 1.2s - loss: 0.4410 - accuracy: 0.8452 - val_loss: ...".
-void print_epoch(int64_t epoch, int64_t epochs, double seconds, const Logs& logs) {
-  std::printf("Epoch %lld/%lld - %.1fs", static_cast<long long>(epoch + 1), static_cast<long long>(epochs), seconds);
-  for (const auto& [name, value] : logs.items()) std::printf(" - %s: %.4f", name.c_str(), value);
-  std::printf("\n");
-  std::fflush(stdout);
 }
 
 // Restores the model's bookkeeping however fit ends (an exception from a callback, say).
@@ -275,9 +291,9 @@ History fit(Model& model, const Data& data, FitOptions o) {
   History history;
   EpochMeans means;
   for (int64_t epoch = o.initial_epoch; epoch < o.epochs && !model.stop_training; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
     Logs logs;
     for (CallbackRef& c : callbacks) c->on_epoch_begin(epoch, logs);
+    std::optional<ProgressBar> bar = progress_bar(loader, o.verbose, epoch, o.epochs);
     means.reset(model);
     int64_t batch = 0;
     for (const data::Example& b : loader) {
@@ -287,6 +303,7 @@ History fit(Model& model, const Data& data, FitOptions o) {
       means.write(model, batch_logs, "");
       for (CallbackRef& c : callbacks) c->on_train_batch_end(batch, batch_logs);
       ++batch;
+      if (bar) bar->update(batch, batch_logs.items());
     }
     if (batch == 0) throw Error("fit: the training data gave no batches (is the DataLoader's dataset empty?)");
     means.write(model, logs, "");
@@ -296,8 +313,7 @@ History fit(Model& model, const Data& data, FitOptions o) {
     }
     for (CallbackRef& c : callbacks) c->on_epoch_end(epoch, logs);
     history.append(epoch, logs);
-    if (o.verbose > 0)
-      print_epoch(epoch, o.epochs, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), logs);
+    if (bar) bar->finish(logs.items());
   }
   for (CallbackRef& c : callbacks) c->on_train_end(train_logs);
   return history;
@@ -318,12 +334,7 @@ Logs evaluate(Model& model, const Data& data, EvaluateOptions o) {
     own.emplace(loader_for(data.dataset(), o.batch_size, false, 0));
   }
   model.steps().push();
-  const Logs logs = evaluation(model, own ? *own : *data.loader());
-  if (o.verbose > 0) {
-    for (const auto& [name, value] : logs.items()) std::printf("%s: %.4f  ", name.c_str(), value);
-    std::printf("\n");
-  }
-  return logs;
+  return evaluation(model, own ? *own : *data.loader(), o.verbose);
 }
 
 Logs evaluate(Model& model, const Tensor& x, const Tensor& y, EvaluateOptions options) {

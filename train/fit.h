@@ -65,7 +65,10 @@ class Steps;
 // ---- compile's pieces ---------------------------------------------------------------------------------
 
 // The optimizer, by its eager options (optim/optim.h); graph mode builds optim/train.h's twin.
-using OptimizerOptions = std::variant<optim::SGDOptions, optim::AdamOptions, optim::AdamWOptions>;
+// RMSprop and Adagrad run eagerly only: graph mode's RMSPropOptimizer and AdagradOptimizer compute
+// TensorFlow's formulas, not PyTorch's, so the two modes would train differently.
+using OptimizerOptions = std::variant<optim::SGDOptions, optim::AdamOptions, optim::AdamWOptions,
+                                      optim::RMSpropOptions, optim::AdagradOptions>;
 
 // A loss for both modes: (output, target) -> a 0-dim loss, on Tensors and on graph Outputs.
 // By name — "cross_entropy" (logits and int64 labels), "nll_loss" (log-probabilities),
@@ -203,7 +206,7 @@ struct FitOptions {
   double validation_split = 0;   // or: this fraction of tensors/dataset, the LAST examples, held out
   std::vector<CallbackRef> callbacks = {};
   bool shuffle = true;           // a new order each epoch (Keras's default)
-  int verbose = 1;               // 0 silent, 1 a progress bar, 2 one line per epoch
+  int verbose = 1;               // 0 silent, 1 Keras's progress bar (train/progress.h), 2 one line per epoch
   int64_t initial_epoch = 0;     // the epoch to start at (resuming: load_checkpoint's answer)
   uint64_t seed = 0;             // of the shuffles: the same seed, the same orders
 };
@@ -224,7 +227,7 @@ History fit(Model& model, const Tensor& x, const Tensor& y, FitOptions options =
 // ---- evaluate and predict ---------------------------------------------------------------------------------
 struct EvaluateOptions {
   int64_t batch_size = 32;
-  int verbose = 0;
+  int verbose = 0;  // 1: Keras's progress bar, 2: its final line
 };
 // The loss and metrics over the data, in eval mode (dropout off, batch norm's running statistics).
 Logs evaluate(Model& model, const Data& data, EvaluateOptions options = {});

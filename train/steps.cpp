@@ -25,7 +25,9 @@ std::unique_ptr<optim::Optimizer> eager_optimizer(const OptimizerOptions& option
         using O = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<O, optim::SGDOptions>) return std::make_unique<optim::SGD>(params, o);
         else if constexpr (std::is_same_v<O, optim::AdamOptions>) return std::make_unique<optim::Adam>(params, o);
-        else return std::make_unique<optim::AdamW>(params, o);
+        else if constexpr (std::is_same_v<O, optim::AdamWOptions>) return std::make_unique<optim::AdamW>(params, o);
+        else if constexpr (std::is_same_v<O, optim::RMSpropOptions>) return std::make_unique<optim::RMSprop>(params, o);
+        else return std::make_unique<optim::Adagrad>(params, o);
       },
       options);
 }
@@ -42,8 +44,11 @@ void check_graph_optimizer(const OptimizerOptions& options) {
     if (o->dampening != 0) refuse("dampening");
   } else if (const auto* o = std::get_if<optim::AdamOptions>(&options)) {
     if (o->weight_decay != 0) refuse("weight_decay for Adam");
-  } else {
+  } else if (std::holds_alternative<optim::AdamWOptions>(options)) {
     refuse("AdamW");
+  } else {
+    refuse("PyTorch's RMSprop or Adagrad (RMSPropOptimizer and AdagradOptimizer compute TensorFlow's formulas, "
+           "which train differently)");
   }
 }
 

@@ -7,8 +7,10 @@
 // core/ops/update.cpp and the CUDA kernels in cuda/optim.cu call the very same code (TANDEM_HD),
 // so the CPU tests, which compare with torch.optim, also test the GPU's arithmetic.
 //
-// The formulas are PyTorch's (torch/optim/sgd.py and adam.py, version 1.13), operation for
-// operation in the same order, so that float32 results agree to the last bit or two.
+// The formulas are PyTorch's (torch/optim/sgd.py, adam.py, rmsprop.py and adagrad.py, version
+// 1.13), operation for operation in the same order, so that float32 results agree to the last bit
+// or two. RMSprop and Adagrad also have TensorFlow 1's versions (TfRmsPropStep, TfAdagradStep),
+// which are not the same formulas: graph mode's tf.train twins use those (optim/train.h).
 //
 // Read next: core/ops/update.cpp (the ops around these functors), optim/optim.h (the optimizers).
 #pragma once
@@ -99,6 +101,112 @@ template <typename T> struct AdamStep {
     v = v * beta2 + one_minus_beta2 * (g * g);
     const T denom = std::sqrt(v) / bias_correction2_sqrt + eps;
     w = w - step_size * (m / denom);
+  }
+};
+
+// ---- RMSprop and Adagrad: a step size per weight, from the history of its gradient's size ----------
+//
+// Both divide the gradient by a running measure of its magnitude, so that weights whose gradients
+// are always large take small steps and rarely-touched weights take large ones. Adagrad
+// (Duchi et al., 2011) sums every g² ever seen, so its steps only shrink; RMSprop (Hinton's
+// lecture 6e, 2012) keeps an exponential average instead, so it forgets old gradients. Adam is
+// RMSprop plus momentum and bias correction.
+
+// RMSprop as torch.optim.RMSprop computes it (α: the smoothing constant, `alpha`):
+//     g = g + wd · w                         (weight decay, as SGD)
+//     v = α · v + (1 − α) · g²                the running mean of g²  (state: square_avg)
+//     centered: m = α · m + (1 − α) · g       the running mean of g   (state: grad_avg)
+//               d = √(v − m²) + ε             divide by the standard deviation, not the RMS
+//     else:     d = √v + ε                    (ε outside the square root)
+//     momentum > 0: b = μ · b + g / d;  w = w − lr · b    (state: momentum_buffer)
+//     else:         w = w − lr · g / d
+// v starts at 0 (no bias correction, unlike Adam: the first steps are large, lr·g/(√(1−α)·|g|)).
+// A state the configuration does not keep (b without momentum, m when not centered) is not
+// touched: the caller passes a scratch number for it.
+template <typename T> struct RmspropStep {
+  T lr, alpha, one_minus_alpha, eps, weight_decay, momentum;  // one_minus_alpha: 1 − α in double
+  bool centered;
+  TANDEM_HD void operator()(T& w, T& v, T& b, T& m, T g) const {
+    if (weight_decay != T(0)) g = g + weight_decay * w;
+    v = v * alpha + one_minus_alpha * g * g;
+    T d;
+    if (centered) {
+      m = m * alpha + one_minus_alpha * g;
+      d = std::sqrt(v - m * m) + eps;
+    } else {
+      d = std::sqrt(v) + eps;
+    }
+    if (momentum > T(0)) {
+      b = b * momentum + g / d;
+      w = w - lr * b;
+    } else {
+      w = w - lr * (g / d);
+    }
+  }
+};
+
+// RMSProp as TensorFlow 1 computes it (tf.train.RMSPropOptimizer; the ApplyRMSProp and
+// ApplyCenteredRMSProp kernels, ρ: `decay`). Three differences from PyTorch's, each deliberate:
+//     ms  = ms + (g² − ms) · (1 − ρ)           the same running mean, written as a correction —
+//                                              but TF starts ms at 1, not 0 (the slot's initial
+//                                              value), so the first steps are small, not large
+//     centered: mg = mg + (g − mg) · (1 − ρ);  d = √(ms − mg² + ε)
+//     else:                                    d = √(ms + ε)           (ε inside the square root)
+//     mom = μ · mom + lr · g / d               lr inside the velocity: a changed lr acts gradually
+//     w   = w − mom
+// There is no weight decay (TF1 puts that in the loss). The momentum slot always exists.
+template <typename T> struct TfRmsPropStep {
+  T lr, one_minus_rho, momentum, eps;
+  bool centered;
+  TANDEM_HD void operator()(T& w, T& ms, T& mom, T& mg, T g) const {
+    ms = ms + (g * g - ms) * one_minus_rho;
+    T denominator;
+    if (centered) {
+      mg = mg + (g - mg) * one_minus_rho;
+      denominator = ms - mg * mg + eps;
+    } else {
+      denominator = ms + eps;
+    }
+    mom = mom * momentum + (g * lr) / std::sqrt(denominator);
+    w = w - mom;
+  }
+};
+
+// Adagrad as torch.optim.Adagrad computes it, at step t (t = 1, 2, ...):
+//     g   = g + wd · w
+//     clr = lr / (1 + (t − 1) · lr_decay)      a learning rate that decays with the step count
+//     s   = s + g²                             the sum of every squared gradient (state: sum,
+//                                              starting at initial_accumulator_value, default 0)
+//     w   = w − clr · g / (√s + ε)
+// clr depends on t only: computed once per step, in double (AdagradStep::at), as Python does.
+template <typename T> struct AdagradStep {
+  T clr, eps, weight_decay;
+
+  static TANDEM_HD AdagradStep at(double t, double lr, double lr_decay, double eps, double weight_decay) {
+    AdagradStep s;
+    s.clr = T(lr / (1.0 + (t - 1.0) * lr_decay));
+    s.eps = T(eps);
+    s.weight_decay = T(weight_decay);
+    return s;
+  }
+
+  TANDEM_HD void operator()(T& w, T& s, T g) const {
+    if (weight_decay != T(0)) g = g + weight_decay * w;
+    s = s + g * g;
+    const T d = std::sqrt(s) + eps;
+    w = w - clr * (g / d);
+  }
+};
+
+// Adagrad as TensorFlow 1 computes it (tf.train.AdagradOptimizer, the ApplyAdagrad kernel):
+//     accum = accum + g²                       accum starts at initial_accumulator_value = 0.1
+//     w     = w − lr · g / √accum              no ε (the 0.1 start keeps √accum away from 0),
+//                                              no learning-rate decay, no weight decay
+template <typename T> struct TfAdagradStep {
+  T lr;
+  TANDEM_HD void operator()(T& w, T& accum, T g) const {
+    accum = accum + g * g;
+    w = w - g * lr * (T(1) / std::sqrt(accum));  // TF: var -= grad * lr * accum.rsqrt()
   }
 };
 

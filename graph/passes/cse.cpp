@@ -63,7 +63,7 @@ constexpr int64_t kMaxHashedElements = int64_t{1} << 16;
 
 // A key must name every field of Attrs. If this fails, Attrs has changed: add the new field to
 // append_attrs() below, then update the size here.
-static_assert(sizeof(Attrs) == sizeof(Shape) + 120 + sizeof(std::string), "Attrs changed: make the CSE key include the new field");
+static_assert(sizeof(Attrs) == sizeof(Shape) + 136 + sizeof(std::string), "Attrs changed: make the CSE key include the new field");
 
 void append(std::string& key, int64_t v) {
   key += std::to_string(v);
@@ -88,10 +88,11 @@ void append_attrs(std::string& key, const Attrs& a) {
   key += " dtype=";
   append(key, static_cast<int64_t>(a.dtype));
   key += " hyper=";  // an optimizer's (update nodes are never merged; the key stays complete)
-  for (double v : {a.lr, a.momentum, a.dampening, a.weight_decay, a.beta1, a.beta2, a.eps})
+  for (double v : {a.lr, a.momentum, a.dampening, a.weight_decay, a.beta1, a.beta2, a.eps, a.alpha, a.lr_decay})
     append(key, std::bit_cast<int64_t>(v));
   append(key, a.nesterov);
   append(key, a.decoupled_weight_decay);
+  append(key, a.centered);
   key += " message=";  // check_numerics with two messages is two checks
   key += std::to_string(a.message.size());  // the length first: no message can fake the end
   key += ':';
