@@ -162,8 +162,11 @@ std::vector<Output> gradients(const std::vector<Output>& ys, const std::vector<O
     const bool control = n.kind == Kind::control && result_grads.count(n.id);
     auto it = partials.find(n.id);
     if ((it == partials.end() && !control) || !between(&n)) continue;
-    const Output total = control ? Output() : add_n(it->second);  // SOLUTION a3.t2
-    if (!control) it->second = {total};
+    Output total;  // the gradient flowing into n: the sum of its partials (a control node's come per result)
+    if (!control) {
+      total = add_n(it->second);  // SOLUTION a3.t2
+      it->second = {total};
+    }
     if (n.kind == Kind::result) {
       std::vector<Output>& r = result_grads[n.inputs[0].node()->id];
       r.resize(n.inputs[0].node()->flow->results.size());
