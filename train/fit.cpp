@@ -374,7 +374,7 @@ bool History::contains(const std::string& key) const {
 void History::append(int64_t e, const Logs& logs) {
   epoch.push_back(e);
   for (const auto& [name, value] : logs.items()) {
-    auto it = std::find_if(history.begin(), history.end(), [&](const auto& h) { return h.first == name; });
+    auto it = std::find_if(history.begin(), history.end(), [&key = name](const auto& h) { return h.first == key; });
     if (it == history.end()) it = history.insert(history.end(), {name, {}});
     it->second.push_back(value);
   }

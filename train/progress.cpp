@@ -176,7 +176,7 @@ ProgressBar::ProgressBar(int64_t total_steps, ProgressBarOptions options)
 // ProgressMetrics keep the order they first came in; a later value replaces an earlier one.
 void ProgressBar::merge(const ProgressMetrics& metrics) {
   for (const auto& [name, value] : metrics) {
-    auto it = std::find_if(values_.begin(), values_.end(), [&](const auto& nv) { return nv.first == name; });
+    auto it = std::find_if(values_.begin(), values_.end(), [&key = name](const auto& nv) { return nv.first == key; });
     if (it == values_.end()) values_.emplace_back(name, value);
     else it->second = value;
   }
