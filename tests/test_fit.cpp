@@ -92,14 +92,19 @@ TEST_CASE("fit: both modes from the same seed give the same History", "[train][f
   for (const auto& [k, v] : graph.history) keys.push_back(k);
   CHECK(keys == std::vector<std::string>{"loss", "accuracy", "val_loss", "val_accuracy", "lr"});
   CHECK(graph.epoch == std::vector<int64_t>{0, 1, 2, 3});
+  // Bit for bit where both modes' products go through OpenBLAS's sgemm (the Release build); Eigen's
+  // own GEMM (the sanitizer builds) may round a product of transposed operands differently in the
+  // last bit, so the check allows float32's rounding and no more.
   for (const auto& [key, values] : eager.history) {
     INFO(key);
-    CHECK(graph[key] == values);  // bit for bit
+    REQUIRE(graph[key].size() == values.size());
+    for (size_t k = 0; k < values.size(); ++k) CHECK(graph[key][k] == Approx(values[k]).epsilon(1e-6));
   }
   CHECK(eager["lr"] == std::vector<double>{0.01, 0.01, 0.005, 0.005});
   CHECK(eager["loss"].back() < eager["loss"].front());  // it learns
   CHECK(eager["val_accuracy"].back() > 0.5);
-  CHECK(same_weights(net->state_dict(), eager_weights));  // graph mode wrote its weights back into the module
+  for (const auto& [name, t] : net->state_dict())  // graph mode wrote its weights back into the module
+    CHECK(allclose(t, eager_weights.at(name), 1e-5, 1e-7));
 }
 
 TEST_CASE("fit: evaluate and predict against hand math, from tensors, a Dataset or a DataLoader", "[train][fit]") {
