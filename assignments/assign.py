@@ -65,7 +65,8 @@ class MarkerError(Exception):
 # ---- the assignments ---------------------------------------------------------------------------
 
 def load_assignment(n):
-    """assignments/aN/assignment.json: the title, and per task its title, points and timeout."""
+    """assignments/aN/assignment.json: the title, and per task its title, points and timeout (and,
+    for a task that writes nothing new but puts earlier ones together, "builds_on": their ids)."""
     path = ROOT / "assignments" / f"a{n}" / "assignment.json"
     if not path.is_file():
         known = sorted(p.parent.name for p in (ROOT / "assignments").glob("a*/assignment.json"))
@@ -157,7 +158,9 @@ def render(pieces, assignment, spec, mode, where):
     'reference' (every region as plain code, hidden tests kept)."""
     stubs = mode in ("student", "autograder")
     out = []
-    device = where.startswith("cuda/")
+    # A file with functions that also run on the GPU (cuda/, or any file using TANDEM_HD, such as
+    # core/ops/update_math.h) gets the stub that compiles in device code too (core/error.h).
+    device = where.startswith("cuda/") or any(p[0] == "text" and "TANDEM_HD" in p[1] for p in pieces)
     for p in pieces:
         kind = p[0]
         if kind == "text":
@@ -182,7 +185,7 @@ def render(pieces, assignment, spec, mode, where):
             _, task, indent, code, line = p
             if stubs and task.startswith(f"a{assignment}."):
                 if device:
-                    raise MarkerError(f"{where}:{line}: the one-line form is not supported in cuda/ "
+                    raise MarkerError(f"{where}:{line}: the one-line form is not supported in code that runs on the GPU "
                                       f"(device code cannot throw); use BEGIN/END SOLUTION")
                 stub = one_line_stub(code, indent, stub_message(spec, task), where, line)
                 out.append(f"{stub}  // YOUR CODE {task}")
@@ -405,8 +408,13 @@ def check(assignment, scratch):
                 if p[1] not in tasks:
                     problems.append(f"{rel}: region of {p[1]}, which assignments/a{assignment}/assignment.json "
                                     f"does not list")
-    for t in sorted(tasks - seen):
+    # A task with "builds_on" (the tasks it puts together, e.g. a4.t5: the seed ConvNet trained on
+    # the student's layers and optimizers) has no region of its own: its tests grade the whole.
+    whole = {f"a{assignment}.{t['id']}" for t in spec["tasks"] if t.get("builds_on")}
+    for t in sorted(tasks - seen - whole):
         problems.append(f"a{assignment}: task {t} has no region in the engine")
+    for t in sorted(whole & seen):
+        problems.append(f"a{assignment}: task {t} builds on others (builds_on) but has a region of its own")
     leaks = fragments(assignment)
     for path in sorted(out.rglob("*")):
         if not path.is_file() or path.name == LISTING:

@@ -51,6 +51,15 @@ struct Todo {
 };
 [[nodiscard]] inline Todo todo(const char* what) { return Todo{what}; }
 
+// The stub of a task inside a function that also runs on the GPU (TANDEM_HD: cuda/ladder_index.h,
+// core/ops/update_math.h): on the CPU it throws NotImplemented with the task's message; device
+// code cannot throw, so there it stops the kernel (__trap: the launch fails with an error).
+#if defined(__CUDA_ARCH__)
+#define TANDEM_NOT_IMPLEMENTED(what) (__trap(), __builtin_unreachable())
+#else
+#define TANDEM_NOT_IMPLEMENTED(what) throw ::tandem::NotImplemented(what)
+#endif
+
 // Builds a message from pieces: throw ShapeError(msg("mul: ", a, " vs ", b)).
 template <typename... Args> std::string msg(const Args&... args) {
   std::ostringstream os;

@@ -26,15 +26,6 @@
 #define TANDEM_HD
 #endif
 
-// The stub of an assignment task inside a function that also runs on the GPU
-// (assignments/README.md): on the CPU it throws NotImplemented with the task's message; device
-// code cannot throw, so there it stops the kernel (__trap: the launch fails with an error).
-#if defined(__CUDA_ARCH__)
-#define TANDEM_NOT_IMPLEMENTED(what) (__trap(), __builtin_unreachable())
-#else
-#define TANDEM_NOT_IMPLEMENTED(what) throw ::tandem::NotImplemented(what)
-#endif
-
 namespace tandem::cuda::ladder {
 
 // ---- rung 2: one 32 x 32 tile of C per block of 32 x 32 threads --------------------------------

@@ -109,8 +109,8 @@ template <TensorLike T> T linear(const T& x, const T& weight, const T& bias = T(
   if (x.dim() == 0 || (got != kUnknown && in != kUnknown && got != in))
     throw ShapeError(msg("linear: the input's last dimension must be in_features = ", in, ", but the input has shape ",
                          shape_str(x.shape()), " (mat1 and mat2 shapes cannot be multiplied)"));
-  const T y = matmul(x, weight.t());
-  return bias.defined() ? y + bias : y;
+  const T y = matmul(x, weight.t());      // SOLUTION a4.t1
+  return bias.defined() ? y + bias : y;  // SOLUTION a4.t1
 }
 
 // ---- dropout with a fed rate ---------------------------------------------------------------------

@@ -19,11 +19,13 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool bias)
 
 // PyTorch's Linear.reset_parameters: kaiming_uniform_(weight, a=√5), then bias ~ U(±1/√fan_in).
 void LinearImpl::reset_parameters() {
+  // BEGIN SOLUTION a4.t1
   init::kaiming_uniform_(weight, std::sqrt(5.0));
   if (bias.defined()) {
     const double bound = in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
     init::uniform_(bias, -bound, bound);
   }
+  // END SOLUTION
 }
 
 std::string LinearImpl::extra_repr() const {

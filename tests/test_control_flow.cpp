@@ -13,6 +13,7 @@
 #include "graph/gradcheck.h"
 #include "io/graph_file.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -241,13 +242,7 @@ TEST_CASE("control nodes are drawn, and graph files refuse them with a clear err
 }
 
 TEST_CASE("examples/09_dynamic_control_flow runs both modes side by side and they agree", "[control][examples]") {
-  const std::string command = std::string("cd ") + TANDEM_BINARY_DIR + " && ./09_dynamic_control_flow 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  REQUIRE(pclose(pipe) == 0);
+  const std::string out = run_ok("./09_dynamic_control_flow", TANDEM_BINARY_DIR);
   INFO(out);
   // Sections 1 and 2: each row's eager column equals its graph column.
   int rows = 0;

@@ -15,6 +15,7 @@
 
 #include "data/data.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -184,13 +185,7 @@ TEST_CASE("the seed's sentiment model trains on the movie-review sample in both 
 }
 
 TEST_CASE("examples/07_data translates the seed's data slide and trains both ways", "[data][examples]") {
-  const std::string command = std::string(TANDEM_BINARY_DIR) + "/07_data " + kFashionSample + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  REQUIRE(pclose(pipe) == 0);
+  const std::string out = run_ok(std::string(TANDEM_BINARY_DIR) + "/07_data " + kFashionSample);
   INFO(out);
   CHECK(out.find("TensorFlow batch: tensor([0, 1, 2, 3, 4, 5, 6, 7])") != std::string::npos);
   CHECK(out.find("and tensor([ 0,  2,  4,  6,  8, 10, 12, 14])") != std::string::npos);

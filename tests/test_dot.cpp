@@ -24,6 +24,7 @@
 
 #include "autograd/dot.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace fs = std::filesystem;
@@ -58,15 +59,10 @@ bool graphviz_accepts(const std::string& dot) {
   const fs::path dir = scratch_dir("parse");
   const fs::path file = dir / "g.dot";
   std::ofstream(file) << dot;
-  FILE* pipe = popen(("dot -Tsvg '" + file.string() + "' -o /dev/null 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 256> buf{};
-  std::string output;
-  while (fgets(buf.data(), buf.size(), pipe)) output += buf.data();
-  const int status = pclose(pipe);
+  const ProgramOutput graphviz = run_program("dot -Tsvg '" + file.string() + "' -o /dev/null");
   fs::remove_all(dir);
-  INFO("dot said: " << output);
-  return status == 0;
+  INFO("dot said: " << graphviz.text);
+  return graphviz.status == 0;
 }
 
 struct Mlp {
@@ -264,14 +260,7 @@ TEST_CASE("draw_tape writes .dot, renders .svg with Graphviz, and says so when i
 TEST_CASE("examples/02_eager_tape draws its tape in the current folder and prints the gradients",
           "[dot][examples]") {
   const fs::path dir = scratch_dir("example");
-  std::string output;
-  const std::string command =
-      "cd '" + dir.string() + "' && " TANDEM_BINARY_DIR "/02_eager_tape 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 256> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) output += buf.data();
-  REQUIRE(pclose(pipe) == 0);
+  const std::string output = run_ok(TANDEM_BINARY_DIR "/02_eager_tape", dir.string());
   INFO(output);
   // By hand: pred = relu(x W1 + b1) W2 + b2 = (0.14, -0.25), err = (-0.86, -0.25);
   // loss = (0.86² + 0.25²)/2 = 0.40105 (0.4011 in float32, as PyTorch prints it);

@@ -15,6 +15,7 @@
 
 #include "scratch_dir.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 
@@ -256,13 +257,7 @@ TEST_CASE("fit: bad input is a clear error", "[train][fit][errors]") {
 
 TEST_CASE("examples/10_fit: the hand loop, fit eagerly and fit as a graph print the same epoch losses", "[train][fit][examples]") {
   const std::string sample = std::string(TANDEM_SOURCE_DIR) + "/tests/data/fashion-mnist-sample";
-  const std::string command = std::string(TANDEM_BINARY_DIR) + "/10_fit " + sample + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  REQUIRE(pclose(pipe) == 0);
+  const std::string out = run_ok(std::string(TANDEM_BINARY_DIR) + "/10_fit " + sample);
   INFO(out);
   int rows = 0;
   for (size_t at = out.find("train accuracy\n"); at != std::string::npos && at + 1 < out.size();) {

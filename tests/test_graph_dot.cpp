@@ -22,6 +22,7 @@
 
 #include "graph/dot.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -63,13 +64,9 @@ bool have_graphviz() { return std::system("command -v dot >/dev/null 2>&1") == 0
 bool graphviz_accepts(const std::string& dot, const fs::path& dir) {
   const fs::path file = dir / "check.dot";
   std::ofstream(file) << dot;
-  FILE* pipe = popen(("dot -Tsvg '" + file.string() + "' -o /dev/null 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 256> buf{};
-  std::string output;
-  while (fgets(buf.data(), buf.size(), pipe)) output += buf.data();
-  INFO("dot said: " << output);
-  return pclose(pipe) == 0 && output.empty();  // no warnings either
+  const ProgramOutput graphviz = run_program("dot -Tsvg '" + file.string() + "' -o /dev/null");
+  INFO("dot said: " << graphviz.text);
+  return graphviz.status == 0 && graphviz.text.empty();  // no warnings either
 }
 
 fs::path scratch_dir(const std::string& name) {

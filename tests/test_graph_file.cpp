@@ -17,6 +17,7 @@
 
 #include "io/graph_file.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -339,16 +340,7 @@ TEST_CASE("a well-sealed file that is wrong inside is an error too", "[graph][io
 TEST_CASE("examples 04 and 05: train and save in one program, load and predict in another", "[graph][io][example]") {
   const fs::path dir = scratch_dir("examples");
   auto run = [&](const std::string& program) {
-    const std::string command = "cd '" + dir.string() + "' && '" TANDEM_BINARY_DIR "/" + program + "' 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 256> buf{};
-    std::string out;
-    while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-    const int status = pclose(pipe);
-    INFO(program << " printed:\n" << out);
-    REQUIRE(status == 0);
-    return out;
+    return run_ok("'" TANDEM_BINARY_DIR "/" + program + "'", dir.string());
   };
   const std::string trained = run("04_freeze_and_deploy");
   REQUIRE(fs::exists(dir / "model.tgraph"));

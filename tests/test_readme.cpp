@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/run_program.h"
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -34,22 +36,12 @@ std::string fenced_block(const std::string& text, const std::string& lang, int n
   return text.substr(body, end - body);
 }
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 256> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  REQUIRE(pclose(pipe) == 0);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("the README's example is examples/00_readme.cpp and prints what the README says", "[readme]") {
   const std::string readme = read_file(TANDEM_SOURCE_DIR "/README.md");
   CHECK(fenced_block(readme, "cpp") == read_file(TANDEM_SOURCE_DIR "/examples/00_readme.cpp"));
-  CHECK(run(TANDEM_BINARY_DIR "/00_readme") == fenced_block(readme, "text"));
+  CHECK(tandem::run_ok(TANDEM_BINARY_DIR "/00_readme") == fenced_block(readme, "text"));
 }
 
 TEST_CASE("the README's own-program lines are tests/consumer/, which ctest and CI build", "[readme]") {

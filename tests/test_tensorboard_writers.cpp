@@ -27,6 +27,7 @@
 #include "io/summary_ops.h"
 #include "io/summary_writer.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
@@ -541,14 +542,8 @@ TEST_CASE("tensorboard: write runs for TensorBoard's own reader (tests/tensorboa
 TEST_CASE("examples/08_tensorboard translates the seed's TensorBoard slide and logs an MLP both ways",
           "[tensorboard][examples]") {
   TempDir logs("example");
-  const std::string command = std::string(TANDEM_BINARY_DIR) + "/08_tensorboard " + TANDEM_SOURCE_DIR +
-                              "/tests/data/fashion-mnist-sample " + logs.path.string() + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  REQUIRE(pclose(pipe) == 0);
+  const std::string out = run_ok(std::string(TANDEM_BINARY_DIR) + "/08_tensorboard " + TANDEM_SOURCE_DIR +
+                                 "/tests/data/fashion-mnist-sample " + logs.path.string());
   INFO(out);
   CHECK(out.find("TensorBoard logs created for both TensorFlow and PyTorch") != std::string::npos);
   // The seed's 100 random losses, the TensorFlow way and the PyTorch way.

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/cpu_load.h"
+#include "core/error.h"
 #include "core/ops/loops.h"
 #include "core/threads.h"
 
@@ -189,4 +191,20 @@ TEST_CASE("an explicit OMP_DYNAMIC turns load-awareness off, as the user asked",
   const std::string command =
       "OMP_DYNAMIC=false '" TANDEM_BINARY_DIR "/tandem_tests' '[threads-child]' > /dev/null 2>&1";
   CHECK(std::system(command.c_str()) == 0);
+}
+
+TEST_CASE("an exception thrown inside a parallel loop comes out of it, after the loop, instead of stopping the program",
+          "[teams]") {
+  // Without the catch inside parallel_for, this would end in std::terminate (an exception may not
+  // leave an OpenMP region). With it, the first exception is thrown again once the loop is over.
+  std::vector<int> done(1000, 0);
+  auto body = [&](int64_t i) {
+    if (i == 537) throw Error("item 537 failed");
+    done[static_cast<size_t>(i)] = 1;
+  };
+  for (const bool parallel : {true, false}) {
+    std::fill(done.begin(), done.end(), 0);
+    CHECK_THROWS_WITH(loops::parallel_for(1000, parallel, body), "item 537 failed");
+    CHECK(done[0] == 1);  // the items before it ran
+  }
 }

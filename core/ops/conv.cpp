@@ -226,6 +226,7 @@ ValidRange valid_columns(int64_t j, int64_t W, int64_t Wo, const Window& k) {
 // cols (C·kh·kw rows of Ho·Wo) = the windows of one image x (C planes of H x W), zeros outside.
 template <typename T>
 void im2col(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_t Ho, int64_t Wo, T* cols) {
+  // BEGIN SOLUTION a4.t2
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < k.kh; ++i)
       for (int64_t j = 0; j < k.kw; ++j) {
@@ -247,6 +248,7 @@ void im2col(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_
           std::fill(out + v.hi, out + Wo, T(0));
         }
       }
+  // END SOLUTION
 }
 
 // The reverse: every entry of cols is ADDED to the pixel of x it came from (x zeroed by the caller).
@@ -300,11 +302,13 @@ void conv2d_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
   if (out.numel() == 0) return;
   const Window k = conv_window(a.dims, w.size(2), w.size(3));
   const int64_t N = x.size(0), O = w.size(0), Ho = out.size(2), Wo = out.size(3);
+  // BEGIN SOLUTION a4.t2
   const Tensor cols = im2col_batch(x, k, Ho, Wo);
   const Tensor w2 = w.reshape({O, cols.size(1)});
   Tensor y = out.reshape({N, O, Ho * Wo});  // a view of out: the product lands in out's memory
   const std::array<Tensor, 2> operands{w2, cols};
   ops::matmul.cpu(operands, {}, y);
+  // END SOLUTION
 }
 
 // dx = col2im(W2ᵀ · g[n]) for every image n.

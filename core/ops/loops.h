@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <vector>
 
 #include "core/shape.h"
@@ -49,14 +50,28 @@ inline constexpr int64_t kRowPiece = 8192;
 //
 // The team is sized to the cores other processes leave free (adapt_threads_to_load, core/threads.h):
 // on a busy machine it may be a team of one, which waits for nobody.
+//
+// An exception must not leave an OpenMP region (the program would stop at once, in
+// std::terminate): a body that throws — a kernel's check, or an assignment's stub — has its first
+// exception kept, the other iterations finish, and the exception is thrown again after the loop,
+// as the serial loop would throw it.
 template <typename F> void parallel_for(int64_t n, bool parallel, F&& body) {
   if (!parallel || n < 2) {
     for (int64_t i = 0; i < n; ++i) body(i);
     return;
   }
   [[maybe_unused]] const int team = adapt_threads_to_load();  // unused where OpenMP is off (nvcc)
+  std::exception_ptr failed;
 #pragma omp parallel for schedule(static) num_threads(team)
-  for (int64_t i = 0; i < n; ++i) body(i);
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      body(i);
+    } catch (...) {
+#pragma omp critical(tandem_parallel_for_failed)
+      if (!failed) failed = std::current_exception();
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
 }
 
 // Merges dimensions d and d+1 wherever, for every operand k, stride[k][d] == stride[k][d+1] *

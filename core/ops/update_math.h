@@ -17,6 +17,7 @@
 
 #include <cmath>
 
+#include "core/error.h"     // TANDEM_NOT_IMPLEMENTED, the stub of assignment 4's tasks here
 #include "core/ops/math.h"  // TANDEM_HD
 
 namespace tandem::math {
@@ -47,10 +48,12 @@ template <typename T> struct MomentumStep {
   T lr, momentum, gain, weight_decay;  // gain = 1 − dampening
   bool nesterov;
   TANDEM_HD void operator()(T& w, T& b, T g) const {
+    // BEGIN SOLUTION a4.t3
     T d = weight_decay != T(0) ? g + weight_decay * w : g;
     b = momentum * b + gain * d;
     d = nesterov ? d + momentum * b : b;
     w = w - lr * d;
+    // END SOLUTION
   }
 };
 
@@ -93,6 +96,7 @@ template <typename T> struct AdamStep {
   }
 
   TANDEM_HD void operator()(T& w, T& m, T& v, T g) const {
+    // BEGIN SOLUTION a4.t4
     if (decoupled)
       w = w * decay_factor;
     else if (weight_decay != T(0))
@@ -101,6 +105,7 @@ template <typename T> struct AdamStep {
     v = v * beta2 + one_minus_beta2 * (g * g);
     const T denom = std::sqrt(v) / bias_correction2_sqrt + eps;
     w = w - step_size * (m / denom);
+    // END SOLUTION
   }
 };
 

@@ -20,24 +20,10 @@
 #include <stdexcept>
 #include <string>
 
-#include <zlib.h>
-
 #include "io/checkpoint.h"
+#include "tests/fuzz/forged_frame.h"
 
 namespace {
-
-// The same bytes with a body size (bytes 12-19, after the magic and the version) and a trailing
-// CRC-32 that fit them; docs/checkpoint_format.md has the layout.
-std::string forged(std::string bytes) {
-  constexpr size_t kHeader = 20, kCrc = 4;
-  if (bytes.size() < kHeader + kCrc) return bytes;
-  const uint64_t body = bytes.size() - kHeader - kCrc;
-  for (int i = 0; i < 8; ++i) bytes[12 + i] = static_cast<char>((body >> (8 * i)) & 0xff);
-  const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()),
-                          static_cast<uInt>(bytes.size() - kCrc));
-  for (int i = 0; i < 4; ++i) bytes[bytes.size() - kCrc + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-  return bytes;
-}
 
 // Loads `bytes`; a checkpoint that loads must save, load and save again to the same bytes.
 void load(const std::string& bytes) {
@@ -57,6 +43,6 @@ void load(const std::string& bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   load(bytes);
-  load(forged(bytes));
+  load(tandem::fuzz::forged(bytes));
   return 0;
 }
