@@ -239,9 +239,16 @@ int main(int argc, char** argv) {
       std::printf("  %-9s   %7.4f  %7.4f   \"%s\"%s%s%s\n", pe > 0.5 ? "positive" : "negative", pe, pg, sentence.c_str(),
                   unknown.empty() ? "" : " (", unknown.c_str(), unknown.empty() ? "" : ")");
     }
-    std::printf("\n  A bag of embeddings averages word vectors: order is lost, so \"not good\" and \"good, not\" score\n"
-                "  the same; and a sentence longer than %lld words is cut.\n",
-                static_cast<long long>(text_options.length));
+    std::printf("\nWhat differed:\n"
+                "  - between the modes, not the numbers: eager computed each batch as its line ran and recorded a\n"
+                "    tape for backward(); the graph was built once (its gradient and Adam's updates are nodes, %zu\n"
+                "    in all) and each Session::run only fed a batch;\n"
+                "  - from the seed's slide: real sentences and labels instead of random ids, a vocabulary of %lld\n"
+                "    words instead of 10000, %lld ids per sentence instead of 100; the model is the slide's;\n"
+                "  - from a reader of sentences: a bag of embeddings averages word vectors, so order is lost —\n"
+                "    \"not good\" and \"good, not\" score the same — and a sentence longer than %lld words is cut.\n",
+                graph.nodes().size(), static_cast<long long>(sets.vocabulary.size()),
+                static_cast<long long>(text_options.length), static_cast<long long>(text_options.length));
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
