@@ -1,5 +1,5 @@
 // data/image.cpp — checks that make stb_image safe on untrusted bytes, the decode itself, and PNG
-// encoding through the atomic save helper.
+// and JPEG encoding through the atomic save helper.
 //
 // Debian's libstb-dev ships stb compiled (libstb.so), so Tandem links it and defines no
 // STB_IMAGE_IMPLEMENTATION of its own; CMakeLists.txt falls back to compiling the implementation
@@ -160,14 +160,23 @@ Tensor read_image(const std::string& path, ImageMode mode) {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-std::string encode_png(const Tensor& image) {
+namespace {
+
+// An image [C, H, W] or [H, W] (int64 0-255, or floats in [0, 1]) as the interleaved rows of bytes
+// (H, W, C) that stb_image_write encodes. `who` names the encoder in error messages.
+struct InterleavedBytes {
+  std::vector<uint8_t> hwc;
+  int channels, height, width;
+};
+
+InterleavedBytes interleaved_bytes(const Tensor& image, const char* who) {
   if (!image.defined() || (image.dim() != 2 && image.dim() != 3))
-    throw ShapeError(msg("encode_png: expected an image [C, H, W] or [H, W], got ",
+    throw ShapeError(msg(who, ": expected an image [C, H, W] or [H, W], got ",
                          image.defined() ? shape_str(image.shape()) : "an undefined tensor"));
   const Tensor chw = (image.dim() == 2 ? image.unsqueeze(0) : image).cpu().contiguous();
   const int64_t c = chw.size(0), h = chw.size(1), w = chw.size(2);
   if (c < 1 || c > 4 || h < 1 || w < 1 || h > (1 << 24) || w > (1 << 24))
-    throw ShapeError(msg("encode_png: an image needs 1-4 channels and a non-empty size, got ", shape_str(image.shape())));
+    throw ShapeError(msg(who, ": an image needs 1-4 channels and a non-empty size, got ", shape_str(image.shape())));
   // Planes (C, H, W) back to interleaved rows (H, W, C) of bytes.
   std::vector<uint8_t> hwc(static_cast<size_t>(c * h * w));
   const std::vector<double> v = chw.to_vector<double>();
@@ -179,23 +188,46 @@ std::string encode_png(const Tensor& image) {
         x = std::floor(x * 255 + 0.5);  // torchvision's save_image: mul(255).add_(0.5).clamp_(0, 255)
         x = std::isnan(x) ? 0 : std::clamp(x, 0.0, 255.0);
       } else if (x < 0 || x > 255) {
-        throw Error(msg("encode_png: an integer image must hold values 0-255, found ", x,
+        throw Error(msg(who, ": an integer image must hold values 0-255, found ", x,
                         "; clamp it, or convert floats in [0, 1]"));
       }
       hwc[static_cast<size_t>(i * c + k)] = static_cast<uint8_t>(x);
     }
+  return {std::move(hwc), static_cast<int>(c), static_cast<int>(h), static_cast<int>(w)};
+}
+
+// stb_image_write hands its output to a callback in pieces; this one appends them to a string.
+void append_to_string(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+}  // namespace
+
+std::string encode_png(const Tensor& image) {
+  const InterleavedBytes img = interleaved_bytes(image, "encode_png");
   std::string png;
-  auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-  };
-  if (!stbi_write_png_to_func(append, &png, static_cast<int>(w), static_cast<int>(h), static_cast<int>(c),
-                              hwc.data(), static_cast<int>(w * c)))
+  if (!stbi_write_png_to_func(append_to_string, &png, img.width, img.height, img.channels, img.hwc.data(),
+                              img.width * img.channels))
     throw Error(msg("encode_png: stb_image_write could not encode the ", shape_str(image.shape()), " image"));
   return png;
 }
 
+std::string encode_jpeg(const Tensor& image, int quality) {
+  if (quality < 1 || quality > 100)
+    throw Error(msg("encode_jpeg: quality must be 1-100 (torchvision's default is 75), got ", quality));
+  const InterleavedBytes img = interleaved_bytes(image, "encode_jpeg");
+  std::string jpeg;
+  if (!stbi_write_jpg_to_func(append_to_string, &jpeg, img.width, img.height, img.channels, img.hwc.data(), quality))
+    throw Error(msg("encode_jpeg: stb_image_write could not encode the ", shape_str(image.shape()), " image"));
+  return jpeg;
+}
+
 void write_png(const Tensor& image, const std::string& path) {
   io::write_file_atomic(path, encode_png(image), "write_png");
+}
+
+void write_jpeg(const Tensor& image, const std::string& path, int quality) {
+  io::write_file_atomic(path, encode_jpeg(image, quality), "write_jpeg");
 }
 
 }  // namespace tandem::data

@@ -53,4 +53,14 @@ std::string encode_png(const Tensor& image);
 // file, and never loses the file that was there).
 void write_png(const Tensor& image, const std::string& path);
 
+// The JPEG encoding of an image, as encode_png takes it (torchvision.io.encode_jpeg). JPEG is
+// lossy: it stores 8x8 blocks of cosine frequencies, the fine ones rounded away, more of them the
+// lower the quality (1-100; torchvision's default 75), so a decoded JPEG is close to the image but
+// not equal. stb's encoder always stores colour (YCbCr) and no alpha: a grey image comes back from
+// read_image as three equal channels (ImageMode::gray gives one), and an alpha channel is dropped.
+std::string encode_jpeg(const Tensor& image, int quality = 75);
+
+// Writes encode_jpeg(image, quality) to `path`, atomically as write_png.
+void write_jpeg(const Tensor& image, const std::string& path, int quality = 75);
+
 }  // namespace tandem::data

@@ -177,6 +177,33 @@ TEST_CASE("write_png then read_image gives the image back", "[data][image]") {
   CHECK(!fs::exists(dir.path / "bad.png"));
 }
 
+TEST_CASE("write_jpeg then read_image gives the image back, up to JPEG's rounding", "[data][image]") {
+  TempDir dir("jpeg");
+  // A smooth picture: JPEG keeps the low frequencies, so it comes back within a few levels of 255.
+  const Tensor ramp = (arange(0, 32).reshape({1, 32}) * 4 + arange(0, 32).reshape({32, 1}) * 3).to(kInt64);  // [32, 32], 0-217
+  write_jpeg(ramp, (dir.path / "ramp.jpg").string(), 95);
+  // stb stores every JPEG in colour: grey comes back as three equal channels, or as one when asked.
+  const Tensor back = read_image((dir.path / "ramp.jpg").string());
+  REQUIRE(back.shape() == Shape{3, 32, 32});
+  CHECK(equal(back[0], back[1]));
+  CHECK(equal(back[1], back[2]));
+  const Tensor grey = read_image((dir.path / "ramp.jpg").string(), ImageMode::gray);
+  REQUIRE(grey.shape() == Shape{1, 32, 32});
+  CHECK((grey - ramp.unsqueeze(0)).abs().max().item<int64_t>() <= 6);
+  const std::string file = encode_jpeg(ramp, 95);
+  CHECK(static_cast<unsigned char>(file[0]) == 0xFF);  // JPEG's start-of-image marker, FF D8
+  CHECK(static_cast<unsigned char>(file[1]) == 0xD8);
+  CHECK(encode_jpeg(ramp, 10).size() < file.size());  // lower quality: fewer bits
+  // Colour, and floats in [0, 1], as write_png takes them.
+  const Tensor rgb = read_image(fixture_path("images/rgb.png"));
+  write_jpeg(transforms::ToTensor()(rgb), (dir.path / "rgb.jpg").string());
+  CHECK(read_image((dir.path / "rgb.jpg").string()).shape() == rgb.shape());
+  CHECK_THROWS_WITH(encode_jpeg(ramp, 0), Catch::Contains("quality must be 1-100"));
+  CHECK_THROWS_WITH(write_jpeg(zeros({5, 2, 2}), (dir.path / "bad.jpg").string()),
+                    Catch::Contains("encode_jpeg") && Catch::Contains("1-4 channels"));
+  CHECK(!fs::exists(dir.path / "bad.jpg"));
+}
+
 TEST_CASE("ImageFolder: one sub-folder per class, on a folder the test writes", "[data][image]") {
   TempDir dir("folder");
   fs::create_directories(dir.path / "dog");
