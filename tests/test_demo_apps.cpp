@@ -11,8 +11,6 @@
 // Read next: the demos' pages, docs/demos/15_image_classification.md and the two after it.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -21,28 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/run_program.h"
+
 namespace fs = std::filesystem;
+using tandem::ProgramOutput, tandem::run_program;
 
 namespace {
 
 const std::string kBin = TANDEM_BINARY_DIR;
 const std::string kFashionSample = std::string(TANDEM_SOURCE_DIR) + "/tests/data/fashion-mnist-sample";
 const std::string kReviewSample = std::string(TANDEM_SOURCE_DIR) + "/tests/data/movie_reviews_sample.txt";
-
-struct Ran {
-  int status;  // the program's exit status
-  std::string out;  // stdout and stderr
-};
-
-Ran run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -76,11 +62,11 @@ TEST_CASE("examples/15_image_classification: top-3 per picture file, the same in
   fs::create_directories(out);
   const fs::path not_an_image = out / "notes.png";  // a text file with an image's name
   std::ofstream(not_an_image) << "these are notes, not a picture\n";
-  const Ran r = run(kBin + "/15_image_classification --data " + kFashionSample + " --train 256 --epochs 1 --test 100 --out " +
+  const ProgramOutput r = run_program(kBin + "/15_image_classification --data " + kFashionSample + " --train 256 --epochs 1 --test 100 --out " +
                     out.string() + " " + not_an_image.string());
-  INFO(r.out);
+  INFO(r.text);
   CHECK(r.status == 1);  // one file could not be classified: the exit status says so
-  CHECK(r.out.find("No downloaded weights") != std::string::npos);
+  CHECK(r.text.find("No downloaded weights") != std::string::npos);
   // The sample files: PNG, JPEG, and one 84x84 colour JPEG that the transforms bring to 28x28 grey.
   int pngs = 0, jpegs = 0;
   for (const auto& f : fs::directory_iterator(out)) {
@@ -89,10 +75,10 @@ TEST_CASE("examples/15_image_classification: top-3 per picture file, the same in
   }
   CHECK(pngs >= 2);
   CHECK(jpegs >= 2);
-  CHECK(r.out.find("_84x84_rgb.jpg  (84x84, 3 channels") != std::string::npos);
+  CHECK(r.text.find("_84x84_rgb.jpg  (84x84, 3 channels") != std::string::npos);
 
   int files = 0, accuracy_lines = 0;
-  const std::vector<std::string> lines = lines_of(r.out);
+  const std::vector<std::string> lines = lines_of(r.text);
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].find("Test accuracy on 100 test images") != std::string::npos) {
       const auto [eager, graph] = eager_and_graph_percent(lines[i]);
@@ -123,30 +109,30 @@ TEST_CASE("examples/15_image_classification: top-3 per picture file, the same in
   }
   CHECK(accuracy_lines == 1);
   CHECK(files == 5);  // the five samples; the text file was refused, with a reason
-  CHECK(r.out.find("notes.png\n    cannot classify it: decode_image") != std::string::npos);
-  CHECK(r.out.find("not a PNG, JPEG or BMP file") != std::string::npos);
+  CHECK(r.text.find("notes.png\n    cannot classify it: decode_image") != std::string::npos);
+  CHECK(r.text.find("not a PNG, JPEG or BMP file") != std::string::npos);
 }
 
 TEST_CASE("examples/15_image_classification: a missing data set or a wrong flag is a sentence", "[examples][demo_apps]") {
-  const Ran missing = run(kBin + "/15_image_classification --data /no/such/folder");
+  const ProgramOutput missing = run_program(kBin + "/15_image_classification --data /no/such/folder");
   CHECK(missing.status == 1);
-  CHECK(missing.out.find("Fashion-MNIST not found") != std::string::npos);
-  const Ran flag = run(kBin + "/15_image_classification --epochs many");
+  CHECK(missing.text.find("Fashion-MNIST not found") != std::string::npos);
+  const ProgramOutput flag = run_program(kBin + "/15_image_classification --epochs many");
   CHECK(flag.status == 1);
-  CHECK(flag.out.find("--epochs takes a positive whole number, got 'many'") != std::string::npos);
-  CHECK(flag.out.find("usage: 15_image_classification") != std::string::npos);
+  CHECK(flag.text.find("--epochs takes a positive whole number, got 'many'") != std::string::npos);
+  CHECK(flag.text.find("usage: 15_image_classification") != std::string::npos);
 }
 
 TEST_CASE("examples/16_text_sentiment: both modes train to the same losses and score sentences alike",
           "[examples][demo_apps]") {
-  const Ran r = run("printf 'dull and boring\\n\\nan absolute delight\\n' | " + kBin + "/16_text_sentiment --reviews " +
+  const ProgramOutput r = run_program("printf 'dull and boring\\n\\nan absolute delight\\n' | " + kBin + "/16_text_sentiment --reviews " +
                     kReviewSample + " --epochs 3 --sentence 'a wonderful film' --stdin");
-  INFO(r.out);
+  INFO(r.text);
   REQUIRE(r.status == 0);
-  CHECK(r.out.find("400 movie-review sentences") != std::string::npos);
+  CHECK(r.text.find("400 movie-review sentences") != std::string::npos);
   int epochs = 0, sentences = 0, accuracy_lines = 0;
   bool in_table = false;
-  for (const std::string& line : lines_of(r.out)) {
+  for (const std::string& line : lines_of(r.text)) {
     const std::vector<std::string> w = words_of(line);
     if (line.find("epoch   eager loss") != std::string::npos) in_table = true;
     else if (in_table && w.size() == 5) {  // epoch, eager loss, graph loss, eager acc, graph acc
@@ -178,34 +164,34 @@ TEST_CASE("examples/16_text_sentiment: both modes train to the same losses and s
   CHECK(epochs == 3);
   CHECK(accuracy_lines == 1);
   CHECK(sentences == 3);  // the flag's, then stdin's two (its empty line skipped)
-  CHECK(r.out.find("\"a wonderful film\"") < r.out.find("\"dull and boring\""));
-  CHECK(r.out.find("\"an absolute delight\"") != std::string::npos);
+  CHECK(r.text.find("\"a wonderful film\"") < r.text.find("\"dull and boring\""));
+  CHECK(r.text.find("\"an absolute delight\"") != std::string::npos);
 }
 
 TEST_CASE("examples/16_text_sentiment: a missing review file says how to get it", "[examples][demo_apps]") {
-  const Ran missing = run(kBin + "/16_text_sentiment --reviews /no/such/reviews.txt");
+  const ProgramOutput missing = run_program(kBin + "/16_text_sentiment --reviews /no/such/reviews.txt");
   CHECK(missing.status == 1);
-  CHECK(missing.out.find("scripts/setup --extras") != std::string::npos);
-  CHECK(missing.out.find("--reviews tests/data/movie_reviews_sample.txt") != std::string::npos);
-  const Ran flag = run(kBin + "/16_text_sentiment --epochs 0");
+  CHECK(missing.text.find("scripts/setup --extras") != std::string::npos);
+  CHECK(missing.text.find("--reviews tests/data/movie_reviews_sample.txt") != std::string::npos);
+  const ProgramOutput flag = run_program(kBin + "/16_text_sentiment --epochs 0");
   CHECK(flag.status == 1);
-  CHECK(flag.out.find("--epochs takes a positive whole number") != std::string::npos);
+  CHECK(flag.text.find("--epochs takes a positive whole number") != std::string::npos);
 }
 
 TEST_CASE("examples/17_matmul_performance: every way computes the same product, and the rates add up", "[examples][demo_apps]") {
   const int64_t n = 128;
-  const Ran r = run(kBin + "/17_matmul_performance --n " + std::to_string(n) + " --runs 3 --threads 1");
-  INFO(r.out);
+  const ProgramOutput r = run_program(kBin + "/17_matmul_performance --n " + std::to_string(n) + " --runs 3 --threads 1");
+  INFO(r.text);
   REQUIRE(r.status == 0);
-  CHECK(r.out.find("all results agree") != std::string::npos);
-  CHECK((r.out.find("no GPU") != std::string::npos || r.out.find("GPU: ") != std::string::npos));
-  const bool openblas = r.out.find("Tandem's matmul calls OpenBLAS") != std::string::npos;
-  CHECK((openblas || r.out.find("no OpenBLAS") != std::string::npos));
+  CHECK(r.text.find("all results agree") != std::string::npos);
+  CHECK((r.text.find("no GPU") != std::string::npos || r.text.find("GPU: ") != std::string::npos));
+  const bool openblas = r.text.find("Tandem's matmul calls OpenBLAS") != std::string::npos;
+  CHECK((openblas || r.text.find("no OpenBLAS") != std::string::npos));
   // Rows: "<name...> <threads> <median ms> <GFLOP/s> <x naive> <max |C - C_naive|>".
   std::vector<std::string> names;
   double naive_ms = 0;
   bool in_table = false;
-  for (const std::string& line : lines_of(r.out)) {
+  for (const std::string& line : lines_of(r.text)) {
     const std::vector<std::string> w = words_of(line);
     if (line.find("median ms") != std::string::npos) { in_table = true; continue; }
     if (!in_table) continue;
@@ -228,11 +214,11 @@ TEST_CASE("examples/17_matmul_performance: every way computes the same product, 
   REQUIRE(names.size() >= 4);
   CHECK(names[0].find("naive triple loop") != std::string::npos);
   CHECK(names[1].find("Eigen's own GEMM") != std::string::npos);
-  CHECK(r.out.find(openblas ? "OpenBLAS sgemm" : "Eigen's own GEMM") != std::string::npos);
-  CHECK(r.out.find("Tandem eager: matmul(a, b)") != std::string::npos);
-  CHECK(r.out.find("Tandem graph: Session::run") != std::string::npos);
+  CHECK(r.text.find(openblas ? "OpenBLAS sgemm" : "Eigen's own GEMM") != std::string::npos);
+  CHECK(r.text.find("Tandem eager: matmul(a, b)") != std::string::npos);
+  CHECK(r.text.find("Tandem graph: Session::run") != std::string::npos);
 
-  const Ran bad = run(kBin + "/17_matmul_performance --n -5");
+  const ProgramOutput bad = run_program(kBin + "/17_matmul_performance --n -5");
   CHECK(bad.status == 1);
-  CHECK(bad.out.find("--n takes a whole number from 1 to 8192, got '-5'") != std::string::npos);
+  CHECK(bad.text.find("--n takes a whole number from 1 to 8192, got '-5'") != std::string::npos);
 }
