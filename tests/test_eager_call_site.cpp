@@ -59,7 +59,7 @@ TEST_CASE("graph errors keep their own place: created at, never called at", "[ca
   CHECK(decl.find("called at") == std::string::npos);
   // At run time (an unknown width), the node and its line; the executor runs kernels, not apply().
   const g::Output u = g::placeholder(kFloat32, {-1, -1}, "u");
-  const g::Output y = matmul(u, b);
+  const g::Output y = matmul(u, g::constant(zeros({5, 2})));
   g::Session session(graph);
   const std::string run = error_of([&] { session.run(y, {{u, zeros({3, 4})}}); });
   CHECK_THAT(run, Catch::Contains("mat1 and mat2 shapes cannot be multiplied (3x4 and 5x2)"));
