@@ -388,7 +388,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       if (gi.dtype() != want.dtype) gi = gi.to(want.dtype);
       if (is_anomaly_enabled() && has_nan(gi))
         throw Error(msg("Function '", n->name(), "' returned nan values in its ", i,
-                        "th output. Its forward op was created at ", created_at(*n), "."));
+                        "th output. Its forward op was created at ", created_at(*n), ". Its derivative, ",
+                        n->rule ? n->rule->formula : "?", ", turned a gradient without NaN into one with NaN: "
+                        "look for 0/0, 0*inf or inf-inf at the values that op saw (a sqrt, log or division "
+                        "at 0), or for a NaN its forward already made (check_numerics on its output)"));
       // BEGIN SOLUTION a2.t1
       if (e.node) {
         add_to_buffer(e.node.get(), std::move(gi));

@@ -96,6 +96,41 @@ std::string demangle(const char* name) {
   return out;
 }
 
+}  // namespace
+
+// A demangled signature is long: "tandem::Tensor mlp<tandem::Tensor>(tandem::Tensor const&,
+// Params<tandem::Tensor> const&)". The reader needs the name, "mlp<tandem::Tensor>": drop what
+// follows the parameter list (" const"), the parameter list, and the return type before the name
+// (the last space outside brackets: "(anonymous namespace)" and "{lambda()#1}" keep theirs).
+std::string detail::function_name(std::string_view signature) {
+  std::string_view s = signature;
+  while (!s.empty() && s.back() != ')') {  // " const", " &", " &&" after the parameters
+    const size_t space = s.rfind(' ');
+    if (space == std::string_view::npos || s.substr(space).find_first_of("()<>") != std::string_view::npos) break;
+    s = s.substr(0, space);
+  }
+  if (!s.empty() && s.back() == ')') {  // the parameter list: from its matching '('
+    int depth = 0;
+    for (size_t i = s.size(); i-- > 0;) {
+      depth += s[i] == ')' ? 1 : s[i] == '(' ? -1 : 0;
+      if (depth == 0) {
+        if (i > 0) s = s.substr(0, i);
+        break;
+      }
+    }
+  }
+  size_t start = 0;
+  int depth = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    depth += (c == '<' || c == '(' || c == '{' || c == '[') ? 1 : (c == '>' || c == ')' || c == '}' || c == ']') ? -1 : 0;
+    if (c == ' ' && depth == 0) start = i + 1;
+  }
+  return std::string(s.substr(start));
+}
+
+namespace {
+
 // "./app+0x1a2b": where the code is, when nothing better is known.
 std::string object_offset(const Dl_info& info, uintptr_t pc) {
   char hex[32];
@@ -132,7 +167,7 @@ int on_line(void* data, uintptr_t, const char* file, int line, const char* funct
   if (!root.empty() && text.starts_with(root) && text.size() > root.size() + 1)
     text = text.substr(root.size() + 1);
   info->user_line = text + ":" + std::to_string(line);
-  if (function) info->user_line += " (in " + demangle(function) + ")";
+  if (function) info->user_line += " (in " + detail::function_name(demangle(function)) + ")";
   return 1;  // stop: this is the user's line
 }
 
@@ -179,7 +214,7 @@ std::string describe(const CallSite& site) {
       continue;
     }
     if (detail::is_user_symbol(info.symbol))  // the user's code, compiled without line tables
-      return demangle(info.symbol.c_str()) + " in " + (located ? object.dli_fname : "the program") +
+      return detail::function_name(demangle(info.symbol.c_str())) + " in " + (located ? object.dli_fname : "the program") +
              kNoLines;
   }
   if (!nameless.empty()) return "somewhere in " + nameless + kNoLines;

@@ -33,6 +33,8 @@ namespace detail {
 bool is_system_object(std::string_view path);   // "/lib/x86_64-linux-gnu/libc.so.6": yes
 bool is_user_file(std::string_view file);       // "/home/me/app/main.cpp": yes
 bool is_user_symbol(std::string_view mangled);  // "main", "_Z3mlpIN6tandem6TensorEET_...": yes
+// "tandem::Tensor mlp<tandem::Tensor>(tandem::Tensor const&)" → "mlp<tandem::Tensor>"
+std::string function_name(std::string_view signature);
 }  // namespace detail
 
 }  // namespace tandem

@@ -16,6 +16,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
+#include "core/call_site.h"
 
 namespace tandem {
 
@@ -129,8 +130,21 @@ const OpDef* find_op(const std::string& name) {
 
 // ---- the eager executor's side of apply() -----------------------------------------------------------
 
+// A C++ exception carries no traceback: where PyTorch's error shows the Python line that called
+// the op, a C++ program would learn only what went wrong, never where. So an op that fails here
+// adds the line of the user's program that called it (core/call_site.h; taken only on the error
+// path, so a working op pays nothing), keeping the error's class:
+//     matmul: mat1 and mat2 shapes cannot be multiplied (8x4 and 5x2)
+//       in 'matmul' called at examples/13_debugging.cpp:52 (in main)
+// An op called inside another op's kernel that fails is already annotated: it is left as it is.
+// (Graph mode's twin is graph/ops.cpp's make_op, which names the line that created the node.)
 template <> Tensor apply<Tensor>(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
-  return call(op, std::move(inputs), attrs);
+  try {
+    return call(op, std::move(inputs), attrs);
+  } catch (const Error& e) {
+    if (std::strstr(e.what(), "' called at ")) throw;
+    rethrow_with_context(e, msg("\n  in '", op.name, "' called at ", describe(capture_call_site())));
+  }
 }
 
 template <> Tensor lift<Tensor>(const Tensor& value, const Tensor& like) {

@@ -63,6 +63,13 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw Error(msg(what, ": '", path.string(), "' is a folder; give a file name inside it"));
+  // A folder that is not there is the usual mistake (TF's Saver refuses it too, "Parent directory
+  // of model.ckpt doesn't exist"): say so, and what to do, rather than name the temporary file.
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  if (!std::filesystem::exists(folder, ec))
+    throw Error(msg(what, ": cannot save '", path.string(), "': the folder '", folder.string(), "' does not exist (",
+                    std::strerror(ENOENT), "); create it first (std::filesystem::create_directories). Nothing was "
+                    "written: the previous file, if any, is unchanged"));
   const std::filesystem::path tmp = temporary_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) fail(what, tmp, "creating the temporary file", errno);

@@ -155,7 +155,7 @@ TEST_CASE("a failed save throws, names the file, keeps the old file and leaves n
     const fs::path missing = dir.path / "no such folder" / "model.tgraph";
     CHECK_THROWS_WITH(tandem::io::write_file_atomic(missing, "x", "save_graph"),
                       Catch::Contains("save_graph") && Catch::Contains("no such folder") &&
-                          Catch::Contains("No such file or directory"));
+                          Catch::Contains("No such file or directory") && Catch::Contains("create it first"));
   }
   SECTION("the folder may not be written") {
     // /proc refuses new files even to root; a folder without write permission refuses everyone
