@@ -220,7 +220,8 @@ std::string choose_data_dir(const Options& o) {
     return o.data_dir;
   }
   if (has_fashion_mnist(data::kFashionMnistDir)) return data::kFashionMnistDir;
-  std::cout << "Fashion-MNIST is not installed (" << data::kFashionMnistDir << " is missing). Install it with\n"
+  std::cout << "Fashion-MNIST is not installed (its four .gz files are not in " << data::kFashionMnistDir
+            << "). Install it with\n"
             << "    sudo apt-get install dataset-fashion-mnist      (or: scripts/setup --extras; make demo does it)\n"
             << "Meanwhile this run uses the small sample committed with the tests, " << sample_dir() << ":\n"
             << "its accuracy and timings say little.\n\n";
@@ -449,7 +450,7 @@ int run(const Options& o) {
   fs::create_directories(run_dir + "/drawings");
   fs::create_directories(run_dir + "/checkpoints/eager");
   fs::create_directories(run_dir + "/checkpoints/graph");  // the Saver writes into a folder that exists, as TF's does
-  std::printf("Fashion-MNIST from %s: %lld training images (%s), %lld test images; %lld epochs of batches of %lld,\n"
+  std::printf("Fashion-MNIST from %s: %lld training images (%s), %lld test images; %lld epoch(s) of batches of %lld,\n"
               "Adam lr %g, both ways. Run directory: %s\n\n",
               data_dir.c_str(), static_cast<long long>(d.train_x.size(0)),
               o.full ? "the whole training set" : "a subset; --full for all 60000", static_cast<long long>(d.test_x.size(0)),
