@@ -106,8 +106,8 @@ template <class Model> void run_both_ways(Model& model, const Tensor& x, const c
   std::cout << "    graph:  model(placeholder)  -> " << output << "\n";
   std::cout << "            session.run(it, {x}) -> shape " << shape_str(from_graph.shape()) << ", first row "
             << from_graph[0] << "\n";
-  std::printf("    largest difference between the two: %.1e (%lld graph nodes)\n\n", largest_difference(eager, from_graph),
-              static_cast<long long>(graph.size()));
+  std::printf("    largest difference between the two: %.1e (%lld graph nodes)\n\n",
+              largest_difference(eager, from_graph), static_cast<long long>(graph.size()));
 }
 
 void part1_keras() {

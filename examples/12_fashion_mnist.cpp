@@ -202,7 +202,9 @@ Options parse_options(int argc, char** argv) {
 }
 
 // The committed sample, found from this file's place in the source tree.
-std::string sample_dir() { return (fs::path(__FILE__).parent_path().parent_path() / "tests/data/fashion-mnist-sample").string(); }
+std::string sample_dir() {
+  return (fs::path(__FILE__).parent_path().parent_path() / "tests/data/fashion-mnist-sample").string();
+}
 
 bool has_fashion_mnist(const std::string& dir) {
   for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -226,7 +228,8 @@ std::string choose_data_dir(const Options& o) {
             << "Meanwhile this run uses the small sample committed with the tests, " << sample_dir() << ":\n"
             << "its accuracy and timings say little.\n\n";
   if (!has_fashion_mnist(sample_dir()))
-    throw Error(msg("the sample is missing too (", sample_dir(), "): run from Tandem's source tree, or pass --data DIR"));
+    throw Error(msg("the sample is missing too (", sample_dir(),
+                    "): run from Tandem's source tree, or pass --data DIR"));
   return sample_dir();
 }
 
@@ -310,7 +313,9 @@ Data load(const std::string& dir, int64_t train_size) {
   const data::FashionMnist train = data::load_fashion_mnist(true, dir), test = data::load_fashion_mnist(false, dir);
   const int64_t n = std::min(train_size, train.images.size(0));
   // Normalised as torchvision's Normalize((0.2860,), (0.3530,)): Fashion-MNIST's mean and deviation.
-  auto normalise = [](const Tensor& images) { return ((images - 0.2860) / 0.3530).reshape({-1, 1, 28, 28}).contiguous(); };
+  auto normalise = [](const Tensor& images) {
+    return ((images - 0.2860) / 0.3530).reshape({-1, 1, 28, 28}).contiguous();
+  };
   return {normalise(train.images.narrow(0, 0, n)), train.labels.narrow(0, 0, n).contiguous(), normalise(test.images),
           test.labels};
 }
@@ -401,13 +406,13 @@ void print_table(const Measured& e, const Measured& g, int64_t tape_nodes_per_st
   row("nodes per step", msg(tape_nodes_per_step, " on the tape"), msg(g.nodes, " run (", graph_nodes, " declared)"));
   row("kernels per step", msg(e.kernels), msg(g.kernels));
   row("lines of user code", lines(eager_lines), lines(graph_lines));
-  std::printf("  (time: the training loop of an epoch, logging and progress bars included, after %s;\n"
+  std::printf("  (time: the training loop of an epoch, logging and progress bars included, %s;\n"
               "   memory: tensor bytes above what was in use before the step — weights, Adam's state and\n"
               "   the batch not counted; nodes: the Nodes eager mode records in one step (one per forward op,\n"
               "   each running its derivative in backward), and the planned steps of one graph run (forward,\n"
               "   gradients and Adam's updates, after the passes); lines: between this file's \"user code\"\n"
               "   markers, comments and blank lines not counted)\n\n",
-              e.epoch_seconds.size() > 1 ? "a warm-up epoch" : "no warm-up (one epoch only)");
+              e.epoch_seconds.size() > 1 ? "after a warm-up epoch" : "with no warm-up (one epoch only)");
 }
 
 void print_differences(const Measured& e, const Measured& g, int64_t tape_nodes_per_step) {
@@ -453,7 +458,8 @@ int run(const Options& o) {
   std::printf("Fashion-MNIST from %s: %lld training images (%s), %lld test images; %lld epoch(s) of batches of %lld,\n"
               "Adam lr %g, both ways. Run directory: %s\n\n",
               data_dir.c_str(), static_cast<long long>(d.train_x.size(0)),
-              o.full ? "the whole training set" : "a subset; --full for all 60000", static_cast<long long>(d.test_x.size(0)),
+              o.full ? "the whole training set" : "a subset; --full for all 60000",
+              static_cast<long long>(d.test_x.size(0)),
               static_cast<long long>(o.epochs), static_cast<long long>(kBatch), kLearningRate, run_dir.c_str());
 
   // One model object; the graph is declared first, so its Variables start from the very weights the
@@ -470,7 +476,8 @@ int run(const Options& o) {
   data::DataLoader eager_loader(dataset, {.batch_size = kBatch, .shuffle = true, .seed = 7});
   data::DataLoader graph_loader(dataset, {.batch_size = kBatch, .shuffle = true, .seed = 7});
   Measured em, gm;
-  std::printf("Training, the two ways taking turns each epoch (tqdm's bar for the eager loop, Keras's for the graph):\n");
+  std::printf("Training, the two ways taking turns each epoch "
+              "(tqdm's bar for the eager loop, Keras's for the graph):\n");
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     manual_seed(100 + epoch);  // the dropout masks of this epoch...
     eager_epoch(eager, eager_loader, epoch, o.epochs, em);

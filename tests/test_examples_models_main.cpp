@@ -106,7 +106,8 @@ TEST_CASE("examples/11_models: Keras's and PyTorch's parameter counts, both mode
   CHECK(r.out.find(" layer1 (Linear)             (None, 64)                704") != std::string::npos);
   // PyTorch's count, and its print(model).
   CHECK(numbers_after(r.out, "sum(p.numel() for p in torch_model.parameters()) = ") == std::vector<double>{2817});
-  CHECK(r.out.find("PyTorchModel(\n  (layer1): Linear(in_features=10, out_features=64, bias=True)") != std::string::npos);
+  CHECK(r.out.find("PyTorchModel(\n  (layer1): Linear(in_features=10, out_features=64, bias=True)") !=
+        std::string::npos);
   // The skeleton: Linear(784, 128) and Linear(128, 10).
   const int64_t skeleton = linear_params(784, 128) + linear_params(128, 10);
   CHECK(numbers_after(r.out, "parameters: ") == std::vector<double>{static_cast<double>(skeleton)});
