@@ -356,7 +356,8 @@ void graph_epoch(GraphTrainer& t, data::DataLoader& loader, int64_t epoch, int64
     m.nodes = st.nodes_executed;
     m.kernels = st.kernels_launched;
     sum += m.losses.back();
-    bar.update(++in_epoch, {{"loss", sum / static_cast<double>(in_epoch)}});  // Keras shows the running mean
+    ++in_epoch;
+    bar.update(in_epoch, {{"loss", sum / static_cast<double>(in_epoch)}});  // Keras shows the running mean
   }
   m.epoch_seconds.push_back(seconds_since(t0));
   bar.finish({{"loss", sum / static_cast<double>(in_epoch)}});
