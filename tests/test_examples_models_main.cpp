@@ -156,6 +156,16 @@ TEST_CASE("examples/12_fashion_mnist: the table, equal losses, and a run directo
   const std::vector<double> kernels = numbers_after(r.out, "  kernels per step               ");
   REQUIRE(kernels.size() == 1);
   CHECK(kernels[0] > 20);  // three Linear layers forward and backward, and Adam's six updates, at least
+  // Memory: both ways hold every weight gradient at once (the optimizer steps after backward), so
+  // a step's peak is at least the parameters' bytes: 4 · (784·256 + 256 + 256·128 + 128 + 128·10 + 10).
+  const double gradient_mb = 4.0 * static_cast<double>(linear_params(784, 256) + linear_params(256, 128) +
+                                                       linear_params(128, 10)) / 1e6;
+  const size_t memory_row = r.out.find("  peak memory per step           ");
+  REQUIRE(memory_row != std::string::npos);
+  double eager_mb = 0, graph_mb = 0;
+  REQUIRE(std::sscanf(r.out.c_str() + memory_row, "  peak memory per step %lf MB %lf MB", &eager_mb, &graph_mb) == 2);
+  CHECK(eager_mb >= gradient_mb - 0.005);  // printed to 0.01 MB
+  CHECK(graph_mb >= gradient_mb - 0.005);
   const std::vector<double> lines = numbers_after(r.out, "  lines of user code             ");
   REQUIRE(lines.size() == 1);
   CHECK(lines[0] > 5);
