@@ -12,7 +12,8 @@
 // the run directory: TensorBoard logs of both, drawings of the graph and of the tape, checkpoints.
 //
 //   usage: 12_fashion_mnist [--full] [--data DIR] [--logdir DIR] [--epochs N] [--train-size N]
-//     default   the first 20000 training images, 5 epochs (under a minute on 2 shared cores)
+//                           [--threads N]
+//     default   the first 20000 training images, 5 epochs, one thread (under a minute on 2 shared cores)
 //     --full    all 60000 training images, 10 epochs
 //   then:  tensorboard --logdir runs
 //
@@ -39,6 +40,7 @@
 #include "autograd/dot.h"
 #include "autograd/node.h"
 #include "core/kernel_count.h"
+#include "core/threads.h"
 #include "graph/dot.h"
 #include "tandem.h"
 
@@ -141,16 +143,18 @@ struct Options {
   std::string logdir;        // empty: runs/<timestamp>
   int64_t epochs = 5;
   int64_t train_size = 20000;
+  int64_t threads = 0;       // 0: OMP_NUM_THREADS, else 1
   bool full = false;
 };
 
 const char* const kUsage =
-    "usage: 12_fashion_mnist [--full] [--data DIR] [--logdir DIR] [--epochs N] [--train-size N]\n"
+    "usage: 12_fashion_mnist [--full] [--data DIR] [--logdir DIR] [--epochs N] [--train-size N] [--threads N]\n"
     "  --full          all 60000 training images and 10 epochs (default: 20000 images, 5 epochs)\n"
     "  --data DIR      the folder of Fashion-MNIST's four .gz files (default: /usr/share/datasets/fashion-mnist)\n"
     "  --logdir DIR    the run directory (default: runs/<date>_<time>)\n"
     "  --epochs N      epochs to train (the first is the timing's warm-up)\n"
-    "  --train-size N  training images to use, from the start of the training file\n";
+    "  --train-size N  training images to use, from the start of the training file\n"
+    "  --threads N     threads for the kernels, fixed for the run (default: OMP_NUM_THREADS, else 1)\n";
 
 // A whole positive number, or a clear error naming the flag.
 int64_t parse_count(const std::string& flag, const std::string& text) {
@@ -187,6 +191,8 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--train-size") {
       o.train_size = parse_count(a, value());
       size_given = true;
+    } else if (a == "--threads") {
+      o.threads = parse_count(a, value());
     } else if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -231,6 +237,20 @@ std::string choose_data_dir(const Options& o) {
     throw Error(msg("the sample is missing too (", sample_dir(),
                     "): run from Tandem's source tree, or pass --data DIR"));
   return sample_dir();
+}
+
+// One team of threads for the whole run. Tandem shrinks its teams while other processes keep the
+// cores busy (core/threads.h), and a GEMM split between two threads rounds differently from one on
+// a single thread: a team that changed size between an eager epoch and a graph epoch would make
+// the two ways drift apart over thousands of steps for a reason that is not theirs. One thread is
+// the default: on a shared 2-core machine it was also the fastest (0.60 s per default epoch, against
+// 2.7 s for a fixed team of two; bench/RESULTS.md reads one thread as the fair comparison).
+int fix_threads(const Options& o) {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  const int n = o.threads > 0 ? static_cast<int>(o.threads) : env && std::atoi(env) > 0 ? std::atoi(env) : 1;
+  set_load_aware_threads(false);
+  set_num_threads(n);
+  return n;
 }
 
 // runs/2026-12-05_14-03-22 (a suffix when that exists already).
@@ -453,6 +473,7 @@ void list_run_dir(const std::string& dir) {
 }
 
 int run(const Options& o) {
+  const int threads = fix_threads(o);
   const std::string data_dir = choose_data_dir(o);
   const Data d = load(data_dir, o.train_size);
   const std::string run_dir = o.logdir.empty() ? default_run_dir() : o.logdir;
@@ -460,11 +481,12 @@ int run(const Options& o) {
   fs::create_directories(run_dir + "/checkpoints/eager");
   fs::create_directories(run_dir + "/checkpoints/graph");  // the Saver writes into a folder that exists, as TF's does
   std::printf("Fashion-MNIST from %s: %lld training images (%s), %lld test images; %lld epoch(s) of batches of %lld,\n"
-              "Adam lr %g, both ways. Run directory: %s\n\n",
+              "Adam lr %g, both ways, kernels on %d thread(s) (fixed for the run; --threads N).\n"
+              "Run directory: %s\n\n",
               data_dir.c_str(), static_cast<long long>(d.train_x.size(0)),
               o.full ? "the whole training set" : "a subset; --full for all 60000",
-              static_cast<long long>(d.test_x.size(0)),
-              static_cast<long long>(o.epochs), static_cast<long long>(kBatch), kLearningRate, run_dir.c_str());
+              static_cast<long long>(d.test_x.size(0)), static_cast<long long>(o.epochs),
+              static_cast<long long>(kBatch), kLearningRate, threads, run_dir.c_str());
 
   // One model object; the graph is declared first, so its Variables start from the very weights the
   // eager optimizer starts from (a Variable copies its module tensor's value when it is bound).

@@ -129,12 +129,13 @@ TEST_CASE("examples/12_fashion_mnist: the table, equal losses, and a run directo
           "[examples][demo12]") {
   ScratchDir dir("demo12");
   const std::string sample = std::string(TANDEM_SOURCE_DIR) + "/tests/data/fashion-mnist-sample";
-  const Ran r = run_example("12_fashion_mnist", "--data " + sample + " --epochs 3 --logdir " + dir / "run");
+  const Ran r = run_example("12_fashion_mnist", "--data " + sample + " --epochs 3 --threads 1 --logdir " + dir / "run");
   INFO(r.out);
   REQUIRE(r.status == 0);
   // The sample holds 300 training images: 5 batches of 64 (the last one of 44) per epoch.
   const int64_t steps = 3 * 5;
   CHECK(r.out.find("300 training images") != std::string::npos);
+  CHECK(r.out.find("kernels on 1 thread(s) (fixed for the run") != std::string::npos);
 
   // The losses, step by step: the two columns are the same numbers.
   CHECK(r.out.find("losses agree: yes") != std::string::npos);
@@ -224,6 +225,9 @@ TEST_CASE("examples/12_fashion_mnist: bad flags and a missing folder get a messa
   const Ran bad_number = run_example("12_fashion_mnist", "--epochs zero");
   CHECK(bad_number.status == 2);
   CHECK(bad_number.out.find("--epochs wants a whole number above 0, not 'zero'") != std::string::npos);
+  const Ran no_threads = run_example("12_fashion_mnist", "--threads 0");
+  CHECK(no_threads.status == 2);
+  CHECK(no_threads.out.find("--threads wants a whole number above 0, not '0'") != std::string::npos);
   const Ran unknown = run_example("12_fashion_mnist", "--fast");
   CHECK(unknown.status == 2);
   CHECK(unknown.out.find("unknown option '--fast'") != std::string::npos);
