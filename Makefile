@@ -1,7 +1,10 @@
 # Makefile — the commands a newcomer types. Each one installs what is missing (scripts/setup),
 # configures CMake with Ninja in build/, builds with every core, and runs something:
 #
-#   make demo     the first demo, examples/01_*.cpp
+#   make demo     the main demo, examples/12_fashion_mnist.cpp: Fashion-MNIST, one model trained
+#                 eagerly and as a graph side by side, a table of what each cost, and a run
+#                 directory of TensorBoard logs, drawings and checkpoints (make demo ARGS=--full:
+#                 all 60000 images; the first example to read is examples/01_side_by_side.cpp)
 #   make test     the whole test suite, through ctest
 #   make test-long  the long searches ctest skips: 20000 random programs, eager against graphs
 #                 with unknown dims (tests/test_property.cpp)
@@ -18,6 +21,7 @@
 #   BUILD_TYPE=Release   or Debug, RelWithDebInfo
 #   BUILD_DIR=build      where CMake builds
 #   CMAKE_ARGS=...       anything more for CMake, e.g. CMAKE_ARGS=-DTANDEM_NATIVE=OFF
+#   ARGS=...             flags for make demo's program: ARGS=--full, ARGS="--data DIR --logdir DIR"
 # The build itself is plain CMake, so `cmake -S . -B build -G Ninja && ninja -C build` works too.
 
 BUILD_DIR ?= build
@@ -26,10 +30,9 @@ CUDA ?= OFF
 CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 
-# The main demo: examples/01_*.cpp, else the first examples/0*.cpp in name order. CMake names
-# each example's program after its file.
-DEMO_SRC := $(firstword $(sort $(wildcard examples/01_*.cpp)) $(sort $(wildcard examples/0*.cpp)))
-DEMO := $(basename $(notdir $(DEMO_SRC)))
+# The main demo; CMake names each example's program after its file. ARGS go to the program.
+DEMO := 12_fashion_mnist
+ARGS ?=
 
 .PHONY: demo test test-long bench clean setup configure build assignment grade
 
@@ -53,14 +56,8 @@ build: configure
 	ninja -C $(BUILD_DIR) -j $(JOBS)
 
 demo: configure
-ifeq ($(DEMO),)
-	@echo "make demo: there is no demo yet (no examples/0*.cpp). The demos are numbered in"
-	@echo "reading order, examples/01_*.cpp first; meanwhile, 'make test' builds and tests the engine."
-	@exit 1
-else
 	ninja -C $(BUILD_DIR) -j $(JOBS) $(DEMO)
-	./$(BUILD_DIR)/$(DEMO)
-endif
+	./$(BUILD_DIR)/$(DEMO) $(ARGS)
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2

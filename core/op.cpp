@@ -17,13 +17,17 @@
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "core/call_site.h"
+#include "core/kernel_count.h"
 
 namespace tandem {
 
 namespace {
 Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
                const Meta& out_meta, Device device);
+thread_local int64_t kernels_run = 0;  // core/kernel_count.h
 }  // namespace
+
+int64_t eager_kernels_run() { return kernels_run; }
 
 void check_same_device(const OpDef& op, std::span<const Tensor> inputs, Device device) {
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -97,6 +101,7 @@ void call_update(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs
     if (!inputs[k].is_contiguous()) inputs[k] = inputs[k].contiguous();
   }
   no_grad inside_kernel;
+  ++kernels_run;
   kernel_for(op, device)(inputs, attrs, inputs[0]);
   for (int k = 0; k < op.updates; ++k) inputs[k].storage()->version++;
 }
@@ -159,6 +164,7 @@ Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& 
   // A kernel may call other ops on its inputs (a dtype conversion, a contiguous copy); those are
   // implementation details, not steps of the user's computation, so nothing inside is recorded.
   no_grad inside_kernel;
+  ++kernels_run;
   kernel(inputs, attrs, out);
   return out;
 }

@@ -6,7 +6,8 @@
 //         modes from the same initial weights on the same batches. The losses agree to float
 //         rounding; what differs is *when* work happens, how much memory it takes, and how fast it runs.
 //
-// Run it with `make demo`. Read next: examples/02_eager_tape.cpp.
+// Run it with `./build/01_side_by_side` (`make demo` runs the same race at full size:
+// examples/12_fashion_mnist.cpp). Read next: examples/02_eager_tape.cpp.
 #include <algorithm>
 #include <chrono>
 #include <cmath>

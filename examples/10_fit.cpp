@@ -9,7 +9,9 @@
 //   3. with keras::fit, compiled for graph mode (the default): fit builds the graph once and
 //      then only runs the session.
 // The three columns of epoch losses agree — the hand loop and fit's eager mode are the same
-// computation, and graph mode computes the very same floats. Then evaluate() and predict().
+// computation, and graph mode computes the very same floats. Then evaluate() and predict(), and
+// their hand-written twin: model.eval() and no_grad, and what the train()/eval() switch changes in
+// dropout and batch norm, eagerly and in a graph (where it picks the path forward builds).
 //
 //   usage: 10_fit [FASHION_MNIST_DIR] [TRAINING_IMAGES]   (default: Debian's dataset, 6000 images)
 //
@@ -20,6 +22,64 @@
 #include "tandem.h"
 
 using namespace tandem;
+
+// PyTorch's evaluation loop, the hand-written twin of keras::evaluate:
+//     model.eval()
+//     with torch.no_grad():
+//         accuracy = (model(x_test).argmax(1) == y_test).float().mean()
+// The hand loop trained the weights fit trained eagerly, so the accuracy is evaluate()'s.
+void evaluate_by_hand(nn::Sequential& model, const Tensor& x_test, const Tensor& y_test, double evaluated) {
+  model->eval();   // dropout off (and batch norm on its running statistics)
+  no_grad guard;   // no tape: nothing here will be differentiated
+  const double accuracy = mean(to(eq(argmax(model(x_test), 1), y_test), kFloat32)).item();
+  model->train();  // back to training mode, as a PyTorch loop does at the start of the next epoch
+  std::printf("\n  by hand, model.eval() and no_grad: test accuracy %.2f%%  (evaluate() after fit eagerly: %.2f%%)\n",
+              100 * accuracy, 100 * evaluated);
+}
+
+// What model.train() / model.eval() switch: dropout (a new mask on every call, or none) and batch
+// norm (the batch's statistics, updating the running ones — or the running ones, untouched). In a
+// graph the switch is read when forward BUILDS the nodes: train() then model(x) is the training
+// path, eval() then model(x) the evaluation path, both in one graph, sharing the Variables.
+void train_and_eval_switch(nn::Sequential& model, const Tensor& images) {
+  namespace g = tandem::graph;
+  no_grad guard;
+  std::printf("\n  model.train() / model.eval(), what the switch changes:\n");
+  model->train();
+  const double train_gap = (model(images) - model(images)).abs().max().item();  // two masks
+  model->eval();
+  const double eval_gap = (model(images) - model(images)).abs().max().item();   // no mask
+  std::printf("    dropout, two forwards of the same 5 images: train() differ by %.4f, eval() by %.4f\n", train_gap,
+              eval_gap);
+
+  manual_seed(5);
+  const Tensor batch = randn({16, 3}) * 2.0 + 5.0;  // three features, each of mean ~5 and deviation ~2
+  nn::BatchNorm1d bn(3);                            // running_mean 0, running_var 1, momentum 0.1
+  bn->train();
+  const Tensor in_training = bn(batch);             // normalised by the batch's own mean and variance
+  const Tensor running_mean = bn->running_mean.clone();  // moved 10% of the way to the batch's mean
+  bn->eval();
+  const Tensor in_evaluation = bn(batch);           // normalised by the running statistics instead
+  std::printf("    batch norm, output mean per feature: train() %s, eval() %s\n",
+              msg(in_training.mean({0})).c_str(), msg(in_evaluation.mean({0})).c_str());
+  std::printf("    running_mean after the train() call %s, after the eval() call %s (unchanged)\n",
+              msg(running_mean).c_str(), msg(bn->running_mean).c_str());
+
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 3}, "x");
+  bn->train();
+  const g::Output train_path = bn(x);  // batch statistics, and assigns to the running ones
+  bn->eval();
+  const g::Output eval_path = bn(x);   // running statistics only
+  g::Session session(graph);
+  session.run(g::global_variables_initializer(graph));
+  const Tensor graph_eval = session.run(eval_path, {{x, batch}});
+  const Tensor graph_train = session.run(train_path, {{x, batch}});
+  std::printf("    in a graph, the two paths built from one definition: eval path vs eager eval() %.1e, "
+              "train path vs eager train() %.1e\n",
+              (graph_eval - in_evaluation).abs().max().item(), (graph_train - in_training).abs().max().item());
+}
 
 int main(int argc, char** argv) {
   try {
@@ -53,10 +113,12 @@ int main(int argc, char** argv) {
       }
       by_hand.push_back(total / static_cast<double>(n));  // the epoch's mean loss per example
     }
+    const StateDict hand_weights = model->state_dict().clone();  // kept for the evaluation by hand (part 4)
 
     // ---- 2 and 3. Keras's compile and fit, in each mode --------------------------------------------------
     // model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
     // model.fit(x, y, epochs=3, batch_size=64)
+    std::vector<double> evaluated;  // evaluate()'s test accuracy: eager, then graph
     auto fit_in = [&](bool eagerly) {
       model->load_state_dict(initial);
       keras::Model compiled = keras::compile(model, {.optimizer = optim::AdamOptions{.lr = 1e-3},
@@ -66,6 +128,7 @@ int main(int argc, char** argv) {
       keras::History history = keras::fit(compiled, x, y, {.epochs = kEpochs, .batch_size = kBatch, .verbose = 0,
                                                            .seed = kShuffleSeed});
       const keras::Logs test = keras::evaluate(compiled, x_test, y_test, {.batch_size = 500});
+      evaluated.push_back(test.at("accuracy"));
       std::printf("  %-5s mode: test loss %.4f, test accuracy %.2f%%\n", eagerly ? "eager" : "graph", test.at("loss"),
                   100 * test.at("accuracy"));
       return std::pair{history, compiled.options().run_eagerly ? keras::predict(compiled, x_test.narrow(0, 0, 5)) : Tensor()};
@@ -83,6 +146,11 @@ int main(int argc, char** argv) {
     // model.predict(x_test[:5]).argmax(1)
     std::printf("\n  predict(x_test[:5]).argmax(1) = %s, labels %s\n", msg(argmax(first_five, 1)).c_str(),
                 msg(y_test.narrow(0, 0, 5)).c_str());
+
+    // ---- 4. evaluate() by hand: model.eval() and torch.no_grad() -------------------------------------
+    model->load_state_dict(hand_weights);  // the weights the hand loop trained
+    evaluate_by_hand(model, x_test, y_test, evaluated[0]);
+    train_and_eval_switch(model, x_test.narrow(0, 0, 5));
   } catch (const Error& e) {
     std::fprintf(stderr, "10_fit: %s\n", e.what());
     return 1;

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
 
 #include "scratch_dir.h"
 #include "tandem.h"
@@ -275,4 +276,24 @@ TEST_CASE("examples/10_fit: the hand loop, fit eagerly and fit as a graph print 
   CHECK(rows == 3);
   CHECK(out.find("eager mode: test loss") != std::string::npos);
   CHECK(out.find("predict(x_test[:5]).argmax(1)") != std::string::npos);
+
+  // Part 4: evaluate() by hand (model.eval(), no_grad) gives evaluate()'s accuracy, since the hand
+  // loop trained the same weights; and what the train()/eval() switch changes.
+  auto number_after = [&](const std::string& prefix) {
+    const size_t at = out.find(prefix);
+    REQUIRE(at != std::string::npos);
+    return std::strtod(out.c_str() + at + prefix.size(), nullptr);
+  };
+  CHECK(number_after("by hand, model.eval() and no_grad: test accuracy ") ==
+        number_after("(evaluate() after fit eagerly: "));
+  CHECK(number_after("dropout, two forwards of the same 5 images: train() differ by ") > 0);
+  CHECK(number_after(", eval() by ") == 0);
+  CHECK(number_after("eval path vs eager eval() ") <= 1e-5);
+  CHECK(number_after("train path vs eager train() ") <= 1e-5);
+  // Batch norm: the train() call moved the running mean, the eval() call left it where it was.
+  const std::regex running(R"(running_mean after the train\(\) call (.*), after the eval\(\) call (.*) \(unchanged\))");
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, running));
+  CHECK(m[1] == m[2]);
+  CHECK(m[1] != "tensor([0., 0., 0.])");
 }
