@@ -12,22 +12,11 @@
 #include <string>
 
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 
 namespace {
-
-std::string run(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  const int status = pclose(pipe);
-  INFO(out);
-  REQUIRE(status == 0);
-  return out;
-}
 
 double number_after(const std::string& out, const std::string& label) {
   const size_t at = out.find(label);
@@ -48,8 +37,8 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
   const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ") +
                               "LSAN_OPTIONS=suppressions=" + TANDEM_SOURCE_DIR + "/tests/dist/lsan_mpi.supp timeout 240 " +
                               std::string(TANDEM_MPIEXEC) + " -np 2 " + TANDEM_BINARY_DIR + "/18_data_parallel --data " +
-                              sample + " --epochs 2 --batch 16 --save " + checkpoint + " --logdir " + logdir + " 2>&1";
-  const std::string out = run(command);
+                              sample + " --epochs 2 --batch 16 --save " + checkpoint + " --logdir " + logdir;
+  const std::string out = tandem::run_ok(command);
   INFO(out);
   CHECK(out.find("Data-parallel training on 2 ranks") != std::string::npos);
   // 1. Both modes end k steps where one process with batches of 32 ends (float32 rounding).
@@ -87,13 +76,10 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
 
 TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags", "[examples][dist]") {
   const std::string command = std::string("LSAN_OPTIONS=suppressions=") + TANDEM_SOURCE_DIR +
-                              "/tests/dist/lsan_mpi.supp " + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  CHECK(pclose(pipe) != 0);
+                              "/tests/dist/lsan_mpi.supp " + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1";
+  const ProgramOutput ran = run_program(command);
+  const std::string& out = ran.text;
+  CHECK(ran.status != 0);
   CHECK(out.find("unknown flag --bogus") != std::string::npos);
   CHECK(out.find("--allreduce") != std::string::npos);
 }

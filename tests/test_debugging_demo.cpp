@@ -11,17 +11,9 @@
 #include <sstream>
 #include <string>
 
-namespace {
+#include "tests/run_program.h"
 
-std::string run_program(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  REQUIRE(pclose(pipe) == 0);
-  return out;
-}
+namespace {
 
 // "examples/13_debugging.cpp:57": the line of the source that holds `marker`.
 std::string marked_line(const std::string& marker) {
@@ -46,7 +38,7 @@ std::string summary_of(const std::string& out, const std::string& bug) {
 }  // namespace
 
 TEST_CASE("examples/13_debugging: each bug surfaces at the line the source marks, in each mode", "[examples][debugging]") {
-  const std::string out = run_program(std::string(TANDEM_BINARY_DIR) + "/13_debugging");
+  const std::string out = tandem::run_ok(std::string(TANDEM_BINARY_DIR) + "/13_debugging");
   INFO(out);
   const std::string bug1 = marked_line("[bug 1 surfaces here]"), bug2 = marked_line("[bug 2 surfaces here]"),
                     bug3 = marked_line("[bug 3 surfaces here]");

@@ -16,31 +16,19 @@
 #include <fstream>
 #include <regex>
 #include <string>
-#include <sys/wait.h>
 
 #include "scratch_dir.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Ran {
-  int status = -1;  // the program's exit code
-  std::string out;  // stdout and stderr together
-};
-
-Ran run_example(const std::string& name, const std::string& args) {
-  const std::string command = std::string(TANDEM_BINARY_DIR) + "/" + name + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  Ran r;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) r.out += buf;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// A demo's output and exit status: name and arguments, run from the build folder's programs.
+ProgramOutput run_example(const std::string& name, const std::string& args) {
+  return run_program(std::string(TANDEM_BINARY_DIR) + "/" + name + " " + args);
 }
 
 // Every number that follows `prefix` in `text`.
@@ -93,55 +81,55 @@ std::string read_text(const fs::path& p) {
 
 TEST_CASE("examples/11_models: Keras's and PyTorch's parameter counts, both modes, the skeleton network",
           "[examples][models]") {
-  const Ran r = run_example("11_models", "");
-  INFO(r.out);
+  const ProgramOutput r = run_example("11_models", "");
+  INFO(r.text);
   REQUIRE(r.status == 0);
   // The seed's network: Dense(64) on 10 inputs, Dense(32), Dense(1).
   const int64_t dense = linear_params(10, 64) + linear_params(64, 32) + linear_params(32, 1);
   CHECK(dense == 2817);
   // Keras's table: the keras::Sequential, the nn::Sequential and the Module subclass, each "2,817".
-  CHECK(occurrences(r.out, "Total params: 2,817\n") == 3);
-  CHECK(occurrences(r.out, "Trainable params: 2,817\n") == 3);
-  CHECK(r.out.find(" dense_1 (Dense)             (None, 32)                2080") != std::string::npos);
-  CHECK(r.out.find(" layer1 (Linear)             (None, 64)                704") != std::string::npos);
+  CHECK(occurrences(r.text, "Total params: 2,817\n") == 3);
+  CHECK(occurrences(r.text, "Trainable params: 2,817\n") == 3);
+  CHECK(r.text.find(" dense_1 (Dense)             (None, 32)                2080") != std::string::npos);
+  CHECK(r.text.find(" layer1 (Linear)             (None, 64)                704") != std::string::npos);
   // PyTorch's count, and its print(model).
-  CHECK(numbers_after(r.out, "sum(p.numel() for p in torch_model.parameters()) = ") == std::vector<double>{2817});
-  CHECK(r.out.find("PyTorchModel(\n  (layer1): Linear(in_features=10, out_features=64, bias=True)") !=
+  CHECK(numbers_after(r.text, "sum(p.numel() for p in torch_model.parameters()) = ") == std::vector<double>{2817});
+  CHECK(r.text.find("PyTorchModel(\n  (layer1): Linear(in_features=10, out_features=64, bias=True)") !=
         std::string::npos);
   // The skeleton: Linear(784, 128) and Linear(128, 10).
   const int64_t skeleton = linear_params(784, 128) + linear_params(128, 10);
-  CHECK(numbers_after(r.out, "parameters: ") == std::vector<double>{static_cast<double>(skeleton)});
-  CHECK(r.out.find("Total params: 101,770") != std::string::npos);
+  CHECK(numbers_after(r.text, "parameters: ") == std::vector<double>{static_cast<double>(skeleton)});
+  CHECK(r.text.find("Total params: 101,770") != std::string::npos);
   // Both modes computed the same numbers, for both models.
-  const std::vector<double> gaps = numbers_after(r.out, "largest difference between the two: ");
+  const std::vector<double> gaps = numbers_after(r.text, "largest difference between the two: ");
   REQUIRE(gaps.size() == 2);
   for (double gap : gaps) CHECK(gap <= 1e-6);
   // The skeleton trains as given: one SGD step lowers the loss on its batch.
-  const std::vector<double> before = numbers_after(r.out, "(labels random): loss before it ");
-  const std::vector<double> after = numbers_after(r.out, ", after it ");
+  const std::vector<double> before = numbers_after(r.text, "(labels random): loss before it ");
+  const std::vector<double> after = numbers_after(r.text, ", after it ");
   REQUIRE(before.size() == 1);
   REQUIRE(after.size() == 1);
   CHECK(after[0] < before[0]);
-  CHECK(r.out.find("=== What differed ===") != std::string::npos);
+  CHECK(r.text.find("=== What differed ===") != std::string::npos);
 }
 
 TEST_CASE("examples/12_fashion_mnist: the table, equal losses, and a run directory that loads",
           "[examples][demo12]") {
   ScratchDir dir("demo12");
   const std::string sample = std::string(TANDEM_SOURCE_DIR) + "/tests/data/fashion-mnist-sample";
-  const Ran r = run_example("12_fashion_mnist", "--data " + sample + " --epochs 3 --threads 1 --logdir " + dir / "run");
-  INFO(r.out);
+  const ProgramOutput r = run_example("12_fashion_mnist", "--data " + sample + " --epochs 3 --threads 1 --logdir " + dir / "run");
+  INFO(r.text);
   REQUIRE(r.status == 0);
   // The sample holds 300 training images: 5 batches of 64 (the last one of 44) per epoch.
   const int64_t steps = 3 * 5;
-  CHECK(r.out.find("300 training images") != std::string::npos);
-  CHECK(r.out.find("kernels on 1 thread(s) (fixed for the run") != std::string::npos);
+  CHECK(r.text.find("300 training images") != std::string::npos);
+  CHECK(r.text.find("kernels on 1 thread(s) (fixed for the run") != std::string::npos);
 
   // The losses, step by step: the two columns are the same numbers.
-  CHECK(r.out.find("losses agree: yes") != std::string::npos);
+  CHECK(r.text.find("losses agree: yes") != std::string::npos);
   const std::regex loss_row(R"(\n +(\d+) +(\d+\.\d+) +(\d+\.\d+)(?=\n))");
   int rows = 0;
-  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), loss_row); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(r.text.begin(), r.text.end(), loss_row); it != std::sregex_iterator(); ++it) {
     CHECK(std::stod((*it)[2]) == Approx(std::stod((*it)[3])).epsilon(1e-5));
     ++rows;
   }
@@ -150,24 +138,24 @@ TEST_CASE("examples/12_fashion_mnist: the table, equal losses, and a run directo
   // The table's rows, each with both modes' figures.
   for (const char* row : {"test accuracy", "time per epoch (median of 2)", "peak memory per step", "nodes per step",
                           "kernels per step", "lines of user code"})
-    CHECK(r.out.find(std::string("\n  ") + row) != std::string::npos);
-  const std::vector<double> accuracy = numbers_after(r.out, "  test accuracy                  ");
+    CHECK(r.text.find(std::string("\n  ") + row) != std::string::npos);
+  const std::vector<double> accuracy = numbers_after(r.text, "  test accuracy                  ");
   REQUIRE(accuracy.size() == 1);
   CHECK(accuracy[0] > 10);  // 100 test images of 10 classes: above chance after 3 epochs
-  const std::vector<double> kernels = numbers_after(r.out, "  kernels per step               ");
+  const std::vector<double> kernels = numbers_after(r.text, "  kernels per step               ");
   REQUIRE(kernels.size() == 1);
   CHECK(kernels[0] > 20);  // three Linear layers forward and backward, and Adam's six updates, at least
   // Memory: both ways hold every weight gradient at once (the optimizer steps after backward), so
   // a step's peak is at least the parameters' bytes: 4 · (784·256 + 256 + 256·128 + 128 + 128·10 + 10).
   const double gradient_mb = 4.0 * static_cast<double>(linear_params(784, 256) + linear_params(256, 128) +
                                                        linear_params(128, 10)) / 1e6;
-  const size_t memory_row = r.out.find("  peak memory per step           ");
+  const size_t memory_row = r.text.find("  peak memory per step           ");
   REQUIRE(memory_row != std::string::npos);
   double eager_mb = 0, graph_mb = 0;
-  REQUIRE(std::sscanf(r.out.c_str() + memory_row, "  peak memory per step %lf MB %lf MB", &eager_mb, &graph_mb) == 2);
+  REQUIRE(std::sscanf(r.text.c_str() + memory_row, "  peak memory per step %lf MB %lf MB", &eager_mb, &graph_mb) == 2);
   CHECK(eager_mb >= gradient_mb - 0.005);  // printed to 0.01 MB
   CHECK(graph_mb >= gradient_mb - 0.005);
-  const std::vector<double> lines = numbers_after(r.out, "  lines of user code             ");
+  const std::vector<double> lines = numbers_after(r.text, "  lines of user code             ");
   REQUIRE(lines.size() == 1);
   CHECK(lines[0] > 5);
 
@@ -213,28 +201,28 @@ TEST_CASE("examples/12_fashion_mnist: the table, equal losses, and a run directo
   // Trained alike: the two checkpoints hold the same weights, to float rounding.
   for (const auto& [name, t] : from_eager) CHECK(allclose(t, from_graph.at(name), 1e-4, 1e-5));
   // The demo lists what it wrote.
-  CHECK(r.out.find("The run directory, ") != std::string::npos);
-  CHECK(r.out.find("checkpoints/eager/model_epoch3.tckpt") != std::string::npos);
+  CHECK(r.text.find("The run directory, ") != std::string::npos);
+  CHECK(r.text.find("checkpoints/eager/model_epoch3.tckpt") != std::string::npos);
 }
 
 TEST_CASE("examples/12_fashion_mnist: bad flags and a missing folder get a message, not a crash",
           "[examples][demo12]") {
-  const Ran missing = run_example("12_fashion_mnist", "--data /nonexistent/fashion --epochs 1");
+  const ProgramOutput missing = run_example("12_fashion_mnist", "--data /nonexistent/fashion --epochs 1");
   CHECK(missing.status == 1);
-  CHECK(missing.out.find("--data /nonexistent/fashion: Fashion-MNIST's four files") != std::string::npos);
-  const Ran bad_number = run_example("12_fashion_mnist", "--epochs zero");
+  CHECK(missing.text.find("--data /nonexistent/fashion: Fashion-MNIST's four files") != std::string::npos);
+  const ProgramOutput bad_number = run_example("12_fashion_mnist", "--epochs zero");
   CHECK(bad_number.status == 2);
-  CHECK(bad_number.out.find("--epochs wants a whole number above 0, not 'zero'") != std::string::npos);
-  const Ran no_threads = run_example("12_fashion_mnist", "--threads 0");
+  CHECK(bad_number.text.find("--epochs wants a whole number above 0, not 'zero'") != std::string::npos);
+  const ProgramOutput no_threads = run_example("12_fashion_mnist", "--threads 0");
   CHECK(no_threads.status == 2);
-  CHECK(no_threads.out.find("--threads wants a whole number above 0, not '0'") != std::string::npos);
-  const Ran unknown = run_example("12_fashion_mnist", "--fast");
+  CHECK(no_threads.text.find("--threads wants a whole number above 0, not '0'") != std::string::npos);
+  const ProgramOutput unknown = run_example("12_fashion_mnist", "--fast");
   CHECK(unknown.status == 2);
-  CHECK(unknown.out.find("unknown option '--fast'") != std::string::npos);
-  CHECK(unknown.out.find("usage: 12_fashion_mnist") != std::string::npos);
-  const Ran no_value = run_example("12_fashion_mnist", "--logdir");
+  CHECK(unknown.text.find("unknown option '--fast'") != std::string::npos);
+  CHECK(unknown.text.find("usage: 12_fashion_mnist") != std::string::npos);
+  const ProgramOutput no_value = run_example("12_fashion_mnist", "--logdir");
   CHECK(no_value.status == 2);
-  CHECK(no_value.out.find("--logdir needs a value") != std::string::npos);
+  CHECK(no_value.text.find("--logdir needs a value") != std::string::npos);
 }
 
 TEST_CASE("examples/12_fashion_mnist: without Debian's Fashion-MNIST it says how to install it and uses the sample",
@@ -251,19 +239,14 @@ TEST_CASE("examples/12_fashion_mnist: without Debian's Fashion-MNIST it says how
     fs::create_directories(dir.path() / "empty");
     command = "unshare -m sh -c 'mount --bind " + dir / "empty" + " " + debian_dir + " && echo hidden && " + demo + "'";
   }
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  const int status = pclose(pipe);
+  const ProgramOutput ran = run_program(command);
+  const std::string& out = ran.text;
   if (fs::exists(debian_dir) && out.rfind("hidden\n", 0) != 0) {
     WARN("skipped: cannot hide " << debian_dir << " here (unshare -m needs privilege): " << out);
     return;
   }
   INFO(out);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(ran.status == 0);
   CHECK(out.find("Fashion-MNIST is not installed") != std::string::npos);
   CHECK(out.find("sudo apt-get install dataset-fashion-mnist") != std::string::npos);
   CHECK(out.find("this run uses the small sample committed with the tests") != std::string::npos);

@@ -14,21 +14,12 @@
 #include "io/saver.h"
 #include "scratch_dir.h"
 #include "tandem.h"
+#include "tests/run_program.h"
 
 using namespace tandem;
 namespace g = tandem::graph;
 
 namespace {
-
-std::string run_program(const std::string& command, int* status) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  *status = pclose(pipe);
-  return out;
-}
 
 // The demo's table row for the first probe point: "(0.60, 0.40)" then five numbers.
 std::vector<std::string> first_row(const std::string& out) {
@@ -46,11 +37,8 @@ Tensor probe_points() { return tensor({{0.6, 0.4}, {-0.3, 0.5}, {-0.2, -0.1}, {0
 
 TEST_CASE("examples/14_save_load_serve: state_dict, Saver and frozen graph predict the same", "[examples][save_load_serve]") {
   ScratchDir dir("demo14");
-  int status = 0;
-  const std::string out =
-      run_program(std::string(TANDEM_BINARY_DIR) + "/14_save_load_serve " + dir.string() + " --serve", &status);
+  const std::string out = run_ok(std::string(TANDEM_BINARY_DIR) + "/14_save_load_serve " + dir.string() + " --serve");
   INFO(out);
-  REQUIRE(status == 0);
 
   // The three formats, and the eager file in a graph, print the trained model's numbers.
   const std::vector<std::string> row = first_row(out);
@@ -99,8 +87,7 @@ TEST_CASE("examples/14_save_load_serve: state_dict, Saver and frozen graph predi
 }
 
 TEST_CASE("examples/14_save_load_serve: a wrong option is refused with its usage", "[examples][save_load_serve]") {
-  int status = 0;
-  const std::string out = run_program(std::string(TANDEM_BINARY_DIR) + "/14_save_load_serve --sevre", &status);
-  CHECK(status != 0);
-  CHECK_THAT(out, Catch::Contains("unknown option '--sevre'") && Catch::Contains("usage: 14_save_load_serve"));
+  const ProgramOutput ran = run_program(std::string(TANDEM_BINARY_DIR) + "/14_save_load_serve --sevre");
+  CHECK(ran.status != 0);
+  CHECK_THAT(ran.text, Catch::Contains("unknown option '--sevre'") && Catch::Contains("usage: 14_save_load_serve"));
 }
