@@ -65,7 +65,14 @@ int main(int argc, char** argv) {
     const int64_t n_features = model.inputs[0].shape()[1];
     if (argc > 2) {
       std::vector<float> values;
-      for (int i = 2; i < argc; ++i) values.push_back(std::strtof(argv[i], nullptr));
+      for (int i = 2; i < argc; ++i) {
+        char* end = nullptr;
+        values.push_back(std::strtof(argv[i], &end));
+        if (end == argv[i] || *end != '\0') {
+          std::fprintf(stderr, "'%s' is not a number: give the points as numbers, e.g. 0.5 0.25\n", argv[i]);
+          return 1;
+        }
+      }
       if (values.size() % n_features != 0) {
         std::fprintf(stderr, "give the points as groups of %lld numbers\n", static_cast<long long>(n_features));
         return 1;

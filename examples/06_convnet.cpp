@@ -57,10 +57,13 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-int main() {
+// ./build/06_convnet [FOLDER]: Fashion-MNIST's four files in FOLDER (default: Debian's
+// dataset-fashion-mnist; the tests pass the small sample in tests/data/fashion-mnist-sample).
+int main(int argc, char** argv) {
   try {
-    const data::FashionMnist train = data::load_fashion_mnist(true), test = data::load_fashion_mnist(false);
-    const int64_t batch = 64, steps = 150;
+    const std::string dir = argc > 1 ? argv[1] : data::kFashionMnistDir;
+    const data::FashionMnist train = data::load_fashion_mnist(true, dir), test = data::load_fashion_mnist(false, dir);
+    const int64_t batch = 64, steps = std::min<int64_t>(150, train.images.size(0) / batch);
     const double lr = 0.05;
     const Tensor images = train.images.reshape({-1, 1, 28, 28}), labels = train.labels;
     auto batch_at = [&](int64_t i) {
@@ -132,8 +135,9 @@ int main() {
     std::printf("  time per step: eager %.1f ms, graph %.1f ms\n\n", 1e3 * eager_time / steps, 1e3 * graph_time / steps);
 
     // ---- accuracy on 1000 test images, both ways ------------------------------------------------------
-    const Tensor test_x = test.images.narrow(0, 0, 1000).reshape({-1, 1, 28, 28}).contiguous();
-    const Tensor test_y = test.labels.narrow(0, 0, 1000);
+    const int64_t n_test = std::min<int64_t>(1000, test.images.size(0));
+    const Tensor test_x = test.images.narrow(0, 0, n_test).reshape({-1, 1, 28, 28}).contiguous();
+    const Tensor test_y = test.labels.narrow(0, 0, n_test);
     Tensor eager_pred;
     {
       no_grad guard;
@@ -142,8 +146,8 @@ int main() {
     }
     const Tensor graph_pred = session.run(predict, {{x, test_x}});
     auto accuracy = [&](const Tensor& pred) { return mean(to(eq(pred, test_y), kFloat32)).item(); };
-    std::printf("  test accuracy (1000 images): eager %.1f%%, graph %.1f%%, same predictions: %s\n",
-                100 * accuracy(eager_pred), 100 * accuracy(graph_pred), equal(eager_pred, graph_pred) ? "yes" : "no");
+    std::printf("  test accuracy (%lld images): eager %.1f%%, graph %.1f%%, same predictions: %s\n",
+                static_cast<long long>(n_test), 100 * accuracy(eager_pred), 100 * accuracy(graph_pred), equal(eager_pred, graph_pred) ? "yes" : "no");
 
     // ---- the graph's weights, written back into the model -----------------------------------------
     model->copy_from(session);  // the session's Variables -> the module's tensors

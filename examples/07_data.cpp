@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
 
     // for tf_batch in tf_dataset.take(1): print("TensorFlow batch:", tf_batch)
     for (const data::Example& tf_batch : tf_dataset.take(1))
-      std::printf("TensorFlow batch: %s\n  and %s\n", msg(tf_batch[0].slice(0, 0, 8)).c_str(),
-                  msg(tf_batch[1].slice(0, 0, 8)).c_str());
+      std::printf("TensorFlow batch (first 8 of %lld): %s\n  and %s\n", static_cast<long long>(tf_batch[0].size(0)),
+                  msg(tf_batch[0].slice(0, 0, 8)).c_str(), msg(tf_batch[1].slice(0, 0, 8)).c_str());
     // for torch_batch in torch_dataloader: print("PyTorch batch:", torch_batch); break
     for (const data::Example& torch_batch : torch_dataloader) {
       std::printf("PyTorch batch (first 4 of %lld rows):\n%s\n", static_cast<long long>(torch_batch[0].size(0)),

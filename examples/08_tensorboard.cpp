@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                           {"fc2", nn::Linear(64, 10)}});
     const StateDict initial = model->state_dict().clone();  // the graph starts where eager mode did
     const double lr = 0.05;
-    const size_t every = std::max<size_t>(1, batches.size() / 20);  // histograms and images: 20 per run
+    const size_t every = std::max<size_t>(1, batches.size() / 20);  // histograms and images: about 20 per run
 
     // PyTorch style. add_graph traces the model: runs it once on a placeholder (writer.add_graph(model, x)).
     tensorboard::SummaryWriter writer(logs + "/mlp/eager");

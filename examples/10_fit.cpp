@@ -81,11 +81,23 @@ void train_and_eval_switch(nn::Sequential& model, const Tensor& images) {
               (graph_eval - in_evaluation).abs().max().item(), (graph_train - in_training).abs().max().item());
 }
 
+// TRAINING_IMAGES as a count, or a sentence that says what to pass.
+int64_t image_count(const char* text) {
+  char* end = nullptr;
+  const long long n = std::strtoll(text, &end, 10);
+  if (end == text || *end != '\0' || n <= 0)
+    throw Error(msg("10_fit: TRAINING_IMAGES must be a positive whole number, got '", text,
+                    "' (usage: 10_fit [FASHION_MNIST_DIR] [TRAINING_IMAGES])"));
+  return n;
+}
+
 int main(int argc, char** argv) {
   try {
     const std::string dir = argc > 1 ? argv[1] : data::kFashionMnistDir;
+    if (dir.rfind("-", 0) == 0)
+      throw Error(msg("10_fit takes no flags, got '", dir, "' (usage: 10_fit [FASHION_MNIST_DIR] [TRAINING_IMAGES])"));
     const data::FashionMnist train_set = data::load_fashion_mnist(true, dir), test_set = data::load_fashion_mnist(false, dir);
-    const int64_t n = std::min<int64_t>(argc > 2 ? std::atoll(argv[2]) : 6000, train_set.images.size(0));
+    const int64_t n = std::min<int64_t>(argc > 2 ? image_count(argv[2]) : 6000, train_set.images.size(0));
     const Tensor x = train_set.images.narrow(0, 0, n).reshape({-1, 784}).contiguous(), y = train_set.labels.narrow(0, 0, n);
     const Tensor x_test = test_set.images.reshape({-1, 784}), y_test = test_set.labels;
     constexpr int64_t kEpochs = 3, kBatch = 64;

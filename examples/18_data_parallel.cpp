@@ -184,9 +184,9 @@ int demo(int argc, char** argv) {
   const double lr = 0.05;
   const Shape input_shape = o.model == "convnet" ? Shape{-1, 1, 28, 28} : Shape{-1, 784};
 
-  say("Data-parallel training on %d rank%s (%s all-reduce), a %s on %lld Fashion-MNIST images,\n"
+  say("Data-parallel training on %d rank%s (%s all-reduce), %s on %lld Fashion-MNIST images,\n"
       "batches of %lld per rank (%lld per step in all), SGD with momentum 0.9, lr %.2f.\n\n",
-      world, world == 1 ? "" : "s", dist::to_string(dist::algorithm()), o.model == "mlp" ? "MLP 784-128-10" : "seed ConvNet",
+      world, world == 1 ? "" : "s", dist::to_string(dist::algorithm()), o.model == "mlp" ? "an MLP 784-128-10" : "the seed ConvNet",
       static_cast<long long>(n), static_cast<long long>(o.batch), static_cast<long long>(o.batch * world), lr);
 
   // ---- 1. the equality ---------------------------------------------------------------------------

@@ -18,6 +18,13 @@ using namespace tandem;
 
 namespace {
 
+// In the sanitizer build (.ci/run, phase 2) Open MPI's own memory cannot be told from a leak: it
+// loads its components with dlopen and unloads them in MPI_Finalize, so LeakSanitizer finds blocks
+// allocated by code that is no longer there ("<unknown module>") and can attribute them to nothing.
+// MPI programs therefore run with leak detection off; AddressSanitizer's checks stay on, and the
+// library's own code is leak-checked by every other test. (Elsewhere the variable does nothing.)
+const std::string kNoLeakCheck = "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" ";
+
 double number_after(const std::string& out, const std::string& label) {
   const size_t at = out.find(label);
   REQUIRE(at != std::string::npos);
@@ -32,10 +39,9 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
   const std::filesystem::path dir = std::filesystem::path(TANDEM_BINARY_DIR) / "dist_example_check";
   std::filesystem::remove_all(dir);
   const std::string checkpoint = (dir / "model.tckpt").string(), logdir = (dir / "runs").string();
-  // As root (CI), Open MPI wants the two variables; `timeout` bounds a hang to a failure; the
-  // sanitizer build's LeakSanitizer is told which allocations are Open MPI's (tests/dist/lsan_mpi.supp).
-  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ") +
-                              "LSAN_OPTIONS=suppressions=" + TANDEM_SOURCE_DIR + "/tests/dist/lsan_mpi.supp timeout 240 " +
+  // As root (CI), Open MPI wants the two variables; `timeout` bounds a hang to a failure.
+  const std::string command = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 " + kNoLeakCheck +
+                              "timeout 240 " +
                               std::string(TANDEM_MPIEXEC) + " -np 2 " + TANDEM_BINARY_DIR + "/18_data_parallel --data " +
                               sample + " --epochs 2 --batch 16 --save " + checkpoint + " --logdir " + logdir;
   const std::string out = tandem::run_ok(command);
@@ -75,8 +81,7 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
 }
 
 TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags", "[examples][dist]") {
-  const std::string command = std::string("LSAN_OPTIONS=suppressions=") + TANDEM_SOURCE_DIR +
-                              "/tests/dist/lsan_mpi.supp " + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1";
+  const std::string command = kNoLeakCheck + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1";
   const ProgramOutput ran = run_program(command);
   const std::string& out = ran.text;
   CHECK(ran.status != 0);

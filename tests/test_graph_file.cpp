@@ -337,7 +337,7 @@ TEST_CASE("a well-sealed file that is wrong inside is an error too", "[graph][io
 
 // ---- the two example programs, end to end ----------------------------------------------------------
 
-TEST_CASE("examples 04 and 05: train and save in one program, load and predict in another", "[graph][io][example]") {
+TEST_CASE("examples 04 and 05: train and save in one program, load and predict in another", "[graph][io][examples]") {
   const fs::path dir = scratch_dir("examples");
   auto run = [&](const std::string& program) {
     return run_ok("'" TANDEM_BINARY_DIR "/" + program + "'", dir.string());
@@ -352,5 +352,9 @@ TEST_CASE("examples 04 and 05: train and save in one program, load and predict i
     return out.substr(at, out.find("\n\n", at) - at);
   };
   CHECK(predictions(trained) == predictions(deployed));
+  // A point that is not a number is refused, naming it (not read as 0).
+  const ProgramOutput bad = run_program("'" TANDEM_BINARY_DIR "/05_deploy_inference' model.tgraph 0.5 abc", dir.string());
+  CHECK(bad.status == 1);
+  CHECK(bad.text.find("'abc' is not a number") != std::string::npos);
   fs::remove_all(dir);
 }
