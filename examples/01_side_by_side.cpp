@@ -9,6 +9,7 @@
 // Run it with `./build/01_side_by_side [FASHION_MNIST_DIR]` (`make demo` runs the same race at full size:
 // examples/12_fashion_mnist.cpp). Read next: examples/02_eager_tape.cpp.
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -55,7 +56,7 @@ void part1_seed_examples() {
   std::cout << "  mean([[1,2],[3,4]]) = " << mean(tensor({{1., 2.}, {3., 4.}})) << "\n\n";
 }
 
-void part2_train_both_ways(const std::string& dir) {
+void part2_train_both_ways(const std::string& dir, int64_t steps) {
   std::cout << "=== Part 2: one MLP (784-256-128-10), defined once, trained both ways ===\n\n";
   data::FashionMnist train;
   try {
@@ -64,7 +65,7 @@ void part2_train_both_ways(const std::string& dir) {
     std::cout << "  (skipped: " << e.what() << ")\n";
     return;
   }
-  const int64_t batch = 64, steps = 300;
+  const int64_t batch = 64;
   const double lr = 0.1;
   const Tensor images = train.images.reshape({-1, 784});
   auto batch_at = [&](int64_t i) {
@@ -151,12 +152,13 @@ void part2_train_both_ways(const std::string& dir) {
               eager_after, graph_after);
 }
 
-// ./build/01_side_by_side [FOLDER]: Fashion-MNIST's four files in FOLDER (default: Debian's
-// dataset-fashion-mnist; the tests pass the small sample in tests/data/fashion-mnist-sample).
+// ./build/01_side_by_side [FOLDER [STEPS]]: Fashion-MNIST's four files in FOLDER (default: Debian's
+// dataset-fashion-mnist; the tests pass the small sample in tests/data/fashion-mnist-sample), and
+// how many training steps each mode takes (300).
 int main(int argc, char** argv) {
   try {
     part1_seed_examples();
-    part2_train_both_ways(argc > 1 ? argv[1] : data::kFashionMnistDir);
+    part2_train_both_ways(argc > 1 ? argv[1] : data::kFashionMnistDir, argc > 2 ? std::max(1, std::atoi(argv[2])) : 300);
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
