@@ -1,14 +1,18 @@
-// bench/bench_convnet_epoch.cpp — training the seed article's ConvNet on Fashion-MNIST, eager mode.
+// bench/bench_convnet_epoch.cpp — training the seed article's ConvNet on Fashion-MNIST, both modes.
 //
 // The network of the PyTorch article (tests/test_seeds.cpp translates it line by line): conv 5x5
 // (10 filters), max-pool 2, relu, conv 5x5 (20 filters), Dropout2d, max-pool 2, relu, a Linear
-// 320-50 with relu and dropout, a Linear 50-10, log_softmax, NLL loss; optim::SGD (lr 0.01).
+// 320-50 with relu and dropout, a Linear 50-10, log_softmax, NLL loss; SGD (lr 0.01).
 // Batches of 64 training images, in order. Where a batch-1 MLP is bound by overhead and memory,
 // this step is bound by arithmetic: about 0.5 million multiply-adds per image forward, most of
 // them in the second convolution, i.e. in the GEMM that im2col turns it into (core/ops/conv.cpp).
+//   eager   optim::SGD, loss.backward(), opt.step()
+//   graph   the same function on placeholders (batch -1), GradientDescentOptimizer.minimize, one
+//           Session::run per step (CPU only)
 //
 // Method: 10 warm-up steps, then --steps steps (default 300; --steps 0 runs the whole epoch of
-// 938), each timed; the median step time, and the epoch time that makes at 938 steps.
+// 938), each timed; the median step time, and the epoch time that makes at 938 steps; with one
+// thread also the median CPU time per step, steadier on a busy machine.
 //
 // With --device cuda the network and the data live on the GPU (the images are copied there once);
 // loss.item() at the end of each step waits for the GPU, so a step's time is its whole work.
@@ -28,40 +32,38 @@
 
 using namespace tandem;
 
+namespace g = tandem::graph;
+
 namespace {
 
 constexpr int64_t kBatch = 64;
 constexpr double kLearningRate = 0.01;
 
-struct Net {
-  std::vector<Tensor> p;  // conv1 w, b; conv2 w, b; fc1 w, b; fc2 w, b
-  std::unique_ptr<optim::SGD> optimizer;  // made once the parameters exist
+// nn.Conv2d's and nn.Linear's default initialisation: uniform in ±1/sqrt(fan_in).
+std::vector<Tensor> initial_weights() {
+  manual_seed(0);
+  auto init = [](const Shape& shape, int64_t fan_in) {
+    return (rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)));
+  };
+  return {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
+          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
+}
 
-  // nn.Conv2d's and nn.Linear's default initialisation: uniform in ±1/sqrt(fan_in).
-  static Tensor init(const Shape& shape, int64_t fan_in) {
-    return ((rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)))).requires_grad_();
-  }
-  explicit Net(Device device) {
-    manual_seed(0);
-    p = {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
-         init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
-    for (Tensor& w : p) w = w.detach().to(device).requires_grad_();
-    optimizer = std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = kLearningRate});
-  }
-  Tensor forward(Tensor x) const {
-    x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
-    x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5), {2, 2}));
-    x = dropout(relu(matmul(x.reshape({-1, 320}), p[4]) + p[5]), 0.5);
-    return log_softmax(matmul(x, p[6]) + p[7], 1);
-  }
-  double step(const Tensor& x, const Tensor& y) const {
-    optimizer->zero_grad();
-    const Tensor loss = -mean(gather(forward(x), 1, y));  // F.nll_loss
-    loss.backward();
-    optimizer->step();
-    return loss.item();
-  }
-};
+// The forward pass, for eager tensors and graph outputs alike (p: conv1 w, b; conv2 w, b; fc1 w,
+// b; fc2 w, b), and F.nll_loss.
+template <class T> T forward(T x, const std::vector<T>& p) {
+  x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
+  x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5), {2, 2}));
+  x = dropout(relu(matmul(reshape(x, {-1, 320}), p[4]) + p[5]), 0.5);
+  return log_softmax(matmul(x, p[6]) + p[7], 1);
+}
+template <class T> T nll(const T& log_probs, const T& labels) { return -mean(gather(log_probs, 1, labels)); }
+
+void report(const char* mode, const bench::Timing& t, int64_t per_epoch) {
+  std::printf("RESULT convnet_step_%s %.3f ms\n", mode, t.wall_ms);
+  std::printf("RESULT convnet_epoch_%s %.2f s\n", mode, t.wall_ms * static_cast<double>(per_epoch) / 1e3);
+  if (get_num_threads() == 1) std::printf("RESULT convnet_step_cpu_%s %.3f ms\n", mode, t.cpu_ms);
+}
 
 }  // namespace
 
@@ -74,27 +76,44 @@ int main(int argc, char** argv) {
     const bench::EpochData data = bench::load_epoch_data(device, {1, 28, 28}, {1}, kBatch);
     const int64_t per_epoch = data.per_epoch;
     const int64_t steps = args.steps <= 0 || args.steps > per_epoch ? per_epoch : args.steps;
-    auto batch = [&](int64_t i) { return data.at(i); };
-    Net net(device);
-    for (int64_t i = 0; i < 10; ++i) {
-      auto [x, y] = batch(i);
-      net.step(x, y);
-    }
-    std::vector<double> times;
-    double last_loss = 0;
-    for (int64_t i = 0; i < steps; ++i) {
-      auto [x, y] = batch(10 + i);
-      const auto t0 = std::chrono::steady_clock::now();
-      last_loss = net.step(x, y);
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(times.begin(), times.end());
-    const double median_ms = 1e3 * times[times.size() / 2];
-    std::printf("# Tandem seed ConvNet on Fashion-MNIST, batch %lld, on %s, %d threads, %lld steps timed, last loss %.3f\n",
+    std::printf("# Tandem seed ConvNet on Fashion-MNIST, batch %lld, on %s, %d threads, %lld steps timed\n",
                 static_cast<long long>(kBatch), to_string(device).c_str(), get_num_threads(),
-                static_cast<long long>(steps), last_loss);
-    std::printf("RESULT convnet_step %.3f ms\n", median_ms);
-    std::printf("RESULT convnet_epoch %.2f s\n", median_ms * static_cast<double>(per_epoch) / 1e3);
+                static_cast<long long>(steps));
+    {
+      std::vector<Tensor> p = initial_weights();
+      for (Tensor& w : p) w = w.to(device).requires_grad_();
+      optim::SGD optimizer(p, {.lr = kLearningRate});
+      double last = 0;
+      const bench::Timing t = bench::time_steps(10, steps, [&](int64_t i) {
+        auto [x, y] = data.at(i);
+        optimizer.zero_grad();
+        const Tensor loss = nll(forward(x, p), y);
+        loss.backward();
+        optimizer.step();
+        last = loss.item();
+      });
+      std::printf("# eager: last loss %.3f\n", last);
+      report("eager", t, per_epoch);
+    }
+    if (device.is_cpu()) {
+      g::Graph graph;
+      g::DefaultGraph use(graph);
+      const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
+      const g::Output y = g::placeholder(kInt64, {-1, 1}, "y");
+      std::vector<g::Output> p;
+      for (const Tensor& w : initial_weights()) p.push_back(g::Variable(w));
+      const g::Output loss = nll(forward(x, p), y);
+      const g::Output train = g::train::GradientDescentOptimizer(kLearningRate).minimize(loss);
+      g::Session session(graph);
+      session.run(g::global_variables_initializer(graph));
+      double last = 0;
+      const bench::Timing t = bench::time_steps(10, steps, [&](int64_t i) {
+        auto [xb, yb] = data.at(i);
+        last = session.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
+      });
+      std::printf("# graph: last loss %.3f\n", last);
+      report("graph", t, per_epoch);
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

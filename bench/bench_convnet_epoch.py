@@ -4,7 +4,9 @@ The seed article's ConvNet (nn.Conv2d 1-10-20 with 5x5 kernels, max_pool2d, Drop
 320-50-10, log_softmax) trained with F.nll_loss and torch.optim.SGD (lr 0.01; the Tandem side uses optim::SGD)
 on Fashion-MNIST, batches of 64 in order. Parameters are
 plain tensors with x @ W + b, as on the Tandem side. 10 warm-up steps, then --steps timed steps;
-prints the median step time and the epoch time at 938 steps.
+prints the median step time and the epoch time at 938 steps (with one thread also the median CPU
+time per step, time.process_time()). PyTorch's eager step is reported under both the eager and the
+graph case, so that the table compares each Tandem mode with it.
 
 With --device cuda, the network and the data live on the GPU (without a CUDA build of PyTorch --
 Debian's is CPU-only -- it says so and prints nothing to join).
@@ -60,18 +62,21 @@ def main():
 
     for i in range(10):
         step(*batch(i))
-    times, loss = [], 0.0
+    times, cpu, loss = [], [], 0.0
     for i in range(steps):
         x, y = batch(10 + i)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = step(x, y)
         times.append(time.perf_counter() - t0)
-    med = statistics.median(times) * 1e3
+        cpu.append(time.process_time() - c0)
+    med, med_cpu = statistics.median(times) * 1e3, statistics.median(cpu) * 1e3
     print(f"# PyTorch {torch.__version__} seed ConvNet, batch {BATCH}, on {args.device}, {torch.get_num_threads()} threads, "
           f"{steps} steps timed, last loss {loss:.3f}")
-    print(f"RESULT convnet_step {med:.3f} ms")
-    print(f"RESULT convnet_epoch {med * per_epoch / 1e3:.2f} s", flush=True)
-
+    for mode in ("eager", "graph") if args.device == "cpu" else ("eager",):
+        print(f"RESULT convnet_step_{mode} {med:.3f} ms")
+        print(f"RESULT convnet_epoch_{mode} {med * per_epoch / 1e3:.2f} s")
+        if torch.get_num_threads() == 1:
+            print(f"RESULT convnet_step_cpu_{mode} {med_cpu:.3f} ms", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -13,11 +13,7 @@
 //
 //   usage: bench_resnet_epoch [--threads N (2)] [--steps N (40)]
 //   Twin: bench/bench_resnet_epoch.py (PyTorch, the same network, data and optimizer).
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <vector>
 
 #include "bench/epoch_data.h"
 #include "tests/seed_models.h"
@@ -31,34 +27,7 @@ namespace {
 constexpr int64_t kBatch = 64;
 constexpr double kLearningRate = 0.05;
 
-// The CPU time this process has used, in seconds: with one thread, a step's own work, without the
-// time other programs of a busy machine held the core (the twin reports time.process_time()).
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-struct Timing {
-  double wall_ms, cpu_ms;  // medians per step
-};
-
-template <class Step> Timing median_ms(int64_t steps, Step step) {
-  for (int64_t i = 0; i < 3; ++i) step(i);
-  std::vector<double> t, c;
-  for (int64_t i = 0; i < steps; ++i) {
-    const double c0 = cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
-    step(3 + i);
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    c.push_back(cpu_seconds() - c0);
-  }
-  std::sort(t.begin(), t.end());
-  std::sort(c.begin(), c.end());
-  return {1e3 * t[t.size() / 2], 1e3 * c[c.size() / 2]};
-}
-
-void report(const char* mode, const Timing& t, int64_t per_epoch) {
+void report(const char* mode, const bench::Timing& t, int64_t per_epoch) {
   std::printf("RESULT resnet_step_%s %.2f ms\n", mode, t.wall_ms);
   std::printf("RESULT resnet_epoch_%s %.1f s\n", mode, t.wall_ms * static_cast<double>(per_epoch) / 1e3);
   if (get_num_threads() == 1) std::printf("RESULT resnet_step_cpu_%s %.2f ms\n", mode, t.cpu_ms);
@@ -80,7 +49,7 @@ int main(int argc, char** argv) {
     {
       optim::SGD opt(model->parameters(), {.lr = kLearningRate});
       double last = 0;
-      const Timing t = median_ms(args.steps, [&](int64_t i) {
+      const bench::Timing t = bench::time_steps(3, args.steps, [&](int64_t i) {
         auto [x, y] = data.at(i);
         opt.zero_grad();
         Tensor loss = F::cross_entropy(model(x), y);
@@ -102,7 +71,7 @@ int main(int argc, char** argv) {
       g::Session session(graph);
       session.run(g::global_variables_initializer(graph));
       double last = 0;
-      const Timing t = median_ms(args.steps, [&](int64_t i) {
+      const bench::Timing t = bench::time_steps(3, args.steps, [&](int64_t i) {
         auto [xb, yb] = data.at(i);
         last = session.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
       });

@@ -1,12 +1,17 @@
-// bench/epoch_data.h — what the two epoch benchmarks (bench_mlp_epoch, bench_convnet_epoch)
-// share: their command line, and the Fashion-MNIST training set on the chosen device, cut into
-// batches in order. Their PyTorch twins share bench/fashion_mnist.py the same way.
+// bench/epoch_data.h — what the epoch benchmarks (bench_mlp_epoch, bench_convnet_epoch,
+// bench_resnet_epoch) share: their command line, the Fashion-MNIST training set on the chosen
+// device, cut into batches in order, and the timing of steps. Their PyTorch twins share
+// bench/fashion_mnist.py the same way.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/threads.h"
 #include "data/idx.h"
@@ -65,6 +70,35 @@ inline EpochData load_epoch_data(Device device, const Shape& image_shape,
   is.insert(is.end(), image_shape.begin(), image_shape.end());
   ls.insert(ls.end(), label_shape.begin(), label_shape.end());
   return {train.images.reshape(is).to(device), train.labels.reshape(ls).to(device), batch, n / batch};
+}
+
+// The CPU time this process has used, in seconds: with one thread, a step's own work, without the
+// time other programs of a busy machine held the core (the twins report time.process_time()).
+inline double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Timing {
+  double wall_ms, cpu_ms;  // medians per step
+};
+
+// step(i) for `warmup` steps, then for `steps` timed ones (i counting on): the median wall and
+// CPU time per step.
+template <class Step> Timing time_steps(int64_t warmup, int64_t steps, Step step) {
+  for (int64_t i = 0; i < warmup; ++i) step(i);
+  std::vector<double> t, c;
+  for (int64_t i = 0; i < steps; ++i) {
+    const double c0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    step(warmup + i);
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    c.push_back(cpu_seconds() - c0);
+  }
+  std::sort(t.begin(), t.end());
+  std::sort(c.begin(), c.end());
+  return {1e3 * t[t.size() / 2], 1e3 * c[c.size() / 2]};
 }
 
 }  // namespace tandem::bench

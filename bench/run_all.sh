@@ -154,7 +154,7 @@ compare_mlp_step
 
 # ---- the seed ConvNet on Fashion-MNIST (needs the dataset: Debian's dataset-fashion-mnist) -------
 if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
-  compare "seed ConvNet on Fashion-MNIST, batch 64, eager: ms per step, s per epoch (938 steps)" \
+  compare "seed ConvNet on Fashion-MNIST, batch 64, eager and graph: ms per step, s per epoch (938 steps)" \
     bench_convnet_epoch bench_convnet_epoch.py
   compare "MLP 784-256-128-10 on Fashion-MNIST, batch 64, SGD: one epoch (937 steps), s" \
     bench_mlp_epoch bench_mlp_epoch.py

@@ -293,6 +293,9 @@ TEST_CASE("max_pool2d and its gradient match their references, ties and padding 
       {{1, 2, 9, 7}, {3, 2}, {2, 1}, {1, 1}},      // overlapping windows over the padding
       {{2, 1, 5, 6}, {3, 3}, {1, 1}, {1, 1}},      // every pixel under up to 9 windows
       {{16, 10, 24, 24}, {2, 2}, {0, 0}, {0, 0}},  // enough windows to split planes among threads
+      {{1, 2, 6, 150}, {2, 2}, {0, 0}, {0, 0}},     // rows of 75 windows: more than one run of 64
+      {{1, 1, 7, 140}, {3, 3}, {2, 2}, {1, 1}},     // long rows with padding at both ends
+      {{1, 1, 4, 9}, {2, 5}, {1, 1}, {0, 2}},       // only the middle column of windows is inside
   };
   for (DType dtype : {kFloat32, kFloat64})
     for (const PoolCase& c : cases) {
@@ -313,6 +316,35 @@ TEST_CASE("max_pool2d and its gradient match their references, ties and padding 
                       "max_pool2d_backward");
       }
     }
+}
+
+// A NaN must win its window, and the first NaN of a window win over a later one, in the fast
+// kernel's windows inside the image (conv.cpp's interior_winners) as in those over the padding.
+TEST_CASE("max_pool2d sends the gradient to the first NaN of a window, as the reference does",
+          "[reference][conv]") {
+  manual_seed(18);
+  const Shape shape{2, 3, 9, 70};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (DType dtype : {kFloat32, kFloat64}) {
+    std::vector<double> values = randn(shape, kFloat64).to_vector<double>();
+    for (size_t i = 0; i < values.size(); i += 7) values[i] = nan;  // about two NaNs in a 4x4 window
+    const Tensor x = from_vector(values, shape).to(dtype);
+    for (const auto& [kernel, stride, padding] : {std::tuple{Pair{2, 2}, Pair{0, 0}, Pair{0, 0}},
+                                                   std::tuple{Pair{4, 4}, Pair{1, 1}, Pair{2, 2}},
+                                                   std::tuple{Pair{3, 2}, Pair{2, 1}, Pair{1, 0}}}) {
+      INFO("kernel " << kernel[0] << "x" << kernel[1] << ", " << to_string(dtype));
+      const Tensor y = max_pool2d(x, kernel, stride, padding), want = ref::max_pool2d(x, kernel, stride, padding);
+      REQUIRE(y.shape() == want.shape());
+      const std::vector<double> got_v = y.to(kFloat64).to_vector<double>(),
+                                want_v = want.to(kFloat64).to_vector<double>();
+      for (size_t i = 0; i < got_v.size(); ++i)
+        CHECK((std::isnan(got_v[i]) ? std::isnan(want_v[i]) : got_v[i] == want_v[i]));
+      const Pair s = stride[0] == 0 ? kernel : stride;
+      const Tensor g = randn(y.shape(), dtype);
+      check_matches(max_pool2d_backward(g, x, {kernel[0], kernel[1], s[0], s[1], padding[0], padding[1]}),
+                    ref::max_pool2d_backward(g, x, kernel, stride, padding), "max_pool2d_backward with NaNs");
+    }
+  }
 }
 
 TEST_CASE("the references refuse what their formulas cannot index", "[reference]") {

@@ -426,14 +426,7 @@ void gemm_batches(const Operand<T>& A, const Operand<T>& B, const Shape& batch_s
   // then runs single-threaded: its OpenMP build does inside a parallel region, while the pthread
   // build would start its own threads in every call. Otherwise the products run one after the
   // other, each on all threads.
-#ifdef TANDEM_OPENBLAS_OPENMP
-  constexpr bool kBlasNests = true;
-#elif defined(TANDEM_HAVE_OPENBLAS)
-  constexpr bool kBlasNests = false;
-#else
-  constexpr bool kBlasNests = true;  // Eigen's GEMM runs single-threaded inside a parallel region
-#endif
-  const bool many = kBlasNests && batches >= 2 * static_cast<int64_t>(get_num_threads());
+  const bool many = gemm_nests_in_parallel() && batches >= 2 * static_cast<int64_t>(get_num_threads());
   loops::parallel_for(batches, m * n * k <= kSmallGemm || many, [&](int64_t b) {
     // Decompose the batch number into batch indices (last varies fastest), as loops.h does.
     int64_t off_a = 0, off_b = 0, rem = b;
@@ -533,5 +526,32 @@ bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double
   c.storage()->version++;
   return true;
 }
+
+}  // namespace tandem
+
+namespace tandem {
+
+bool gemm_nests_in_parallel() {
+#if defined(TANDEM_HAVE_OPENBLAS) && !defined(TANDEM_OPENBLAS_OPENMP)
+  return false;  // OpenBLAS's pthread build: its own threads in every call
+#else
+  return true;  // OpenBLAS's OpenMP build, or Eigen's GEMM: one thread inside a parallel region
+#endif
+}
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c,
+          bool accumulate) {
+  if (k == 0) {  // an empty sum adds nothing, and a product of nothing is 0
+    if (!accumulate) std::fill(c, c + m * n, T(0));
+    return;
+  }
+  Operand<T> A, B;  // stored transposed = read column-major
+  A.data = a, A.rows = m, A.cols = k, A.row_major = !trans_a, A.ld = std::max<int64_t>(trans_a ? m : k, 1);
+  B.data = b, B.rows = k, B.cols = n, B.row_major = !trans_b, B.ld = std::max<int64_t>(trans_b ? k : n, 1);
+  gemm_one<T>(A, B, 0, 0, c, T(1), accumulate);
+}
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, const float*, float*, bool);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, const double*, double*, bool);
 
 }  // namespace tandem

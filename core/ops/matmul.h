@@ -22,6 +22,22 @@ namespace tandem {
 // memory with a or b — and the caller computes c + alpha · (a · b) out of place instead.
 bool matmul_accumulate(const Tensor& c, const Tensor& a, const Tensor& b, double alpha);
 
+// One GEMM on raw, contiguous row-major matrices, on the calling thread:
+//     c = a · b        (accumulate false)        c += a · b       (accumulate true)
+// a is [m, k] (trans_a: stored as its transpose, [k, m]), b is [k, n] (trans_b: stored [n, k]),
+// c is [m, n]. For kernels that run their own parallel loop of many small products — the
+// convolutions, one image at a time (core/ops/conv.cpp). Called inside such a loop, it runs on one
+// thread (OpenMP's nesting rule, which OpenBLAS's OpenMP build and Eigen follow); see
+// gemm_nests_in_parallel. float and double only.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c,
+          bool accumulate);
+
+// Whether a GEMM called inside an OpenMP parallel region runs on its own thread only (true for
+// Eigen and OpenBLAS's OpenMP build; OpenBLAS's pthread build would start its own threads in every
+// call, and a caller then does better to run its products one after the other).
+bool gemm_nests_in_parallel();
+
 // The GPU half of matmul_accumulate: null until the CUDA backend sets it at start-up (cuBLAS GEMM
 // with beta = 1, cuda/matmul.cu). matmul_accumulate has already checked the shapes and every
 // condition above when it calls this with CUDA tensors; it returns whether it added the product.
