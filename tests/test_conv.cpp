@@ -14,6 +14,7 @@
 #include "graph/ops.h"
 #include "graph/session.h"
 #include "core/ops/conv_geometry.h"
+#include "core/threads.h"
 #include "tandem.h"
 
 using namespace tandem;
@@ -229,5 +230,28 @@ TEST_CASE("the per-element geometry of the GPU kernels rebuilds the CPU's im2col
       for (int64_t e = 0; e < plane; ++e) dx[n * plane + e] = geo.gather_cols(dcols.data() + n * rows * Ho * Wo, e);
     CHECK(allclose(from_vector(dx, {N, s.C, s.H, s.W}),
                    conv2d_input_grad(g, w, {s.sh, s.sw, s.ph, s.pw, s.H, s.W}), 1e-12, 1e-12));
+  }
+}
+
+// The convolution kernels hand whole groups of images to threads, and the weight gradient adds the
+// groups' partial sums in group order (core/ops/conv.cpp, "one image at a time"): the same bits
+// whatever the number of threads. (A GEMM split among threads would round differently.)
+TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv][threads]") {
+  manual_seed(19);
+  const Tensor x = randn({37, 3, 13, 11}), w = randn({5, 3, 3, 3});  // 37: a last group of 5 images
+  const Shape in_window{1, 1, 1, 1, 13, 11}, w_window{1, 1, 1, 1, 3, 3};
+  const int before = get_num_threads();  // the tests keep fixed teams (tests/fixed_threads.cpp)
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    manual_seed(20);
+    const Tensor y = conv2d(x, w, {1, 1}, {1, 1});
+    const Tensor g = randn(y.shape());
+    return std::vector<Tensor>{y, conv2d_input_grad(g, w, in_window), conv2d_weight_grad(x, g, w_window)};
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  set_num_threads(before);
+  for (size_t i = 0; i < one.size(); ++i) {
+    INFO("result " << i << " (output, input gradient, weight gradient)");
+    CHECK(equal(one[i], two[i]));
   }
 }

@@ -233,6 +233,7 @@ template <typename F> void with_width(int64_t width, F f) {
     case 4: return f(std::integral_constant<int64_t, 4>{});
     case 7: return f(std::integral_constant<int64_t, 7>{});
     case 8: return f(std::integral_constant<int64_t, 8>{});
+    case 12: return f(std::integral_constant<int64_t, 12>{});
     case 14: return f(std::integral_constant<int64_t, 14>{});
     case 16: return f(std::integral_constant<int64_t, 16>{});
     case 24: return f(std::integral_constant<int64_t, 24>{});
@@ -461,6 +462,15 @@ WindowLists split_windows(int64_t H, int64_t W, const Window& k, int64_t Ho, int
   return lists;
 }
 
+// One step of the search: the value v at plane index `at` replaces the best so far (best_v at
+// best_i) if it is larger, or if it is the first NaN (a NaN already held is never replaced).
+// & and | rather than && and ||: no branch, so that loops over windows vectorize.
+template <typename T> inline void challenge(T v, int32_t at, T& best_v, int32_t& best_i) {
+  const bool take = (v > best_v) | ((v != v) & (best_v == best_v));
+  best_v = take ? v : best_v;
+  best_i = take ? at : best_i;
+}
+
 // The winners of n windows wholly inside a plane, whose top-left pixels are at[0 .. n): best_i[t]
 // the plane index of window t's winner, best_v[t] its value. The same rule as window_argmax_at
 // (the first largest, the first NaN), computed tap by tap across the n windows.
@@ -481,15 +491,7 @@ void interior_winners(const T* plane, int64_t W, const Window& k, const int32_t*
       if (i == 0 && j == 0) continue;
       const auto tap = static_cast<int32_t>(i * W + j);
 #pragma omp simd
-      for (int64_t t = 0; t < n; ++t) {
-        const int32_t where = at[t] + tap;
-        const T v = plane[where];
-        // v wins if larger, or if it is the first NaN (a NaN already held is never replaced);
-        // & and | rather than && and ||: no branch
-        const bool take = (v > best_v[t]) | ((v != v) & (best_v[t] == best_v[t]));
-        best_v[t] = take ? v : best_v[t];
-        best_i[t] = take ? where : best_i[t];
-      }
+      for (int64_t t = 0; t < n; ++t) challenge(plane[at[t] + tap], at[t] + tap, best_v[t], best_i[t]);
     }
 }
 
@@ -502,10 +504,10 @@ void for_each_window(const T* x, int64_t planes, int64_t H, int64_t W, const Win
   const ConvGeometry geo{1, H, W, k.kh, k.kw, k.sh, k.sw, k.ph, k.pw, Ho, Wo};
   const WindowLists lists = split_windows(H, W, k, Ho, Wo);
   const auto inner = static_cast<int64_t>(lists.inner_o.size());
+  constexpr int64_t kRun = 64;
   loops::parallel_for(planes, planes * Ho * Wo * k.kh * k.kw >= loops::kParallelGrain, [&](int64_t p) {
     const T* plane = x + p * H * W;
     for (const int64_t o : lists.border_o) f(p, o, geo.window_argmax_at(plane, o / Wo, o % Wo));
-    constexpr int64_t kRun = 64;
     T best_v[kRun];
     int32_t best_i[kRun];
     for (int64_t start = 0; start < inner; start += kRun) {
