@@ -17,7 +17,10 @@
 // With --device cuda the network and the data live on the GPU (the images are copied there once);
 // loss.item() at the end of each step waits for the GPU, so a step's time is its whole work.
 //
-//   usage: bench_convnet_epoch [--device cpu|cuda (cpu)] [--threads N (2)] [--steps N (300)]
+// With --ablation, graph mode runs again with each of the session's passes turned off in turn
+// (graph/passes/), and with all of them off: what each pass gives this network (graph_no_<pass>).
+//
+//   usage: bench_convnet_epoch [--device cpu|cuda (cpu)] [--threads N (2)] [--steps N (300)] [--ablation]
 //   Twin: bench/bench_convnet_epoch.py (PyTorch, the same network and data).
 #include <algorithm>
 #include <chrono>
@@ -67,10 +70,37 @@ void report(const char* mode, const bench::Timing& t, int64_t per_epoch) {
 
 }  // namespace
 
+// One graph-mode training run of `steps` timed steps under these session options.
+bench::Timing time_graph(const bench::EpochData& data, int64_t steps, const g::SessionOptions& options) {
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
+  const g::Output y = g::placeholder(kInt64, {-1, 1}, "y");
+  std::vector<g::Output> p;
+  for (const Tensor& w : initial_weights()) p.push_back(g::Variable(w));
+  const g::Output loss = nll(forward(x, p), y);
+  const g::Output train = g::train::GradientDescentOptimizer(kLearningRate).minimize(loss);
+  g::Session session(graph, options);
+  session.run(g::global_variables_initializer(graph));
+  double last = 0;
+  const bench::Timing t = bench::time_steps(10, steps, [&](int64_t i) {
+    auto [xb, yb] = data.at(i);
+    last = session.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
+  });
+  std::printf("# graph: last loss %.3f\n", last);
+  return t;
+}
+
 int main(int argc, char** argv) {
   bench::EpochArgs args;
   args.steps = 300;
-  if (!bench::parse_epoch_args(argc, argv, args)) return 2;
+  bool ablation = false;
+  std::vector<char*> rest;  // the arguments parse_epoch_args knows
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--ablation") ablation = true;
+    else rest.push_back(argv[i]);
+  }
+  if (!bench::parse_epoch_args(static_cast<int>(rest.size()), rest.data(), args)) return 2;
   try {
     const Device device = args.device;
     const bench::EpochData data = bench::load_epoch_data(device, {1, 28, 28}, {1}, kBatch);
@@ -95,24 +125,21 @@ int main(int argc, char** argv) {
       std::printf("# eager: last loss %.3f\n", last);
       report("eager", t, per_epoch);
     }
-    if (device.is_cpu()) {
-      g::Graph graph;
-      g::DefaultGraph use(graph);
-      const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
-      const g::Output y = g::placeholder(kInt64, {-1, 1}, "y");
-      std::vector<g::Output> p;
-      for (const Tensor& w : initial_weights()) p.push_back(g::Variable(w));
-      const g::Output loss = nll(forward(x, p), y);
-      const g::Output train = g::train::GradientDescentOptimizer(kLearningRate).minimize(loss);
-      g::Session session(graph);
-      session.run(g::global_variables_initializer(graph));
-      double last = 0;
-      const bench::Timing t = bench::time_steps(10, steps, [&](int64_t i) {
-        auto [xb, yb] = data.at(i);
-        last = session.run({loss, train}, {{x, xb}, {y, yb}})[0].item();
-      });
-      std::printf("# graph: last loss %.3f\n", last);
-      report("graph", t, per_epoch);
+    if (device.is_cpu()) report("graph", time_graph(data, steps, {}), per_epoch);
+    if (device.is_cpu() && ablation) {
+      using Switch = bool g::SessionOptions::*;
+      const std::pair<const char*, Switch> passes[] = {
+          {"fold_constants", &g::SessionOptions::fold_constants},
+          {"eliminate_common_subexpressions", &g::SessionOptions::eliminate_common_subexpressions},
+          {"fuse_elementwise", &g::SessionOptions::fuse_elementwise},
+          {"plan_memory", &g::SessionOptions::plan_memory},
+          {"fuse_updates", &g::SessionOptions::fuse_updates}};
+      for (const auto& pass : passes) {
+        g::SessionOptions options;
+        options.*(pass.second) = false;
+        report(("graph_no_" + std::string(pass.first)).c_str(), time_graph(data, steps, options), per_epoch);
+      }
+      report("graph_no_passes", time_graph(data, steps, g::SessionOptions::no_passes()), per_epoch);
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
