@@ -60,6 +60,7 @@ TEST_CASE("batch norm fused: values and gradients equal the plain composite's, e
       {{4, 2, 16, 20}, true, true}, {{4, 2, 16, 20}, false, false},  // rows of 320: the lanes
       {{10, 4}, true, true},        {{10, 4}, false, true},          // BatchNorm1d's [N, C]
       {{5, 3, 7}, true, true},
+      {{20, 8, 28, 30}, true, true},  // above loops::kParallelGrain: threads, and 3 parts of the batch
   };
   for (DType dt : {kFloat32, kFloat64}) {
     for (const Config& cfg : configs) {

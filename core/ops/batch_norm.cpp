@@ -41,14 +41,14 @@
 // statistics (the running estimates) as a plain input and differentiates through them like one.
 //
 // The layout: x contiguous [N, C, L] (L = H·W, or 1 for BatchNorm1d's [N, C]); each (n, c) is a
-// run of L values with one channel's constants. Rows go to threads for the elementwise passes,
-// channels for the reductions. No CUDA kernels: on a GPU the layer runs the composite version.
+// run of L values with one channel's constants. Every pass walks the rows in memory order; threads
+// take rows (elementwise passes) or parts of the batch (reductions, channel_sums below). No CUDA
+// kernels: on a GPU the layer runs the composite version.
 //
 // Read next: autograd/derivatives.cpp (the batch norm rules), layers/functional.h (batch_norm).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <utility>
 #include <vector>
 
 #include "core/op.h"
@@ -133,56 +133,64 @@ bool big(const Tensor& x) { return x.numel() >= loops::kParallelGrain; }
 // ---- the sums ----------------------------------------------------------------------------------------
 // Both reductions add two sums per channel over its N rows of L values. SPEED: in lanes, so that
 // the compiler vectorises them — a plain `for (i) s += x[i]` in double is one long chain of
-// dependent adds. Runs of 128 values add in 16 float lanes, 8 numbers each, folded into 16 double
-// lanes (reduce.cpp's cascade); what is left of a row (all of it for a 14x14 or 7x7 image) adds
-// 16 at a time straight into the double lanes; the last few one by one. Before the double lanes,
-// short rows went one by one and the two reductions cost 3x the elementwise passes (perf).
+// dependent adds. 16 float lanes each add at most 8 numbers (plus a row's last few), then fold
+// into 16 double lanes (reduce.cpp's cascade), which are added up once per channel. Each sum is its
+// own loop over the row (a row of 784 floats stays in the L1 cache for the second): one loop
+// computing both was vectorised with shuffles by GCC and ran 3x slower than the elementwise passes.
 
 constexpr int64_t kLanes = 16, kFold = 8;
 
-struct LaneSums {  // per channel: Σ a and Σ b, 16 partial sums each
-  double a[kLanes] = {}, b[kLanes] = {};
-  double total_a() const { return std::accumulate(a, a + kLanes, 0.0); }
-  double total_b() const { return std::accumulate(b, b + kLanes, 0.0); }
+struct Lanes {
+  double v[kLanes] = {};
+  double total() const { return std::accumulate(v, v + kLanes, 0.0); }
 };
 
-// Adds term(i) = {a_i, b_i} for i < n to the lanes. term must be cheap and inlinable.
-template <typename T, typename Term> void add_lanes(LaneSums& s, int64_t n, Term term) {
-  int64_t i = 0;
-  for (; i + kLanes * kFold <= n; i += kLanes * kFold) {
-    T a[kLanes] = {}, b[kLanes] = {};
-    for (int64_t f = 0; f < kFold; ++f)
-      for (int64_t l = 0; l < kLanes; ++l) {
-        const auto [ta, tb] = term(i + f * kLanes + l);
-        a[l] += ta;
-        b[l] += tb;
-      }
-    for (int64_t l = 0; l < kLanes; ++l) s.a[l] += a[l], s.b[l] += b[l];
-  }
-  for (; i + kLanes <= n; i += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) {
-      const auto [ta, tb] = term(i + l);
-      s.a[l] += ta;
-      s.b[l] += tb;
-    }
-  for (int64_t l = 0; i < n; ++i, ++l) {
-    const auto [ta, tb] = term(i);
-    s.a[l] += ta;
-    s.b[l] += tb;
+// lanes += Σ term(i) for i < n; term(i) is a T, cheap and inlinable.
+template <typename T, typename Term> void add_lanes(Lanes& wide, int64_t n, Term term) {
+  for (int64_t i = 0; i < n; i += kLanes * kFold) {
+    const int64_t end = std::min(n, i + kLanes * kFold);
+    T lane[kLanes] = {};
+    int64_t j = i;
+    for (; j + kLanes <= end; j += kLanes)
+      for (int64_t l = 0; l < kLanes; ++l) lane[l] += term(j + l);
+    for (int64_t l = 0; j < end; ++j, ++l) lane[l] += term(j);
+    for (int64_t l = 0; l < kLanes; ++l) wide.v[l] += lane[l];
   }
 }
 
 // Σ (p[i] - k) and Σ (p[i] - k)² over a run of n values.
-template <typename T> void add_shifted_sums(LaneSums& s, const T* p, int64_t n, T k) {
-  add_lanes<T>(s, n, [p, k](int64_t i) {
-    const T d = p[i] - k;
-    return std::pair<T, T>{d, d * d};
-  });
+template <typename T> void add_shifted_sums(Lanes& s1, Lanes& s2, const T* p, int64_t n, T k) {
+  add_lanes<T>(s1, n, [p, k](int64_t i) { return p[i] - k; });
+  add_lanes<T>(s2, n, [p, k](int64_t i) { return (p[i] - k) * (p[i] - k); });
 }
 
 // Σ g[i] and Σ g[i]·(x[i] - m) over a run of n values.
-template <typename T> void add_gradient_sums(LaneSums& s, const T* g, const T* x, int64_t n, T m) {
-  add_lanes<T>(s, n, [g, x, m](int64_t i) { return std::pair<T, T>{g[i], g[i] * (x[i] - m)}; });
+template <typename T> void add_gradient_sums(Lanes& sg, Lanes& sgx, const T* g, const T* x, int64_t n, T m) {
+  add_lanes<T>(sg, n, [g](int64_t i) { return g[i]; });
+  add_lanes<T>(sgx, n, [g, x, m](int64_t i) { return g[i] * (x[i] - m); });
+}
+
+// Two sums per channel over every row of x, in memory order. SPEED: a channel's N rows lie C·L
+// values apart; summing channel by channel jumps between them, and the hardware prefetcher, which
+// follows one page at a time, restarts on every row. Walking the rows in memory order instead, each
+// into its channel's lanes, read the data 2x faster (the reductions went from 3x the time of an
+// elementwise pass to about 1x, perf). The images are cut into parts of a fixed size, each with its
+// own lanes, so threads share no sums and the result does not depend on how many threads ran.
+// add_row(sa, sb, row, c) adds row (row = n·C + c) of channel c into the lanes sa and sb.
+constexpr int64_t kImagesPerPart = 8;
+
+template <typename AddRow>
+void channel_sums(const Layout& s, bool parallel, std::vector<double>& ta, std::vector<double>& tb, AddRow add_row) {
+  const int64_t parts = (s.N + kImagesPerPart - 1) / kImagesPerPart;
+  std::vector<Lanes> la(static_cast<size_t>(parts * s.C)), lb(la.size());
+  loops::parallel_for(parts, parallel, [&](int64_t p) {
+    for (int64_t n = p * kImagesPerPart; n < std::min(s.N, (p + 1) * kImagesPerPart); ++n)
+      for (int64_t c = 0; c < s.C; ++c) add_row(la[p * s.C + c], lb[p * s.C + c], n * s.C + c, c);
+  });
+  ta.assign(static_cast<size_t>(s.C), 0.0);
+  tb.assign(static_cast<size_t>(s.C), 0.0);
+  for (int64_t p = 0; p < parts; ++p)
+    for (int64_t c = 0; c < s.C; ++c) ta[c] += la[p * s.C + c].total(), tb[c] += lb[p * s.C + c].total();
 }
 
 // ---- kernels -------------------------------------------------------------------------------------
@@ -196,15 +204,17 @@ void stats_kernel(std::span<const Tensor> in, const Attrs&, Tensor& out) {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     const double n = static_cast<double>(s.per_channel());
-    loops::parallel_for(s.C, big(x), [&](int64_t c) {
-      const T k = s.per_channel() > 0 ? px[c * s.L] : T(0);
-      LaneSums sums;
-      for (int64_t i = 0; i < s.N; ++i) add_shifted_sums(sums, px + (i * s.C + c) * s.L, s.L, k);
-      const double s1 = sums.total_a(), s2 = sums.total_b();
-      const double mean_d = s1 / n;
-      po[c] = static_cast<T>(k + mean_d);
-      po[s.C + c] = static_cast<T>(std::max(0.0, s2 / n - mean_d * mean_d));  // rounding can dip below 0
+    std::vector<T> k(static_cast<size_t>(s.C), T(0));  // each channel's shift: its first value
+    for (int64_t c = 0; c < s.C && s.per_channel() > 0; ++c) k[c] = px[c * s.L];
+    std::vector<double> s1, s2;
+    channel_sums(s, big(x), s1, s2, [&](Lanes& a, Lanes& b, int64_t row, int64_t c) {
+      add_shifted_sums(a, b, px + row * s.L, s.L, k[c]);
     });
+    for (int64_t c = 0; c < s.C; ++c) {
+      const double mean_d = s1[c] / n;
+      po[c] = static_cast<T>(k[c] + mean_d);
+      po[s.C + c] = static_cast<T>(std::max(0.0, s2[c] / n - mean_d * mean_d));  // rounding can dip below 0
+    }
   });
 }
 
@@ -248,17 +258,14 @@ void backward_reduce_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& 
   visit_floating(x.dtype(), [&]<typename T>() {
     const T *pg = g.data<T>(), *px = x.data<T>(), *ps = st.data<T>();
     T* po = out.data<T>();
-    loops::parallel_for(s.C, big(x), [&](int64_t c) {
-      const T m = ps[c];
-      LaneSums sums;
-      for (int64_t i = 0; i < s.N; ++i) {
-        const int64_t off = (i * s.C + c) * s.L;
-        add_gradient_sums(sums, pg + off, px + off, s.L, m);
-      }
-      const double sg = sums.total_a(), sgx = sums.total_b();
-      po[c] = static_cast<T>(sg);
-      po[s.C + c] = static_cast<T>(sgx / std::sqrt(static_cast<double>(ps[s.C + c]) + a.eps));
+    std::vector<double> sg, sgx;
+    channel_sums(s, big(x), sg, sgx, [&](Lanes& a, Lanes& b, int64_t row, int64_t c) {
+      add_gradient_sums(a, b, pg + row * s.L, px + row * s.L, s.L, ps[c]);
     });
+    for (int64_t c = 0; c < s.C; ++c) {
+      po[c] = static_cast<T>(sg[c]);
+      po[s.C + c] = static_cast<T>(sgx[c] / std::sqrt(static_cast<double>(ps[s.C + c]) + a.eps));
+    }
   });
 }
 
