@@ -448,6 +448,47 @@ template <class C> Grads<C> max_pool2d_gather_grad(C& c) {
   return {max_pool2d_backward(c.grad, c.input(1), c.attrs.dims), typename C::T()};
 }
 
+// ---- batch norm (core/ops/batch_norm.cpp) --------------------------------------------------------
+// stats = (μ, σ²) per channel [2, C];  r = 1/√(σ² + eps);  s = w·r;  x̂ = (x - μ)·r;  y = x̂·w + b.
+// Both rules take Σg and Σg·x̂ from one pass (batch_norm_backward_reduce); sums are over each
+// channel's n = N·H·W values.
+template <class T> T per_channel(T v, int64_t rank) {  // [C] -> [1, C, 1, 1] (rank dims; C may be unknown)
+  v = unsqueeze(v, 0);
+  for (int64_t d = 2; d < rank; ++d) v = unsqueeze(v, d);
+  return v;
+}
+
+// y = batch_norm_train(x, stats = batch_norm_stats(x), w, b): μ and σ² move with x, so
+//   dx = s·(g - mean(g) - x̂·mean(g·x̂))     (in one pass: batch_norm_backward_elemt)
+//   dw = Σ g·x̂,   db = Σ g
+template <class C> Grads<C> batch_norm_train_grad(C& c) {
+  const double eps = c.attrs.eps;
+  const auto x = c.input(0), stats = c.input(1);
+  const auto sums = batch_norm_backward_reduce(c.grad, x, stats, eps);
+  Grads<C> r(4);
+  if (c.needs_grad(0)) r[0] = batch_norm_backward_elemt(c.grad, x, stats, c.input(2), sums, eps);
+  if (c.needs_grad(2)) r[2] = select(sums, 0, 1);
+  if (c.needs_grad(3)) r[3] = select(sums, 0, 0);
+  return r;
+}
+
+// y = batch_norm_eval(x, stats, w, b), with given statistics (constants of x):
+//   dx = g·s,   dw = Σ g·x̂,   db = Σ g,   dμ = -s·Σg,   dσ² = -½·s·r·Σ g·x̂
+template <class C> Grads<C> batch_norm_eval_grad(C& c) {
+  const double eps = c.attrs.eps;
+  const auto x = c.input(0), stats = c.input(1), w = c.input(2);
+  const auto rstd = 1.0 / sqrt(select(stats, 0, 1) + eps), s = w * rstd;
+  Grads<C> r(4);
+  if (c.needs_grad(0)) r[0] = c.grad * per_channel(s, c.input_rank(0));
+  if (!c.needs_grad(1) && !c.needs_grad(2) && !c.needs_grad(3)) return r;
+  const auto sums = batch_norm_backward_reduce(c.grad, x, stats, eps);
+  const auto sum_g = select(sums, 0, 0), sum_gx = select(sums, 0, 1);
+  if (c.needs_grad(1)) r[1] = stack({-(s * sum_g), s * rstd * sum_gx * -0.5});
+  if (c.needs_grad(2)) r[2] = sum_gx;
+  if (c.needs_grad(3)) r[3] = sum_g;
+  return r;
+}
+
 
 // ==== SPEED: fused activation derivatives for eager mode ========================================
 // The rules above are the plain math, and graph mode runs them as written: its fusion pass
@@ -471,7 +512,7 @@ namespace {
 // SPEED(relu_grad, relu_grad_fused): eager mode runs the fused rule, graph mode the plain one, and
 // the plain one is kept for the tests that compare them.
 #define SPEED(plain, fused) &fused<EagerContext>, &plain<graph::GraphContext>, &plain<EagerContext>
-constexpr uint32_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn01 = kIn0 | kIn1;
+constexpr uint32_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn01 = kIn0 | kIn1, kIn012 = kIn01 | 4;
 
 std::vector<Derivative> build_sheet() {
   std::vector<Derivative> sheet = {
@@ -547,6 +588,10 @@ std::vector<Derivative> build_sheet() {
        RULE(max_pool2d_backward_grad)},
       {&ops::max_pool2d_gather, "dv = gz sent to each window's max; dx = 0", kIn1, false,
        RULE(max_pool2d_gather_grad)},
+      {&ops::batch_norm_train, "dx = s*(g - mean(g) - xhat*mean(g*xhat)); dw = sum(g*xhat); db = sum(g)", kIn012,
+       false, RULE(batch_norm_train_grad)},
+      {&ops::batch_norm_eval, "dx = g*s; dw = sum(g*xhat); db = sum(g); dstats = (-s*sum(g), -s/2r*sum(g*xhat))",
+       kIn012, false, RULE(batch_norm_eval_grad)},
   };
   for (Derivative& row : sheet) {  // point each op at its row (rows never move after this)
     if (row.op->derivative)

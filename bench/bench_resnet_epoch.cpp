@@ -9,7 +9,7 @@
 //           Session::run per step (the training path: batch statistics and running-stat updates)
 // 3 warm-up steps, then --steps timed steps (default 40); the median step time and the epoch (937
 // steps) it makes; with one thread also the median CPU time per step, steadier on a busy machine.
-// Batch norm is a composite here (layers/functional.h); where the time goes is in bench/RESULTS.md.
+// Batch norm runs its fused ops (core/ops/batch_norm.cpp); where the time goes is in bench/RESULTS.md.
 //
 //   usage: bench_resnet_epoch [--threads N (2)] [--steps N (40)]
 //   Twin: bench/bench_resnet_epoch.py (PyTorch, the same network, data and optimizer).

@@ -70,7 +70,7 @@ struct Attrs {
   DType dtype = kFloat32;     // to(dtype)
   // Optimizer updates (core/ops/update.cpp): the hyper-parameters, named as in torch.optim.
   double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  double beta1 = 0, beta2 = 0, eps = 0;
+  double beta1 = 0, beta2 = 0, eps = 0;  // eps: also batch norm's (core/ops/batch_norm.cpp)
   double alpha = 0;     // RMSprop's smoothing constant (TensorFlow calls it decay, or rho)
   double lr_decay = 0;  // Adagrad: lr / (1 + (t − 1) · lr_decay)
   bool nesterov = false;

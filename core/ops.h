@@ -226,6 +226,32 @@ template <TensorLike T> T max_pool2d_gather(const T& values, const T& x, const S
   return apply<T>(ops::max_pool2d_gather, {values, x}, {.dims = window});
 }
 
+// ---- batch norm, fused (core/ops/batch_norm.cpp; the layer's function is layers/functional.h) ------------
+// x [N, C, *]; stats [2, C]: row 0 the per-channel mean, row 1 the biased variance.
+namespace ops {
+extern OpDef batch_norm_stats, batch_norm_train, batch_norm_eval, batch_norm_backward_reduce,
+    batch_norm_backward_elemt;
+}
+// The batch's statistics of each channel, in one pass over x.
+template <TensorLike T> T batch_norm_stats(const T& x) { return apply<T>(ops::batch_norm_stats, {x}); }
+// y = (x - mean) / √(var + eps) · weight + bias, per channel. _train takes x's own statistics
+// (stats = batch_norm_stats(x)) and its derivative includes their dependence on x; _eval takes
+// given ones (the running estimates) as an input like any other.
+template <TensorLike T> T batch_norm_train(const T& x, const T& stats, const T& weight, const T& bias, double eps) {
+  return apply<T>(ops::batch_norm_train, {x, stats, weight, bias}, {.eps = eps});
+}
+template <TensorLike T> T batch_norm_eval(const T& x, const T& stats, const T& weight, const T& bias, double eps) {
+  return apply<T>(ops::batch_norm_eval, {x, stats, weight, bias}, {.eps = eps});
+}
+// The two passes of its backward: per-channel sums [2, C] = (Σ g, Σ g·x̂), then dx.
+template <TensorLike T> T batch_norm_backward_reduce(const T& g, const T& x, const T& stats, double eps) {
+  return apply<T>(ops::batch_norm_backward_reduce, {g, x, stats}, {.eps = eps});
+}
+template <TensorLike T>
+T batch_norm_backward_elemt(const T& g, const T& x, const T& stats, const T& weight, const T& sums, double eps) {
+  return apply<T>(ops::batch_norm_backward_elemt, {g, x, stats, weight, sums}, {.eps = eps});
+}
+
 // ---- random numbers (core/ops/random.cpp; dropout, made of them, is layers/dropout_ops.h) ------------
 namespace ops {
 extern OpDef rand_like;

@@ -97,6 +97,11 @@ constexpr uint32_t kMaxRank = 64;
 // The ops whose Attrs use `message` (check_numerics, print) write it after their inputs: a length
 // and the bytes. Only they do, so files without them read as they always did.
 bool carries_message(const OpDef& op) { return &op == &ops::check_numerics || &op == &ops::print; }
+// Likewise the batch norm ops that read Attrs::eps write it after their inputs, as a float64.
+bool carries_eps(const OpDef& op) {
+  return &op == &ops::batch_norm_train || &op == &ops::batch_norm_eval || &op == &ops::batch_norm_backward_reduce ||
+         &op == &ops::batch_norm_backward_elemt;
+}
 
 bool fully_known(const Shape& s) {
   return std::none_of(s.begin(), s.end(), [](int64_t d) { return d == kUnknown; });
@@ -241,6 +246,7 @@ std::string serialize_graph(const FrozenGraph& frozen) {
     w.u32(static_cast<uint32_t>(n.inputs.size()));
     for (const Output& in : n.inputs) w.u32(static_cast<uint32_t>(in.node()->id));
     if (n.kind == Kind::op && carries_message(*n.op)) w.str(n.attrs.message);
+    if (n.kind == Kind::op && carries_eps(*n.op)) w.f64(n.attrs.eps);
     if (n.kind == Kind::constant) {
       const Tensor v = n.value.cpu().contiguous();
       if (v.shape() != n.meta.shape || v.dtype() != n.meta.dtype)
@@ -358,6 +364,7 @@ FrozenGraph parse_graph(const std::string& bytes, const std::string& source) {
       r.fail(msg(node, " is a ", graph::kind_name(rec.kind), " but names the op '", op_name, "'"));
     }
     if (rec.op && carries_message(*rec.op)) rec.attrs.message = r.str("a message");
+    if (rec.op && carries_eps(*rec.op)) rec.attrs.eps = r.f64("batch norm's eps");
 
     if (rec.kind == Kind::constant) {
       if (!fully_known(rec.meta.shape)) r.fail(msg(node, " is a constant of unknown shape"));

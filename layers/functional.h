@@ -206,9 +206,19 @@ template <TensorLike T> T adaptive_avg_pool2d(const T& x, Pair output_size);
 // eagerly, in place (under no_grad), or in a graph as assign nodes that the output waits for (a
 // control dependency), so whatever runs the training forward also updates them — as every
 // forward in train mode does in PyTorch. num_batches_tracked, when given, counts the updates.
+//
+// Two versions, the same values. batch_norm_plain is the formula as a composite of mean, var, mul
+// and add, its backward the derivative sheet's rules for those: the one to read first. batch_norm
+// runs batch norm's fused ops (core/ops/batch_norm.cpp): two passes over x forward and two
+// backward, where the composite makes about a dozen (SPEED: bench/bench_resnet_epoch's step, the
+// figures in bench/RESULTS.md). On a device without the fused kernels (CUDA) it runs the plain one. tests/test_batch_norm_fused.cpp checks that
+// the two agree, values and gradients, in both modes.
 template <TensorLike T>
 T batch_norm(const T& x, const T& running_mean, const T& running_var, const T& weight, const T& bias,
              bool training, double momentum = 0.1, double eps = 1e-5, const T& num_batches_tracked = T());
+template <TensorLike T>
+T batch_norm_plain(const T& x, const T& running_mean, const T& running_var, const T& weight, const T& bias,
+                   bool training, double momentum = 0.1, double eps = 1e-5, const T& num_batches_tracked = T());
 
 // F.layer_norm: normalized over the last dims (normalized_shape), per sample, with the biased
 // variance; weight and bias (of normalized_shape) optional.
@@ -334,9 +344,68 @@ template <TensorLike T> T adaptive_avg_pool2d(const T& x, Pair output_size) {
   return matmul(matmul(ph, x), pw.t());
 }
 
+namespace detail {
+// The running estimates move toward the batch's statistics μ, σ² (biased; [C], not differentiated;
+// n values per channel): eagerly in place, or in a graph as assign nodes that y waits for.
+template <TensorLike T>
+T update_running_stats(const T& y, const T& mean_c, const T& var_c, const T& n, const T& running_mean,
+                       const T& running_var, const T& num_batches_tracked, double momentum) {
+  const T unbiased = var_c * to(n / (n - 1.0), var_c.dtype());
+  const T new_mean = running_mean * (1.0 - momentum) + mean_c * momentum;
+  const T new_var = running_var * (1.0 - momentum) + unbiased * momentum;
+  if constexpr (is_eager<T>) {
+    no_grad guard;
+    running_mean.copy_(new_mean);
+    running_var.copy_(new_var);
+    if (num_batches_tracked.defined()) num_batches_tracked.add_(ones({}, num_batches_tracked.dtype()));
+    return y;
+  } else {
+    std::vector<graph::Output> updates = {graph::assign(running_mean, new_mean), graph::assign(running_var, new_var)};
+    if (num_batches_tracked.defined())
+      updates.push_back(graph::assign_add(num_batches_tracked, scalar_like(1, num_batches_tracked)));
+    graph::ControlDependencies after(updates, y.graph());
+    return graph::identity(y);
+  }
+}
+
+// Whether batch norm's fused ops can run where x will be: eager x on the CPU (or on a device with
+// their kernels); in a graph, unless a CUDA build may place the session on a GPU without them.
+template <TensorLike T> bool fused_batch_norm_runs(const T& x) {
+  if constexpr (is_eager<T>) {
+    return x.device().is_cpu() || ops::batch_norm_train.cuda != nullptr;
+  } else {
+#ifdef TANDEM_HAVE_CUDA
+    return ops::batch_norm_train.cuda != nullptr;
+#else
+    return true;
+#endif
+  }
+}
+}  // namespace detail
+
 template <TensorLike T>
 T batch_norm(const T& x, const T& running_mean, const T& running_var, const T& weight, const T& bias, bool training,
              double momentum, double eps, const T& num_batches_tracked) {
+  if (!detail::fused_batch_norm_runs(x))
+    return batch_norm_plain(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked);
+  if (x.dim() < 2)
+    throw ShapeError(msg("batch_norm: expected an input [N, C, ...] of at least 2 dimensions, but got ",
+                         shape_str(x.shape())));
+  const int64_t C = detail::known_size(x.shape(), 1, "batch_norm", "channels");
+  const T w = weight.defined() ? weight : lift(ones({C}, x.dtype()), x);  // no affine: s = 1/√(σ² + eps), t = -μ·s
+  const T b = bias.defined() ? bias : lift(zeros({C}, x.dtype()), x);
+  if (!training && running_mean.defined())  // evaluation: the running estimates, given
+    return batch_norm_eval(x, stack({running_mean, running_var}), w, b, eps);
+  const T stats = batch_norm_stats(x);  // [2, C]: μ and σ² of this batch, one pass
+  const T y = batch_norm_train(x, stats, w, b, eps);
+  if (!(training && running_mean.defined())) return y;
+  return detail::update_running_stats(y, select(stats, 0, 0), select(stats, 0, 1), count_ratio(x, w), running_mean,
+                                      running_var, num_batches_tracked, momentum);
+}
+
+template <TensorLike T>
+T batch_norm_plain(const T& x, const T& running_mean, const T& running_var, const T& weight, const T& bias,
+                   bool training, double momentum, double eps, const T& num_batches_tracked) {
   const int64_t r = x.dim();
   if (r < 2)
     throw ShapeError(msg("batch_norm: expected an input [N, C, ...] of at least 2 dimensions, but got ",
@@ -366,24 +435,9 @@ T batch_norm(const T& x, const T& running_mean, const T& running_var, const T& w
   if (!(training && running_mean.defined())) return y;
 
   // The running estimates, from the batch statistics (not differentiated).
-  const T n = count_ratio(x, mu);                                  // elements per channel, N·H·W
-  const T mean_c = reshape(stop_gradient(mu), {C});
-  const T var_c = reshape(stop_gradient(sigma2), {C}) * to(n / (n - 1.0), x.dtype());  // unbiased
-  const T new_mean = running_mean * (1.0 - momentum) + mean_c * momentum;
-  const T new_var = running_var * (1.0 - momentum) + var_c * momentum;
-  if constexpr (is_eager<T>) {
-    no_grad guard;
-    running_mean.copy_(new_mean);
-    running_var.copy_(new_var);
-    if (num_batches_tracked.defined()) num_batches_tracked.add_(ones({}, num_batches_tracked.dtype()));
-    return y;
-  } else {
-    std::vector<graph::Output> updates = {graph::assign(running_mean, new_mean), graph::assign(running_var, new_var)};
-    if (num_batches_tracked.defined())
-      updates.push_back(graph::assign_add(num_batches_tracked, scalar_like(1, num_batches_tracked)));
-    graph::ControlDependencies after(updates, x.graph());
-    return graph::identity(y);
-  }
+  const T n = count_ratio(x, mu);  // elements per channel, N·H·W
+  return detail::update_running_stats(y, reshape(stop_gradient(mu), {C}), reshape(stop_gradient(sigma2), {C}), n,
+                                      running_mean, running_var, num_batches_tracked, momentum);
 }
 
 template <TensorLike T> T layer_norm(const T& x, const Shape& normalized_shape, const T& weight, const T& bias, double eps) {

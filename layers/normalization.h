@@ -12,10 +12,11 @@
 // training path and the evaluation path differ (layers/module.h): the training path also updates
 // the buffers, with assign nodes its output waits for.
 //
-// Composite or primitive? batch_norm (layers/functional.h) is a composite of mean, var, sub, div,
-// mul and add, so its backward is the derivative sheet's rules for those — several passes over the
-// activation where a hand-fused kernel would make two. bench/RESULTS.md has the ResNet epoch that
-// decided it (the layers part).
+// Composite or primitive? Both. functional::batch_norm_plain (layers/functional.h) is the formula
+// as a composite of mean, var, mul and add — read it first; its backward is the derivative sheet's
+// rules for those, about a dozen passes over the activation. The layer runs functional::batch_norm,
+// batch norm's fused primitives (core/ops/batch_norm.cpp): two passes forward, two backward, the
+// same values (tests/test_batch_norm_fused.cpp). bench/RESULTS.md has the ResNet step they sped up.
 //
 // LAYER NORM (Ba et al., 2016) normalizes each sample over its last dims instead, the same in
 // training and evaluation (no running statistics).

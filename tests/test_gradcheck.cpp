@@ -559,6 +559,16 @@ const std::vector<GradcheckCase>& tandem::gradcheck_cases() {
                    [pooled](const auto& x) { return max_pool2d_gather(x[0], lift(pooled, x[0]), {3, 3, 2, 2, 1, 1}); },
                    {rn({1, 2, 5, 6})}});
     }
+    // Batch norm's fused ops (core/ops/batch_norm.cpp). _train's statistics are x's own, so the case
+    // computes them from x: finite differences move them with x, as the rule's terms do. Their
+    // backward ops have no derivative of their own: no second order.
+    t.push_back({"batch_norm_train", "x [4,3,5], its own statistics, weight and bias [3]",
+                 [](const auto& x) { return batch_norm_train(x[0], batch_norm_stats(x[0]), x[1], x[2], 1e-5) * x[0]; },
+                 {rn({4, 3, 5}), rn({3}), rn({3})}, /*second_order=*/false});
+    t.push_back({"batch_norm_eval", "x [3,2,2,2], given statistics [2,2] (variances positive)",
+                 [](const auto& x) { return batch_norm_eval(x[0], x[1], x[2], x[3], 1e-5) * x[0]; },
+                 {rn({3, 2, 2, 2}), leaf(stack({randn({2}, kFloat64), rand({2}, kFloat64) + 0.5})), rn({2}), rn({2})},
+                 /*second_order=*/false});
     return t;
   }();
   // clang-format on
