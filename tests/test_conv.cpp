@@ -236,7 +236,7 @@ TEST_CASE("the per-element geometry of the GPU kernels rebuilds the CPU's im2col
 // The convolution kernels hand whole groups of images to threads, and the weight gradient adds the
 // groups' partial sums in group order (core/ops/conv.cpp, "one image at a time"): the same bits
 // whatever the number of threads. (A GEMM split among threads would round differently.)
-TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv][threads]") {
+TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv]") {
   manual_seed(19);
   const Tensor x = randn({37, 3, 13, 11}), w = randn({5, 3, 3, 3});  // 37: a last group of 5 images
   const Shape in_window{1, 1, 1, 1, 13, 11}, w_window{1, 1, 1, 1, 3, 3};
