@@ -147,6 +147,9 @@ Tensor decode_image(std::span<const uint8_t> bytes, const std::string& source, I
 
 Tensor read_image(const std::string& path, ImageMode mode) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(msg("read_image: ", path, " is a folder, not an image file; to read every image in a folder, "
+                    "use data::ImageFolder (data/image_folder.h) or list its files"));
   if (!std::filesystem::is_regular_file(path, ec))
     throw Error(msg("read_image: no such file: ", path));
   const auto size = std::filesystem::file_size(path, ec);

@@ -47,11 +47,16 @@ struct Options {
   int64_t images = 6000, epochs = 1, batch = 32;
 };
 
+constexpr const char* kUsage =
+    "usage: mpirun -np 2 ./build/18_data_parallel [--data DIR] [--images N (6000)] [--epochs E (1)] "
+    "[--batch B (32 per rank)] [--model mlp|convnet] [--allreduce mpi|ring] [--save FILE] [--logdir DIR]";
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (i + 1 >= argc) throw Error(msg("18_data_parallel: ", flag, " needs a value (see the usage at the top of examples/18_data_parallel.cpp)"));
+    if (flag == "--help" || flag == "-h") throw Error(kUsage);
+    if (i + 1 >= argc) throw Error(msg("18_data_parallel: ", flag, " needs a value\n", kUsage));
     const std::string value = argv[++i];
     if (flag == "--data") o.data = value;
     else if (flag == "--model") o.model = value;

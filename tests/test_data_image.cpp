@@ -265,6 +265,7 @@ TEST_CASE("bad image files are Errors that name the file", "[data][image]") {
   }
   CHECK_THROWS_WITH(decode(big_png), Catch::Contains("12000 x 12000") && Catch::Contains("corrupt or hostile"));
   CHECK_THROWS_WITH(read_image("no/such/image.png"), Catch::Contains("no such file: no/such/image.png"));
+  CHECK_THROWS_WITH(read_image(TANDEM_SOURCE_DIR "/tests"), Catch::Contains("is a folder, not an image file"));
 }
 
 TEST_CASE("the image fuzz corpus replays without a crash", "[data][image]") {

@@ -80,12 +80,19 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
   CHECK(std::abs(loss - rank0_loss) < 2e-6);  // printed with six decimals
 }
 
-TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags", "[examples][dist]") {
+TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags; --help prints the usage", "[examples][dist]") {
   const std::string command = kNoLeakCheck + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1";
   const ProgramOutput ran = run_program(command);
   const std::string& out = ran.text;
   CHECK(ran.status != 0);
   CHECK(out.find("unknown flag --bogus") != std::string::npos);
   CHECK(out.find("--allreduce") != std::string::npos);
+  // --help prints the usage (and no "needs a value"); a flag without its value says which
+  const ProgramOutput help = run_program(kNoLeakCheck + TANDEM_BINARY_DIR + "/18_data_parallel --help");
+  CHECK(help.text.find("usage: mpirun -np 2") != std::string::npos);
+  CHECK(help.text.find("needs a value") == std::string::npos);
+  const ProgramOutput bare = run_program(kNoLeakCheck + TANDEM_BINARY_DIR + "/18_data_parallel --images");
+  CHECK(bare.status != 0);
+  CHECK(bare.text.find("--images needs a value") != std::string::npos);
 }
 #endif  // TANDEM_MPIEXEC
