@@ -20,6 +20,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstddef>
+#include <memory_resource>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -295,10 +297,19 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     ~Restore() { set_grad_enabled(mode); }
   } restore{previous_mode};
 
+  // SPEED: the walk's three tables (dependencies, seen, buffers) are ordinary hash maps, which
+  // allocate one heap block per entry: 33 of the ~280 heap allocations of bench/'s batch-1 MLP
+  // step. Here they take their memory from `arena` instead, a buffer on this function's stack
+  // (std::pmr::monotonic_buffer_resource: it hands out pieces of the buffer one after another and
+  // frees them all at once when the walk ends; a long tape that fills it continues on the heap).
+  // The maps behave exactly as std::unordered_map; only where their memory comes from differs.
+  std::byte arena_buffer[8192];
+  std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof arena_buffer);
+
   // 1. Count dependencies: how many edges point at each Node reachable from the roots.
-  std::unordered_map<Node*, int> dependencies;
+  std::pmr::unordered_map<Node*, int> dependencies(&arena);
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
+  std::pmr::unordered_set<Node*> seen(&arena);
   for (const Tensor& r : roots)
     if (Node* n = r.grad_fn().get(); n && seen.insert(n).second) stack.push_back(n);
   // BEGIN SOLUTION a2.t1
@@ -314,7 +325,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   // END SOLUTION
 
   // 2. Seed the roots. A root that is a leaf gets its gradient directly.
-  std::unordered_map<Node*, Tensor> buffers;
+  std::pmr::unordered_map<Node*, Tensor> buffers(&arena);
   auto deliver_to_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
     if (capture) {
       if (auto it = capture->leaves.find(leaf.get()); it != capture->leaves.end())
