@@ -135,7 +135,9 @@ void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& att
   node->output_meta = meta_of(out);
   node->next.reserve(inputs.size());
   node->input_meta.reserve(inputs.size());
-  node->saved_inputs.resize(inputs.size());
+  // Only a rule that saves inputs gets the list of them (add, relu, log_softmax... save none, and
+  // so skip one heap allocation per op; EagerContext::input reads a missing list as "not saved").
+  if (rule->saves_inputs != 0) node->saved_inputs.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     node->next.push_back(edge_to(inputs[i]));
     node->input_meta.push_back(meta_of(inputs[i]));
@@ -202,13 +204,13 @@ Tensor EagerContext::unpack(const SavedTensor& s, int index) const {
 }
 
 Tensor EagerContext::input(int i) const {
-  const auto& s = node_.saved_inputs.at(i);
-  if (!s) {
+  const bool listed = i >= 0 && static_cast<size_t>(i) < node_.saved_inputs.size();
+  if (!listed || !node_.saved_inputs[i]) {
     if (node_.released) throw Error(kFreedMessage);
     throw Error(msg(node_.name(), ": the derivative rule asked for input ", i,
                     ", which its row in autograd/derivatives.cpp does not save"));
   }
-  return unpack(*s, i);
+  return unpack(*node_.saved_inputs[i], i);
 }
 
 Tensor EagerContext::output() const {
@@ -297,18 +299,19 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     ~Restore() { set_grad_enabled(mode); }
   } restore{previous_mode};
 
-  // SPEED: the walk's three tables (dependencies, seen, buffers) are ordinary hash maps, which
-  // allocate one heap block per entry: 33 of the ~280 heap allocations of bench/'s batch-1 MLP
-  // step. Here they take their memory from `arena` instead, a buffer on this function's stack
-  // (std::pmr::monotonic_buffer_resource: it hands out pieces of the buffer one after another and
-  // frees them all at once when the walk ends; a long tape that fills it continues on the heap).
-  // The maps behave exactly as std::unordered_map; only where their memory comes from differs.
+  // SPEED: the walk's three tables (dependencies, seen, buffers) are hash maps, which allocate
+  // one heap block per entry — 33 of the ~280 heap allocations of bench/'s batch-1 MLP step — and
+  // its two lists (stack, ready) grow by reallocating. Here all five take their memory from
+  // `arena` instead, a buffer on this function's stack (std::pmr::monotonic_buffer_resource: it
+  // hands out pieces of the buffer one after another and frees them all at once when the walk
+  // ends; a long tape that fills it continues on the heap). They behave exactly as the std::
+  // containers; only where their memory comes from differs.
   std::byte arena_buffer[8192];
   std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof arena_buffer);
 
   // 1. Count dependencies: how many edges point at each Node reachable from the roots.
   std::pmr::unordered_map<Node*, int> dependencies(&arena);
-  std::vector<Node*> stack;
+  std::pmr::vector<Node*> stack(&arena);
   std::pmr::unordered_set<Node*> seen(&arena);
   for (const Tensor& r : roots)
     if (Node* n = r.grad_fn().get(); n && seen.insert(n).second) stack.push_back(n);
@@ -338,7 +341,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     Tensor& b = buffers[n];
     b = b.defined() ? b + g : std::move(g);  // SOLUTION a2.t1
   };
-  std::vector<Node*> ready;
+  std::pmr::vector<Node*> ready(&arena);
   for (size_t i = 0; i < roots.size(); ++i) {
     Node* n = roots[i].grad_fn().get();
     if (n) {

@@ -71,7 +71,12 @@ class Tensor : public TensorMethods<Tensor> {
   size_t nbytes() const { return static_cast<size_t>(numel()) * itemsize(dtype()); }
 
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
-  TensorImpl& impl() const;
+  // Inline, because every accessor above goes through it (hundreds of calls per eager op): the
+  // check stays, the call does not.
+  TensorImpl& impl() const {
+    if (!impl_) [[unlikely]] throw_undefined();
+    return *impl_;
+  }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   // True when both handles refer to the very same tensor (not just equal values).
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
@@ -124,6 +129,7 @@ class Tensor : public TensorMethods<Tensor> {
   const Tensor& zero_() const;
 
  private:
+  [[noreturn]] static void throw_undefined();  // the error impl() throws for an undefined Tensor
   std::shared_ptr<TensorImpl> impl_;
 };
 
