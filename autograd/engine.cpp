@@ -20,8 +20,6 @@
 
 #include <atomic>
 #include <cmath>
-#include <cstddef>
-#include <memory_resource>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -135,9 +133,7 @@ void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& att
   node->output_meta = meta_of(out);
   node->next.reserve(inputs.size());
   node->input_meta.reserve(inputs.size());
-  // Only a rule that saves inputs gets the list of them (add, relu, log_softmax... save none, and
-  // so skip one heap allocation per op; EagerContext::input reads a missing list as "not saved").
-  if (rule->saves_inputs != 0) node->saved_inputs.resize(inputs.size());
+  node->saved_inputs.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     node->next.push_back(edge_to(inputs[i]));
     node->input_meta.push_back(meta_of(inputs[i]));
@@ -204,13 +200,13 @@ Tensor EagerContext::unpack(const SavedTensor& s, int index) const {
 }
 
 Tensor EagerContext::input(int i) const {
-  const bool listed = i >= 0 && static_cast<size_t>(i) < node_.saved_inputs.size();
-  if (!listed || !node_.saved_inputs[i]) {
+  const auto& s = node_.saved_inputs.at(i);
+  if (!s) {
     if (node_.released) throw Error(kFreedMessage);
     throw Error(msg(node_.name(), ": the derivative rule asked for input ", i,
                     ", which its row in autograd/derivatives.cpp does not save"));
   }
-  return unpack(*node_.saved_inputs[i], i);
+  return unpack(*s, i);
 }
 
 Tensor EagerContext::output() const {
@@ -299,20 +295,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     ~Restore() { set_grad_enabled(mode); }
   } restore{previous_mode};
 
-  // SPEED: the walk's three tables (dependencies, seen, buffers) are hash maps, which allocate
-  // one heap block per entry — 33 of the ~280 heap allocations of bench/'s batch-1 MLP step — and
-  // its two lists (stack, ready) grow by reallocating. Here all five take their memory from
-  // `arena` instead, a buffer on this function's stack (std::pmr::monotonic_buffer_resource: it
-  // hands out pieces of the buffer one after another and frees them all at once when the walk
-  // ends; a long tape that fills it continues on the heap). They behave exactly as the std::
-  // containers; only where their memory comes from differs.
-  std::byte arena_buffer[8192];
-  std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof arena_buffer);
-
   // 1. Count dependencies: how many edges point at each Node reachable from the roots.
-  std::pmr::unordered_map<Node*, int> dependencies(&arena);
-  std::pmr::vector<Node*> stack(&arena);
-  std::pmr::unordered_set<Node*> seen(&arena);
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<Node*> stack;
+  std::unordered_set<Node*> seen;
   for (const Tensor& r : roots)
     if (Node* n = r.grad_fn().get(); n && seen.insert(n).second) stack.push_back(n);
   // BEGIN SOLUTION a2.t1
@@ -328,7 +314,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   // END SOLUTION
 
   // 2. Seed the roots. A root that is a leaf gets its gradient directly.
-  std::pmr::unordered_map<Node*, Tensor> buffers(&arena);
+  std::unordered_map<Node*, Tensor> buffers;
   auto deliver_to_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
     if (capture) {
       if (auto it = capture->leaves.find(leaf.get()); it != capture->leaves.end())
@@ -341,7 +327,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     Tensor& b = buffers[n];
     b = b.defined() ? b + g : std::move(g);  // SOLUTION a2.t1
   };
-  std::pmr::vector<Node*> ready(&arena);
+  std::vector<Node*> ready;
   for (size_t i = 0; i < roots.size(); ++i) {
     Node* n = roots[i].grad_fn().get();
     if (n) {
