@@ -29,8 +29,11 @@
 //     RESULT step_b1_eager 0.120 ms        RESULT peak_b1_graph 105.3 KB
 //
 //   usage: bench_mlp_step [--threads N (2)] [--min-time SECONDS (1)] [--min-reps N (100)]
-//                         [--only eager|graph|graph_nopasses] [BATCH ...(1 64)]
+//                         [--only eager|graph|graph_nopasses] [--sizes IN,H1,H2 (784,256,128)]
+//                         [BATCH ...(1 64)]
 //   (--only runs one variant, for profiling it alone: perf record -g bench_mlp_step --only eager 1)
+//   (--sizes 8,8,8 runs the same ops on an MLP 8-8-8-10, whose arithmetic is negligible: what is
+//    left of the step is the engine's per-op overhead — dispatch, allocation, tape, backward walk)
 //
 // Twins: bench/bench_mlp_step.py (PyTorch), bench/bench_mlp_libtorch.cpp (LibTorch, C++).
 #include <algorithm>
@@ -62,10 +65,15 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
 
 // The loss is cross_entropy from layers/simple_losses.h (labels: int64 [B]).
 
-std::vector<Tensor> initial_weights() {
+// The layer sizes: input, first hidden, second hidden (the output is 10 classes).
+struct Sizes {
+  int64_t in = 784, h1 = 256, h2 = 128;
+};
+
+std::vector<Tensor> initial_weights(const Sizes& s) {
   manual_seed(0);
   std::vector<Tensor> p;
-  for (auto [in, out] : {std::pair{784, 256}, {256, 128}, {128, 10}}) {
+  for (auto [in, out] : {std::pair{s.in, s.h1}, {s.h1, s.h2}, {s.h2, int64_t{10}}}) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));  // nn.Linear's default
     p.push_back((rand({in, out}) * 2 - 1) * bound);
     p.push_back((rand({out}) * 2 - 1) * bound);
@@ -132,8 +140,9 @@ struct GraphStep {
 
   GraphStep(const std::vector<Tensor>& init, const Tensor& xv, const Tensor& yv, bool passes)
       : xb(xv), yb(yv) {
+    const int64_t inputs = xv.size(1);
     g::DefaultGraph use(graph);
-    x = g::placeholder(kFloat32, {-1, 784}, "x");
+    x = g::placeholder(kFloat32, {-1, inputs}, "x");
     y = g::placeholder(kInt64, {-1}, "y");
     std::vector<g::Output> v;
     for (size_t k = 0; k < init.size(); ++k)
@@ -174,27 +183,38 @@ int main(int argc, char** argv) {
   size_t min_reps = 100;
   std::string only;
   std::vector<int64_t> batches;
+  Sizes sizes;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (arg == "--min-time" && i + 1 < argc) min_time = std::atof(argv[++i]);
     else if (arg == "--min-reps" && i + 1 < argc) min_reps = static_cast<size_t>(std::atoll(argv[++i]));
     else if (arg == "--only" && i + 1 < argc) only = argv[++i];
+    else if (arg == "--sizes" && i + 1 < argc) {
+      long long in = 0, h1 = 0, h2 = 0;
+      if (std::sscanf(argv[++i], "%lld,%lld,%lld", &in, &h1, &h2) != 3 || in < 1 || h1 < 1 || h2 < 1) {
+        std::fprintf(stderr, "--sizes takes three positive sizes, IN,H1,H2 (e.g. 784,256,128), got '%s'\n", argv[i]);
+        return 2;
+      }
+      sizes = {in, h1, h2};
+    }
     else if (!arg.empty() && arg[0] != '-') batches.push_back(std::atoll(arg.c_str()));
     else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--min-time SECONDS] [--min-reps N] [--only VARIANT] [BATCH ...]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads N] [--min-time SECONDS] [--min-reps N] [--only VARIANT] "
+                           "[--sizes IN,H1,H2] [BATCH ...]\n", argv[0]);
       return 2;
     }
   }
   if (batches.empty()) batches = {1, 64};
   try {
     set_num_threads(threads);
-    std::printf("# Tandem MLP 784-256-128-10 training step (forward, cross-entropy, backward, SGD), "
-                "float32, %d threads\n", get_num_threads());
-    const std::vector<Tensor> init = initial_weights();
+    std::printf("# Tandem MLP %lld-%lld-%lld-10 training step (forward, cross-entropy, backward, SGD), "
+                "float32, %d threads\n", static_cast<long long>(sizes.in), static_cast<long long>(sizes.h1),
+                static_cast<long long>(sizes.h2), get_num_threads());
+    const std::vector<Tensor> init = initial_weights(sizes);
     for (const int64_t b : batches) {
       manual_seed(1);
-      const Tensor x = randn({b, 784});
+      const Tensor x = randn({b, sizes.in});
       const Tensor y = randint(0, 10, {b});
       const std::string tag = "_b" + std::to_string(b);
 

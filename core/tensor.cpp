@@ -22,11 +22,9 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, const char*
   return Tensor(std::move(impl));
 }
 
-TensorImpl& Tensor::impl() const {
-  if (!impl_)
-    throw Error("this Tensor is undefined (default-constructed, or a gradient that was never "
-                "computed); give it a value before using it");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw Error("this Tensor is undefined (default-constructed, or a gradient that was never "
+              "computed); give it a value before using it");
 }
 
 int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }

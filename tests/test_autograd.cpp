@@ -219,3 +219,20 @@ TEST_CASE("anomaly mode names the op that produced NaN and where it was created"
                                       Catch::Contains("Its derivative, dx = g/(2y), turned a gradient without NaN"));
   autograd::set_detect_anomaly(false);
 }
+
+TEST_CASE("a rule that asks for an input its row does not save gets a clear error", "[autograd]") {
+  // add's row saves no inputs, mul's saves both. Asking add's Node for an input names the rule's
+  // row; after backward has released the Node it is PyTorch's "second time" error.
+  const Tensor a = tensor({1.0f, 2.0f}).requires_grad_(), b = tensor({3.0f, 4.0f}).requires_grad_();
+  const Tensor sum = a + b, product = a * b;
+  autograd::Node& add_node = *sum.grad_fn();
+  autograd::Node& mul_node = *product.grad_fn();
+
+  const autograd::EagerContext add_ctx(add_node, ones_like(sum), false);
+  CHECK_THROWS_WITH(add_ctx.input(0), Catch::Contains("asked for input 0") && Catch::Contains("does not save"));
+  const autograd::EagerContext mul_ctx(mul_node, ones_like(product), false);
+  CHECK(mul_ctx.input(1).to_vector<float>() == std::vector<float>{3.0f, 4.0f});
+
+  add_node.release();
+  CHECK_THROWS_WITH(add_ctx.input(0), Catch::Contains("backward through the graph a second time"));
+}

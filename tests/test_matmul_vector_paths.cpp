@@ -72,6 +72,18 @@ TEST_CASE("matmul: batch-1 products (vector times matrix, outer products) in eve
   all_layouts<double>();
 }
 
+TEST_CASE("matmul: dot products four at a time, and the ones left over", "[matmul]") {
+  // g · Wᵀ and W · v run dot_products (core/ops/matmul.cpp): four dot products per pass, then the
+  // plain loop for the last n % 4. Every count of dot products from 1 to 9, so that the four-wide
+  // pass runs 0, 1 or 2 times and the plain loop 0 to 3 times; k = 1, 5 and 33 (shorter than a
+  // vector register, one register and a tail, two and a tail).
+  for (int64_t k : {1, 5, 33})
+    for (int64_t n = 1; n <= 9; ++n) {
+      check(ints<float>({1, k}, 1), ints<float>({n, k}, 2).t());         // row vector · column-major
+      check(ints<double>({n, k}, 3), ints<double>({k, 1}, 4));           // row-major · column vector
+    }
+}
+
 TEST_CASE("matmul: a product with a dimension of 1 but too large for the plain loops", "[matmul]") {
   // 1 x 1100 · 1100 x 1000 is over kSmallVectorProduct (2^20 multiply-adds): the library's GEMM.
   const Tensor x = ints<float>({1, 1100}, 1), w = ints<float>({1100, 1000}, 2);

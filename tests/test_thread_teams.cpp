@@ -208,3 +208,26 @@ TEST_CASE("an exception thrown inside a parallel loop comes out of it, after the
     CHECK(done[0] == 1);  // the items before it ran
   }
 }
+
+TEST_CASE("a parallel loop with a team of one runs every item, in order, on the calling thread", "[teams]") {
+  // parallel_for skips the OpenMP runtime when the team is one thread (set_num_threads(1), or a
+  // busy machine): the plain loop, in order. With two threads it is the OpenMP loop. Either way
+  // every item runs exactly once.
+  const int before = get_num_threads();
+  for (const int threads : {1, 2}) {
+    set_num_threads(threads);
+    INFO(threads << " threads");
+    std::vector<int64_t> order;
+    std::vector<int> runs(5000, 0);
+    loops::parallel_for(5000, true, [&](int64_t i) {
+      ++runs[static_cast<size_t>(i)];
+      if (threads == 1) order.push_back(i);  // one thread: no data race on `order`
+    });
+    CHECK(std::count(runs.begin(), runs.end(), 1) == 5000);
+    if (threads == 1) {
+      CHECK(order.size() == 5000);
+      CHECK(std::is_sorted(order.begin(), order.end()));
+    }
+  }
+  set_num_threads(before);
+}

@@ -61,6 +61,14 @@ template <typename F> void parallel_for(int64_t n, bool parallel, F&& body) {
     return;
   }
   [[maybe_unused]] const int team = adapt_threads_to_load();  // unused where OpenMP is off (nvcc)
+  // A team of one (--threads 1, or a busy machine) runs the plain loop too: `num_threads(1)` would
+  // still enter the OpenMP runtime and build and tear down a team for every loop (libgomp
+  // allocates and frees it each time). That was about 5 of the 72 µs of bench_mlp_step's batch-1
+  // eager step at one thread, where the three loops over the 784 x 256 weight are above the grain.
+  if (team <= 1) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
   std::exception_ptr failed;
 #pragma omp parallel for schedule(static) num_threads(team)
   for (int64_t i = 0; i < n; ++i) {
