@@ -80,7 +80,7 @@ TEST_CASE("examples/18_data_parallel: two ranks equal one process in both modes,
   CHECK(std::abs(loss - rank0_loss) < 2e-6);  // printed with six decimals
 }
 
-TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags; --help prints the usage", "[examples][dist]") {
+TEST_CASE("examples/18_data_parallel: a wrong flag is an error that names the flags, --help prints the usage", "[examples][dist]") {
   const std::string command = kNoLeakCheck + TANDEM_BINARY_DIR + "/18_data_parallel --bogus 1";
   const ProgramOutput ran = run_program(command);
   const std::string& out = ran.text;

@@ -345,8 +345,7 @@ void col2im(const T* cols, int64_t C, int64_t H, int64_t W, const Window& k, int
 // The plain way to run these products over a batch is to unfold every image first — cols
 // [N, C·kh·kw, Ho·Wo] — and then multiply. For the seed ConvNet's first layer that matrix is
 // 3.7 MB, its second's 4 MB: far beyond the caches, so im2col writes them out to memory and GEMM
-// reads them back, and the memory traffic cost more than the arithmetic (im2col alone took a
-// fifth of the training step). Speed: instead a task unfolds ONE image into its own scratch
+// reads them back. Speed: instead a task unfolds ONE image into its own scratch
 // buffer (57 KB for the first layer: it stays in the core's L2 cache) and multiplies it right
 // away, then reuses the buffer for its next image. The products are the same, image by image.
 //
@@ -495,8 +494,9 @@ template <typename T> inline void challenge(T v, int32_t at, T& best_v, int32_t&
 // Speed: window_argmax_at branches on every comparison, and on real activations `v > best` is a
 // coin toss the CPU mispredicts half the time; it also tests the borders at every pixel. Here a
 // tap is one select per window, with no border test, and the loop over windows vectorizes (a
-// gather per tap). The seed ConvNet's pooling, forward and backward, went from 36% of its
-// training step to 6% (perf record of bench_convnet_epoch --threads 1).
+// gather per tap). The seed ConvNet's pooling, forward and backward, took 3.4 ms of its 9.4 ms
+// training step through window_argmax_at, and takes about 0.5 ms this way (perf record of
+// bench_convnet_epoch --threads 1).
 template <typename T>
 void interior_winners(const T* plane, int64_t W, const Window& k, const int32_t* at, int64_t n, T* best_v,
                       int32_t* best_i) {
