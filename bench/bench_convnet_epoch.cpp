@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "bench/epoch_data.h"
+#include "bench/seed_convnet.h"
 
 using namespace tandem;
 
@@ -42,24 +43,7 @@ namespace {
 constexpr int64_t kBatch = 64;
 constexpr double kLearningRate = 0.01;
 
-// nn.Conv2d's and nn.Linear's default initialisation: uniform in ±1/sqrt(fan_in).
-std::vector<Tensor> initial_weights() {
-  manual_seed(0);
-  auto init = [](const Shape& shape, int64_t fan_in) {
-    return (rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)));
-  };
-  return {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
-          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
-}
-
-// The forward pass, for eager tensors and graph outputs alike (p: conv1 w, b; conv2 w, b; fc1 w,
-// b; fc2 w, b), and F.nll_loss.
-template <class T> T forward(T x, const std::vector<T>& p) {
-  x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
-  x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5), {2, 2}));
-  x = dropout(relu(matmul(reshape(x, {-1, 320}), p[4]) + p[5]), 0.5);
-  return log_softmax(matmul(x, p[6]) + p[7], 1);
-}
+// F.nll_loss.
 template <class T> T nll(const T& log_probs, const T& labels) { return -mean(gather(log_probs, 1, labels)); }
 
 void report(const char* mode, const bench::Timing& t, int64_t per_epoch) {
@@ -68,8 +52,6 @@ void report(const char* mode, const bench::Timing& t, int64_t per_epoch) {
   if (get_num_threads() == 1) std::printf("RESULT convnet_step_cpu_%s %.3f ms\n", mode, t.cpu_ms);
 }
 
-}  // namespace
-
 // One graph-mode training run of `steps` timed steps under these session options.
 bench::Timing time_graph(const bench::EpochData& data, int64_t steps, const g::SessionOptions& options) {
   g::Graph graph;
@@ -77,8 +59,8 @@ bench::Timing time_graph(const bench::EpochData& data, int64_t steps, const g::S
   const g::Output x = g::placeholder(kFloat32, {-1, 1, 28, 28}, "x");
   const g::Output y = g::placeholder(kInt64, {-1, 1}, "y");
   std::vector<g::Output> p;
-  for (const Tensor& w : initial_weights()) p.push_back(g::Variable(w));
-  const g::Output loss = nll(forward(x, p), y);
+  for (const Tensor& w : bench::convnet_weights()) p.push_back(g::Variable(w));
+  const g::Output loss = nll(bench::convnet(x, p), y);
   const g::Output train = g::train::GradientDescentOptimizer(kLearningRate).minimize(loss);
   g::Session session(graph, options);
   session.run(g::global_variables_initializer(graph));
@@ -90,6 +72,8 @@ bench::Timing time_graph(const bench::EpochData& data, int64_t steps, const g::S
   std::printf("# graph: last loss %.3f\n", last);
   return t;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   bench::EpochArgs args;
@@ -110,14 +94,14 @@ int main(int argc, char** argv) {
                 static_cast<long long>(kBatch), to_string(device).c_str(), get_num_threads(),
                 static_cast<long long>(steps));
     {
-      std::vector<Tensor> p = initial_weights();
+      std::vector<Tensor> p = bench::convnet_weights();
       for (Tensor& w : p) w = w.to(device).requires_grad_();
       optim::SGD optimizer(p, {.lr = kLearningRate});
       double last = 0;
       const bench::Timing t = bench::time_steps(10, steps, [&](int64_t i) {
         auto [x, y] = data.at(i);
         optimizer.zero_grad();
-        const Tensor loss = nll(forward(x, p), y);
+        const Tensor loss = nll(bench::convnet(x, p), y);
         loss.backward();
         optimizer.step();
         last = loss.item();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench/epoch_data.h"
+#include "bench/seed_convnet.h"
 #include "tests/seed_models.h"
 
 using namespace tandem;
@@ -38,28 +39,19 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The CPU time this process has used, in seconds. On a machine shared with other work a step's
-// wall time includes the time other programs held the core; its CPU time does not (with one thread
-// it is the step's own work), which makes a ratio of two steps much steadier.
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 // Times the two step functions alternately, `steps` times each (after 5 warm-up steps each): the
 // median wall time of each, and with one thread the median CPU time too.
 void race(const char* name, int64_t steps, const std::function<void(int64_t)>& raw,
           const std::function<void(int64_t)>& layers) {
   std::vector<double> t_raw, t_layers, c_raw, c_layers;
   for (int64_t i = 0; i < steps + 5; ++i) {
-    const double c0 = cpu_seconds();
+    const double c0 = bench::cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     raw(i);
-    const double c1 = cpu_seconds();
+    const double c1 = bench::cpu_seconds();
     auto t1 = std::chrono::steady_clock::now();
     layers(i);
-    const double c2 = cpu_seconds();
+    const double c2 = bench::cpu_seconds();
     auto t2 = std::chrono::steady_clock::now();
     if (i < 5) continue;
     t_raw.push_back(std::chrono::duration<double>(t1 - t0).count());
@@ -96,22 +88,6 @@ template <class T> T mlp(const T& x, const std::vector<T>& p) {
   const T h1 = relu(matmul(x, p[0]) + p[1]);
   const T h2 = relu(matmul(h1, p[2]) + p[3]);
   return matmul(h2, p[4]) + p[5];
-}
-
-std::vector<Tensor> convnet_weights() {
-  manual_seed(0);
-  auto init = [](const Shape& shape, int64_t fan_in) {
-    return (rand(shape) * 2 - 1) * (1.0 / std::sqrt(static_cast<double>(fan_in)));
-  };
-  return {init({10, 1, 5, 5}, 25), init({10}, 25), init({20, 10, 5, 5}, 250), init({20}, 250),
-          init({320, 50}, 320),    init({50}, 320), init({50, 10}, 50),        init({10}, 50)};
-}
-
-template <class T> T convnet(T x, const std::vector<T>& p) {
-  x = relu(max_pool2d(conv2d(x, p[0], p[1]), {2, 2}));
-  x = relu(max_pool2d(dropout2d(conv2d(x, p[2], p[3]), 0.5), {2, 2}));
-  x = dropout(relu(matmul(reshape(x, {-1, 320}), p[4]) + p[5]), 0.5);
-  return log_softmax(matmul(x, p[6]) + p[7], 1);
 }
 
 // ---- eager and graph training steps of either kind of model ----------------------------------------
@@ -189,7 +165,7 @@ int main(int argc, char** argv) {
     }
     {
       const bench::EpochData data = bench::load_epoch_data(Device::cpu(), {1, 28, 28}, {}, 64);
-      EagerRaw raw(convnet_weights(), 0.01);
+      EagerRaw raw(bench::convnet_weights(), 0.01);
       manual_seed(0);
       seeds::Net model;
       optim::SGD opt(model->parameters(), {.lr = 0.01});
@@ -198,7 +174,7 @@ int main(int argc, char** argv) {
           [&](int64_t i) {
             auto [x, y] = data.at(i);
             raw.opt.zero_grad();
-            Tensor loss = nll(convnet(x, raw.p), y);
+            Tensor loss = nll(bench::convnet(x, raw.p), y);
             loss.backward();
             raw.opt.step();
           },
@@ -209,11 +185,11 @@ int main(int argc, char** argv) {
             loss.backward();
             opt.step();
           });
-      std::vector<Tensor> w = convnet_weights();
+      std::vector<Tensor> w = bench::convnet_weights();
       GraphStep raw_graph({-1, 1, 28, 28}, [&](const g::Output& x) {
         std::vector<g::Output> v;
         for (const Tensor& t : w) v.push_back(g::Variable(t));
-        return convnet(x, v);
+        return bench::convnet(x, v);
       }, 0.01, nll);
       GraphStep layers_graph({-1, 1, 28, 28}, [&](const g::Output& x) { return model(x); }, 0.01, nll);
       race("convnet_step_graph", args.steps / 2, [&](int64_t i) { raw_graph.step(data.at(i)); },
