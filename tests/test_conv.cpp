@@ -14,6 +14,7 @@
 #include "graph/ops.h"
 #include "graph/session.h"
 #include "core/ops/conv_geometry.h"
+#include "core/ops/reference.h"
 #include "core/threads.h"
 #include "tandem.h"
 
@@ -236,9 +237,91 @@ TEST_CASE("the per-element geometry of the GPU kernels rebuilds the CPU's im2col
 // The convolution kernels hand whole groups of images to threads, and the weight gradient adds the
 // groups' partial sums in group order (core/ops/conv.cpp, "one image at a time"): the same bits
 // whatever the number of threads. (A GEMM split among threads would round differently.)
+TEST_CASE("float32 stride-1 convolutions (the direct loop) match the six-loop definitions", "[conv]") {
+  // These shapes take conv.cpp's direct loop, forward and input gradient (stride 1, float32, at most
+  // 25% waste: direct_serves), with AVX-512's tiles of 8 filters as with AVX2's 6: 23 filters leave
+  // the last group part empty; non-square kernels and paddings; 1x1 kernels; no padding; batches
+  // split across tasks.
+  manual_seed(23);
+  struct Setup {
+    Shape x, w;
+    Pair padding;
+  };
+  for (const Setup& s : {Setup{{2, 23, 14, 12}, {23, 23, 3, 3}, {1, 1}}, Setup{{2, 24, 9, 20}, {24, 24, 5, 3}, {2, 1}},
+                         Setup{{10, 24, 6, 6}, {24, 24, 1, 1}, {0, 0}}, Setup{{1, 24, 5, 30}, {24, 24, 3, 3}, {0, 0}}}) {
+    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w));
+    const Tensor x = randn(s.x), w = randn(s.w);
+    const Tensor y = conv2d(x, w, {1, 1}, s.padding);
+    check_close(y.to(kFloat64).to_vector<double>(), conv_by_loops(x, w, {1, 1}, s.padding), 1e-4);
+    const Tensor g = randn(y.shape());
+    const Shape window{1, 1, s.padding[0], s.padding[1], s.x[2], s.x[3]};
+    check_close(conv2d_input_grad(g, w, window).to(kFloat64).to_vector<double>(),
+                reference::conv2d_input_grad(g, w, {1, 1}, s.padding, {s.x[2], s.x[3]}).to(kFloat64).to_vector<double>(),
+                1e-4);
+  }
+}
+
+TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop definition", "[conv]") {
+  // These take conv.cpp's DirectWeightGrad (float32, at least 64 taps and 64 outputs per image, at
+  // most 25% empty places in its tiles): 30 filters and 72 or 75 taps fill no whole tile; strides 1
+  // and 2, a 1x1 kernel, uneven strides and paddings.
+  manual_seed(25);
+  struct Setup {
+    Shape x, w;
+    Pair stride, padding;
+  };
+  for (const Setup& s : {Setup{{3, 8, 13, 11}, {30, 8, 3, 3}, {1, 1}, {1, 1}}, Setup{{2, 8, 20, 18}, {16, 8, 3, 3}, {2, 2}, {1, 1}},
+                         Setup{{3, 64, 18, 18}, {16, 64, 1, 1}, {2, 2}, {0, 0}},
+                         Setup{{2, 5, 20, 9}, {32, 5, 5, 3}, {2, 1}, {2, 0}}}) {
+    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w));
+    const Tensor x = randn(s.x), w = randn(s.w);
+    const Tensor g = randn(conv2d(x, w, s.stride, s.padding).shape());
+    const Shape window{s.stride[0], s.stride[1], s.padding[0], s.padding[1], s.w[2], s.w[3]};
+    check_close(conv2d_weight_grad(x, g, window).to(kFloat64).to_vector<double>(),
+                reference::conv2d_weight_grad(x, g, s.stride, s.padding, {s.w[2], s.w[3]}).to(kFloat64).to_vector<double>(),
+                1e-4);
+  }
+}
+
+TEST_CASE("the direct loop's extra outputs never reach a result: inf and NaN stay where the loops put them",
+          "[conv]") {
+  // The direct loop also computes windows that wrap past an image's right edge and throws them away.
+  // An inf in the last column and a NaN in the first would reach such windows; the results must
+  // still hold inf and NaN exactly where the definition does, and finite values everywhere else.
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  manual_seed(24);
+  const Tensor x = randn({1, 23, 6, 30}), w = rand({23, 23, 3, 3}) + 0.5;  // positive weights: inf stays inf
+  x.data<float>()[(0 * 6 + 2) * 30 + 29] = inf;  // [0, 0, 2, 29]
+  x.data<float>()[(1 * 6 + 4) * 30 + 0] = nan;   // [0, 1, 4, 0]
+  const std::vector<double> want = conv_by_loops(x, w, {1, 1}, {1, 1});
+  const std::vector<double> got = conv2d(x, w, {1, 1}, {1, 1}).to(kFloat64).to_vector<double>();
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("output " << i << ": " << got[i] << ", the loops give " << want[i]);
+    CHECK(std::isnan(got[i]) == std::isnan(want[i]));
+    CHECK(std::isinf(got[i]) == std::isinf(want[i]));
+  }
+  // The same for the input's gradient, with inf and NaN in g.
+  const Tensor g = randn({1, 23, 6, 30});
+  g.data<float>()[(1 * 6 + 1) * 30 + 29] = inf;  // [0, 1, 1, 29]
+  g.data<float>()[(2 * 6 + 5) * 30 + 0] = nan;   // [0, 2, 5, 0]
+  const std::vector<double> want_dx =
+      reference::conv2d_input_grad(g, w, {1, 1}, {1, 1}, {6, 30}).to(kFloat64).to_vector<double>();
+  const std::vector<double> got_dx =
+      conv2d_input_grad(g, w, Shape{1, 1, 1, 1, 6, 30}).to(kFloat64).to_vector<double>();
+  REQUIRE(got_dx.size() == want_dx.size());
+  for (size_t i = 0; i < got_dx.size(); ++i) {
+    INFO("pixel " << i << ": " << got_dx[i] << ", the loops give " << want_dx[i]);
+    CHECK(std::isnan(got_dx[i]) == std::isnan(want_dx[i]));
+    CHECK(std::isinf(got_dx[i]) == std::isinf(want_dx[i]));
+  }
+}
+
 TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv]") {
+  // 37 images: a last group of 5. 5 filters of 3 channels take im2col + GEMM; 16 of 16, the direct loop.
+  const int channels = GENERATE(3, 16);
   manual_seed(19);
-  const Tensor x = randn({37, 3, 13, 11}), w = randn({5, 3, 3, 3});  // 37: a last group of 5 images
+  const Tensor x = randn({37, channels, 13, 11}), w = randn({channels == 3 ? 5 : 16, channels, 3, 3});
   const Shape in_window{1, 1, 1, 1, 13, 11}, w_window{1, 1, 1, 1, 3, 3};
   const int before = get_num_threads();  // the tests keep fixed teams (tests/fixed_threads.cpp)
   auto run = [&](int threads) {
