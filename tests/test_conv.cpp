@@ -237,32 +237,38 @@ TEST_CASE("the per-element geometry of the GPU kernels rebuilds the CPU's im2col
 // The convolution kernels hand whole groups of images to threads, and the weight gradient adds the
 // groups' partial sums in group order (core/ops/conv.cpp, "one image at a time"): the same bits
 // whatever the number of threads. (A GEMM split among threads would round differently.)
-TEST_CASE("float32 stride-1 convolutions (the direct loop) match the six-loop definitions", "[conv]") {
-  // These shapes take conv.cpp's direct loop, forward and input gradient (stride 1, float32, at most
-  // 25% waste: direct_serves), with AVX-512's tiles of 8 filters as with AVX2's 6: 23 filters leave
-  // the last group part empty; non-square kernels and paddings; 1x1 kernels; no padding; batches
-  // split across tasks.
+TEST_CASE("float32 convolutions (the loops without im2col) match the six-loop definitions", "[conv]") {
+  // The forward pass and the input's gradient, on shapes that take conv.cpp's loops (fast_conv,
+  // fast_input_grad), with AVX-512's tiles as with AVX2's. DirectConv (stride 1, at most 25% waste):
+  // 23 filters leave the last group part empty; non-square kernels and paddings; 1x1 kernels; no
+  // padding; batches split across tasks. FilterConv (64 taps or more): 7x7 images, stride 2, uneven
+  // strides, 30 filters, and 49 or 45 outputs that fill no whole tile.
   manual_seed(23);
   struct Setup {
     Shape x, w;
-    Pair padding;
+    Pair stride, padding;
   };
-  for (const Setup& s : {Setup{{2, 23, 14, 12}, {23, 23, 3, 3}, {1, 1}}, Setup{{2, 24, 9, 20}, {24, 24, 5, 3}, {2, 1}},
-                         Setup{{10, 24, 6, 6}, {24, 24, 1, 1}, {0, 0}}, Setup{{1, 24, 5, 30}, {24, 24, 3, 3}, {0, 0}}}) {
-    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w));
+  for (const Setup& s : {Setup{{2, 23, 14, 12}, {23, 23, 3, 3}, {1, 1}, {1, 1}},
+                         Setup{{2, 24, 9, 20}, {24, 24, 5, 3}, {1, 1}, {2, 1}},
+                         Setup{{10, 24, 6, 6}, {24, 24, 1, 1}, {1, 1}, {0, 0}},
+                         Setup{{1, 24, 5, 30}, {24, 24, 3, 3}, {1, 1}, {0, 0}},
+                         Setup{{2, 64, 7, 7}, {64, 64, 3, 3}, {1, 1}, {1, 1}},
+                         Setup{{2, 16, 14, 14}, {30, 16, 3, 3}, {2, 2}, {1, 1}},
+                         Setup{{3, 8, 11, 9}, {16, 8, 3, 3}, {2, 1}, {0, 1}}}) {
+    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w) << " stride " << s.stride[0] << "," << s.stride[1]);
     const Tensor x = randn(s.x), w = randn(s.w);
-    const Tensor y = conv2d(x, w, {1, 1}, s.padding);
-    check_close(y.to(kFloat64).to_vector<double>(), conv_by_loops(x, w, {1, 1}, s.padding), 1e-4);
+    const Tensor y = conv2d(x, w, s.stride, s.padding);
+    check_close(y.to(kFloat64).to_vector<double>(), conv_by_loops(x, w, s.stride, s.padding), 1e-4);
     const Tensor g = randn(y.shape());
-    const Shape window{1, 1, s.padding[0], s.padding[1], s.x[2], s.x[3]};
+    const Shape window{s.stride[0], s.stride[1], s.padding[0], s.padding[1], s.x[2], s.x[3]};
     check_close(conv2d_input_grad(g, w, window).to(kFloat64).to_vector<double>(),
-                reference::conv2d_input_grad(g, w, {1, 1}, s.padding, {s.x[2], s.x[3]}).to(kFloat64).to_vector<double>(),
+                reference::conv2d_input_grad(g, w, s.stride, s.padding, {s.x[2], s.x[3]}).to(kFloat64).to_vector<double>(),
                 1e-4);
   }
 }
 
 TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop definition", "[conv]") {
-  // These take conv.cpp's DirectWeightGrad (float32, at least 64 taps and 64 outputs per image, at
+  // These take conv.cpp's FilterWeightGrad (float32, at least 64 taps and 64 outputs per image, at
   // most 25% empty places in its tiles): 30 filters and 72 or 75 taps fill no whole tile; strides 1
   // and 2, a 1x1 kernel, uneven strides and paddings.
   manual_seed(25);

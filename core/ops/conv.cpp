@@ -31,9 +31,10 @@
 // eager and graph mode alike, and differentiate them again (they are linear in each input).
 //
 // That is the plain way, and float64 (gradcheck's dtype) always takes it. float32 takes faster
-// loops where they serve: for stride 1, the forward pass and the input's gradient read the padded
-// image in place, with no cols (the direct convolution); the weight's gradient, at any stride, does
-// without im2col the same way. They compute the same sums; see "the direct convolution" below.
+// loops where they serve, which read the padded image in place and build no cols: DirectConv (stride
+// 1: consecutive outputs in a vector) and gather_tile (any stride: consecutive filters in a vector),
+// for the forward pass, the input's gradient (stride 1) and the weight's gradient. They compute the
+// same sums; see "the direct convolution" below, and "which loop serves".
 //
 // MAX POOLING keeps the largest value of each kh x kw window (PyTorch's F.max_pool2d: windows
 // that overhang the padding see -inf there, and a NaN in a window wins, as a max should report
@@ -62,6 +63,7 @@
 #include <limits>
 #include <optional>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "core/op.h"
@@ -396,8 +398,9 @@ void for_each_image(int64_t N, int64_t scratch_size, int64_t work, DType dtype, 
 // is the product W2 · cols with cols never built; the loop reads the image where it lies. The price:
 // the grid has Wp columns per output row where the output has Wo, and the Wp - Wo others are windows
 // that wrap past the right edge into the next row, computed and thrown away. That is 7% more
-// arithmetic on a 28x28 image with padding 1, 14% on 14x14, 29% on 7x7; im2col + GEMM stays where
-// the waste passes 25% (direct_serves), which is where it stopped paying on the ResNet's layers.
+// arithmetic on a 28x28 image with padding 1, 14% on 14x14, 29% on 7x7; past 25% (direct_serves),
+// where it stopped paying on the ResNet's layers, the other loop below (FilterConv) or im2col + GEMM
+// takes over.
 //
 // The loop is what a GEMM library's inner kernel does (REGISTER BLOCKING): a tile of kDirectFilters
 // filters x kDirectOutputs consecutive outputs is summed in a small array that the compiler keeps in
@@ -410,11 +413,12 @@ void for_each_image(int64_t N, int64_t scratch_size, int64_t work, DType dtype, 
 // kh - 1 - ph rows and kw - 1 - pw columns, with each filter turned around and the roles of input
 // and output channels swapped, W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]. (Pixel (h, w) collects
 // g[o, ho, wo]·W[o, c, i, j] from every output whose window covered it, ho + i - ph = h: reading the
-// taps backwards, that is a window over g.) So the same loop serves it, with no col2im either.
+// taps backwards, that is a window over g.) So the same loops serve it, with no col2im either
+// (fast_input_grad, below).
 //
 // float32 only: float64 keeps im2col + GEMM, the path gradcheck checks against. The sums run over r in
 // order, as a dot product would; results differ from the GEMM path's in the last bits at most.
-// Measured in bench/RESULTS.md ("Direct convolution").
+// Measured in bench/RESULTS.md and docs/performance.md ("Convolution without im2col").
 
 // The tile's size follows the machine's vectors and registers (the build's -march):
 #if defined(__AVX512F__)
@@ -428,13 +432,15 @@ constexpr int64_t kDirectOutputs = 8;   // two vectors of 4 floats (SSE, NEON)
 constexpr int64_t kDirectFilters = 6;
 #endif
 
-// Whether the direct loop serves a convolution with O filters of images W wide: stride 1, and at
-// most 25% more arithmetic than the definition's, counting both the Wp - Wo extra outputs of a row
-// and the empty places in the last group of filters: Wp·O_padded <= 1.25·Wo·O.
-bool direct_serves(const Window& k, int64_t O, int64_t W) {
+// Whether the direct loop serves a convolution with O filters of C-channel images W wide: stride 1;
+// at least 16 taps C·kh·kw (with fewer, a tile's setup and stores outweigh its loop: the ResNet's
+// stem, one channel and 9 taps, ran at 45 GFLOP/s against im2col + GEMM's 71); and at most 25% more
+// arithmetic than the definition's, counting both the Wp - Wo extra outputs of a row and the empty
+// places in the last group of filters: Wp·O_padded <= 1.25·Wo·O.
+bool direct_serves(const Window& k, int64_t O, int64_t C, int64_t W) {
   const int64_t Wp = W + 2 * k.pw, Wo = Wp - k.kw + 1;
   const int64_t padded_filters = (O + kDirectFilters - 1) / kDirectFilters * kDirectFilters;
-  return k.sh == 1 && k.sw == 1 && Wo > 0 && 4 * Wp * padded_filters <= 5 * Wo * O;
+  return k.sh == 1 && k.sw == 1 && C * k.kh * k.kw >= 16 && Wo > 0 && 4 * Wp * padded_filters <= 5 * Wo * O;
 }
 
 // One tile: outputs q .. q + kDirectOutputs (image is the padded image from q on) of one group of
@@ -510,91 +516,134 @@ class DirectConv {
   std::vector<float> panels_;
 };
 
-// The input's gradient as a convolution of g (O planes of Ho x Wo) with C filters: each turned
-// around and transposed, W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j], the padding k - 1 - p (p <= k - 1).
-bool direct_serves_input_grad(const Window& k, int64_t C, int64_t Wo) {
-  return k.sh == 1 && k.sw == 1 && k.ph <= k.kh - 1 && k.pw <= k.kw - 1 &&
-         direct_serves({k.kh, k.kw, 1, 1, k.kh - 1 - k.ph, k.kw - 1 - k.pw}, C, Wo);
-}
-DirectConv direct_input_grad(const float* w, int64_t O, int64_t C, int64_t Ho, int64_t Wo, const Window& k) {
-  std::vector<float> turned(static_cast<size_t>(C * O * k.kh * k.kw));
-  for (int64_t o = 0; o < O; ++o)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < k.kh; ++i)
-        for (int64_t j = 0; j < k.kw; ++j)
-          turned[((c * O + o) * k.kh + i) * k.kw + j] =
-              w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
-  return DirectConv(turned.data(), C, O, Ho, Wo, {k.kh, k.kw, 1, 1, k.kh - 1 - k.ph, k.kw - 1 - k.pw});
-}
-
-// ---- the weight's gradient without im2col (speed) ------------------------------------------------
+// ---- the other way to fill the vectors: with filters (speed) --------------------------------------
 //
-// The weight's gradient reads the same windows as the forward pass. With off[r] the tap r = (c, i, j)
-// within a window of the padded image (above) and base[p] = ho·sh·Wp + wo·sw where the window of
-// output p = ho·Wo + wo starts,
+// The direct loop above puts consecutive outputs of one filter in a vector, which needs stride 1 and
+// wide images. The other way round, a vector holds consecutive FILTERS at one output, and a window of
+// any stride, on an image of any size, is read where it lies. With off[r] the tap r = (c, i, j) within
+// a window of the padded image (above) and base[p] = ho·sh·Wp + wo·sw where the window of output
+// p = ho·Wo + wo starts, both the output and the weight's gradient are sums of the same products:
 //
-//     dW2ᵀ[r, o] = Σ_n Σ_p padded_n[off[r] + base[p]] · g[n, o, p]
+//     y[o, p]     = Σ_r  padded[base[p] + off[r]] · W2[o, r]          (sum over taps)
+//     dW2ᵀ[r, o] = Σ_p  padded[base[p] + off[r]] · g[o, p]  (+ Σ_n)  (sum over outputs)
 //
-// Here the sum runs over the outputs p themselves, so only real windows are read (no extra columns,
-// and any stride). The register tile is kGradTaps taps x kGradFilters filters: for each p it loads
-// kGradTaps image values, one per tap, and one vector of g at p — g is first transposed to [p][o], so
-// that consecutive filters sit side by side — and does kGradTaps vector multiply-adds. The sum over
-// p runs in order, then image after image into the task's partial sum, as the GEMM path's does.
+// One loop serves both, gather_tile: a tile of kGatherRows rows (outputs for y, taps for dW2ᵀ) x
+// kGatherFilters filters; each step of the sum loads kGatherRows image values, one per row, and one
+// vector of filters — W2 or g transposed beforehand to [step][filter], so that consecutive filters sit
+// side by side — and does kGatherRows vector multiply-adds. Only real windows are read: nothing is
+// computed and thrown away, whatever the stride. The weight's gradient sums its outputs in order, then
+// image after image into the task's partial sum, as the GEMM path's does.
 #if defined(__AVX512F__)
-constexpr int64_t kGradFilters = 16;  // filters per tile: one vector
-constexpr int64_t kGradTaps = 16;     // taps per tile: 16 accumulators, of 32 registers
+constexpr int64_t kGatherFilters = 16;  // filters per tile: one vector
+constexpr int64_t kGatherRows = 8;      // rows per tile: 8 accumulators (16 ran 20% slower)
 #elif defined(__AVX__)
-constexpr int64_t kGradFilters = 8;   // one vector
-constexpr int64_t kGradTaps = 12;     // 12 accumulators, of 16 registers
+constexpr int64_t kGatherFilters = 16;  // two vectors
+constexpr int64_t kGatherRows = 6;      // 6 x 2 = 12 accumulators, of 16 registers
 #else
-constexpr int64_t kGradFilters = 4;   // one vector (SSE, NEON)
-constexpr int64_t kGradTaps = 12;
+constexpr int64_t kGatherFilters = 4;   // one vector (SSE, NEON)
+constexpr int64_t kGatherRows = 12;
 #endif
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// Whether the loop below serves a float32 weight gradient of O filters, R = C·kh·kw taps and P
-// outputs per image: at most 25% empty places in its tiles, and enough taps and outputs that a tile's
-// setup and its sum into the partial are small beside its loop. (Measured on the ResNet's layers:
-// on 7x7 outputs, or a 1x1 kernel over 16 channels, im2col + GEMM stayed as fast or faster.)
-bool direct_serves_weight_grad(int64_t O, int64_t R, int64_t P) {
-  return R >= 64 && P >= 64 && 4 * round_up(O, kGradFilters) * round_up(R, kGradTaps) <= 5 * O * R;
+// Whether gather_tile's tiles for `rows` rows and O filters are at most 25% empty places.
+bool gather_fits(int64_t rows, int64_t O) {
+  return 4 * round_up(O, kGatherFilters) * round_up(rows, kGatherRows) <= 5 * O * rows;
 }
 
-// out[m][t] += Σ_p image[base[p] + off[m]] · gt[p][t] for kGradTaps taps m and kGradFilters filters t
-// (gt and out have rows of ld). Out of line on purpose: inlined into DirectWeightGrad::add, GCC 12
-// stopped unrolling the loop over m and kept acc on the stack (24 GFLOP/s instead of 85).
-[[gnu::noinline]] void weight_grad_tile(const float* image, const int64_t* off, const int64_t* base, int64_t P, const float* gt,
-                      int64_t ld, float* out) {
-  float acc[kGradTaps][kGradFilters] = {};  // lives in registers
-  for (int64_t p = 0; p < P; ++p) {
-    const float* in = image + base[p];
-    const float* gp = gt + p * ld;
-    for (int64_t m = 0; m < kGradTaps; ++m) {
-      const float v = in[off[m]];
+// out[m][t] += Σ_s image[at[m] + step[s]] · b[s][t], for kGatherRows rows m and kGatherFilters filters
+// t (b and out have rows of ld). Out of line on purpose: inlined into its caller, GCC 12 stopped
+// unrolling the loop over m and kept acc on the stack (24 GFLOP/s instead of 85).
+[[gnu::noinline]] void gather_tile(const float* image, const int64_t* at, const int64_t* step, int64_t S,
+                                   const float* b, int64_t ld, float* out) {
+  float acc[kGatherRows][kGatherFilters] = {};  // lives in registers
+  for (int64_t s = 0; s < S; ++s) {
+    const float* in = image + step[s];
+    const float* bs = b + s * ld;
+    for (int64_t m = 0; m < kGatherRows; ++m) {
+      const float v = in[at[m]];
 #pragma omp simd
-      for (int64_t t = 0; t < kGradFilters; ++t) acc[m][t] += v * gp[t];
+      for (int64_t t = 0; t < kGatherFilters; ++t) acc[m][t] += v * bs[t];
     }
   }
-  for (int64_t m = 0; m < kGradTaps; ++m)
-    for (int64_t t = 0; t < kGradFilters; ++t) out[m * ld + t] += acc[m][t];
+  for (int64_t m = 0; m < kGatherRows; ++m)
+    for (int64_t t = 0; t < kGatherFilters; ++t) out[m * ld + t] += acc[m][t];
 }
 
-// The weight's gradient of a float convolution (C planes of H x W, O filters), image by image into
-// a partial sum laid out [taps()][filters()]: dW2ᵀ, padded to whole tiles.
-class DirectWeightGrad {
- public:
-  DirectWeightGrad(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k)
-      : k_(k), O_(O), C_(C), H_(H), W_(W), P_(k.out_h(H) * k.out_w(W)), filters_(round_up(O, kGradFilters)) {
-    const int64_t Hp = H + 2 * k.ph, Wp = W + 2 * k.pw, Wo = k.out_w(W);
+// The geometry both users share: off[r] for the taps and base[p] for the outputs of a convolution of
+// images C x H x W, each list padded with zeros (window 0, tap 0) to whole tiles of rows where it
+// serves as rows.
+struct Windows {
+  std::vector<int64_t> off, base;
+  Windows(int64_t C, int64_t H, int64_t W, const Window& k) {
+    const int64_t Hp = H + 2 * k.ph, Wp = W + 2 * k.pw, Wo = k.out_w(W), P = k.out_h(H) * Wo;
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < k.kh; ++i)
-        for (int64_t j = 0; j < k.kw; ++j) off_.push_back((c * Hp + i) * Wp + j);
-    off_.resize(static_cast<size_t>(round_up(C * k.kh * k.kw, kGradTaps)), 0);  // empty taps read tap 0
-    for (int64_t p = 0; p < P_; ++p) base_.push_back(p / Wo * k.sh * Wp + p % Wo * k.sw);
+        for (int64_t j = 0; j < k.kw; ++j) off.push_back((c * Hp + i) * Wp + j);
+    for (int64_t p = 0; p < P; ++p) base.push_back(p / Wo * k.sh * Wp + p % Wo * k.sw);
+  }
+};
+
+// A float convolution (C planes of H x W, O filters, any stride), an image at a time, with the
+// filters in the vectors: y[o, p] = Σ_r padded[base[p] + off[r]] · W2[o, r].
+class FilterConv {
+ public:
+  // w2: the filters as conv2d's weight lays them out, O rows of C·kh·kw.
+  FilterConv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k)
+      : k_(k), O_(O), C_(C), H_(H), W_(W), P_(k.out_h(H) * k.out_w(W)), filters_(round_up(O, kGatherFilters)),
+        windows_(C, H, W, k) {
+    const int64_t R = C * k.kh * k.kw;
+    windows_.base.resize(static_cast<size_t>(round_up(P_, kGatherRows)), 0);  // empty rows read window 0
+    w2t_.assign(static_cast<size_t>(R * filters_), 0.0f);                      // [r][o], zeros past O
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t r = 0; r < R; ++r) w2t_[r * filters_ + o] = w2[o * R + r];
+  }
+  // Where it pays (measured on the ResNet's layers): the transposes of W2 and of the output cost about
+  // 16/R of the arithmetic, so R = C·kh·kw >= 64 taps; and the tiles must fit (gather_fits).
+  static bool serves(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
+    return C * k.kh * k.kw >= 64 && gather_fits(k.out_h(H) * k.out_w(W), O);
   }
 
-  int64_t taps() const { return static_cast<int64_t>(off_.size()); }
+  int64_t scratch_size() const { return static_cast<int64_t>(windows_.base.size()) * filters_; }  // yᵀ
+
+  // y (O planes of Ho x Wo) = the convolution of x (C planes of H x W).
+  void run(const float* x, float* y, float* scratch) const {
+    const float* image = padded_image(x, C_, H_, W_, k_);
+    std::fill(scratch, scratch + scratch_size(), 0.0f);
+    const auto R = static_cast<int64_t>(windows_.off.size());
+    for (int64_t p = 0; p < static_cast<int64_t>(windows_.base.size()); p += kGatherRows)
+      for (int64_t o = 0; o < filters_; o += kGatherFilters)
+        gather_tile(image, windows_.base.data() + p, windows_.off.data(), R, w2t_.data() + o, filters_,
+                    scratch + p * filters_ + o);
+    for (int64_t o = 0; o < O_; ++o)  // y[o][p] = scratch[p][o]
+      for (int64_t p = 0; p < P_; ++p) y[o * P_ + p] = scratch[p * filters_ + o];
+  }
+
+ private:
+  Window k_;
+  int64_t O_, C_, H_, W_, P_, filters_;
+  Windows windows_;
+  std::vector<float> w2t_;
+};
+
+// The weight's gradient of a float convolution (C planes of H x W, O filters, any stride), image by
+// image into a partial sum laid out [taps()][filters()]: dW2ᵀ, padded to whole tiles.
+class FilterWeightGrad {
+ public:
+  FilterWeightGrad(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k)
+      : k_(k), O_(O), C_(C), H_(H), W_(W), P_(k.out_h(H) * k.out_w(W)), filters_(round_up(O, kGatherFilters)),
+        windows_(C, H, W, k) {
+    windows_.off.resize(static_cast<size_t>(round_up(C * k.kh * k.kw, kGatherRows)), 0);  // empty taps read tap 0
+  }
+  // Where it pays (measured on the ResNet's layers): R >= 64 taps, as for FilterConv (g's transpose),
+  // and P >= 64 outputs, the steps of every tile (on 7x7 outputs a tile's setup and its sum into the
+  // partial outweigh its loop, and im2col + GEMM ran faster); and the tiles must fit.
+  static bool serves(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
+    const int64_t R = C * k.kh * k.kw;
+    return R >= 64 && k.out_h(H) * k.out_w(W) >= 64 && gather_fits(R, O);
+  }
+
+  int64_t taps() const { return static_cast<int64_t>(windows_.off.size()); }
   int64_t filters() const { return filters_; }
   int64_t scratch_size() const { return P_ * filters_; }  // g transposed
 
@@ -606,16 +655,60 @@ class DirectWeightGrad {
       for (int64_t o = 0; o < O_; ++o) row[o] = g[o * P_ + p];
       std::fill(row + O_, row + filters_, 0.0f);
     }
-    for (int64_t r = 0; r < taps(); r += kGradTaps)
-      for (int64_t o = 0; o < filters_; o += kGradFilters)
-        weight_grad_tile(image, off_.data() + r, base_.data(), P_, scratch + o, filters_, partial + r * filters_ + o);
+    for (int64_t r = 0; r < taps(); r += kGatherRows)
+      for (int64_t o = 0; o < filters_; o += kGatherFilters)
+        gather_tile(image, windows_.off.data() + r, windows_.base.data(), P_, scratch + o, filters_,
+                    partial + r * filters_ + o);
   }
 
  private:
   Window k_;
   int64_t O_, C_, H_, W_, P_, filters_;
-  std::vector<int64_t> off_, base_;
+  Windows windows_;
 };
+
+// ---- which loop serves ------------------------------------------------------------------------------
+
+// A float32 convolution by whichever of the two loops serves it: consecutive outputs in the vectors
+// (DirectConv: stride 1, wide images) or consecutive filters (FilterConv: any stride, 64 taps or more).
+class FastConv {
+ public:
+  explicit FastConv(DirectConv how) : how_(std::move(how)) {}
+  explicit FastConv(FilterConv how) : how_(std::move(how)) {}
+  int64_t scratch_size() const {
+    return std::visit([](const auto& how) { return how.scratch_size(); }, how_);
+  }
+  void run(const float* x, float* y, float* scratch) const {
+    std::visit([&](const auto& how) { how.run(x, y, scratch); }, how_);
+  }
+
+ private:
+  std::variant<DirectConv, FilterConv> how_;
+};
+
+// The loop for conv2d's forward pass (filters w2: O rows of C·kh·kw), or none: im2col + GEMM then.
+std::optional<FastConv> fast_conv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
+  if (direct_serves(k, O, C, W)) return FastConv(DirectConv(w2, O, C, H, W, k));
+  if (FilterConv::serves(O, C, H, W, k)) return FastConv(FilterConv(w2, O, C, H, W, k));
+  return std::nullopt;
+}
+
+// The loop for the input's gradient, or none: col2im then. For stride 1 the input's gradient is the
+// convolution of g (O planes of Ho x Wo) padded by k - 1 - p (which needs p <= k - 1), with C filters
+// W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]: each filter turned around, the channels swapped.
+std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, int64_t Ho, int64_t Wo,
+                                        const Window& k) {
+  if (k.sh != 1 || k.sw != 1 || k.ph > k.kh - 1 || k.pw > k.kw - 1) return std::nullopt;
+  const Window turned_window{k.kh, k.kw, 1, 1, k.kh - 1 - k.ph, k.kw - 1 - k.pw};
+  if (!direct_serves(turned_window, C, O, Wo) && !FilterConv::serves(C, O, Ho, Wo, turned_window)) return std::nullopt;
+  std::vector<float> turned(static_cast<size_t>(C * O * k.kh * k.kw));
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < k.kh; ++i)
+        for (int64_t j = 0; j < k.kw; ++j)
+          turned[((c * O + o) * k.kh + i) * k.kw + j] = w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
+  return fast_conv(turned.data(), C, O, Ho, Wo, turned_window);
+}
 
 // ---- conv2d kernels ------------------------------------------------------------------------------------
 
@@ -634,16 +727,15 @@ void conv2d_kernel(std::span<const Tensor> in, const Attrs& a, Tensor& out) {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();  // W2 [O, rows]: the filters flattened
     T* py = out.data<T>();
-    // Speed: stride-1 float convolutions take the direct loop (see "the direct convolution" above).
+    // Speed: float32 takes a loop without im2col where one serves (see "which loop serves" above).
     // Assignment 4 asks for the plain way only, im2col + GEMM.
-    std::optional<DirectConv> direct;
-    if constexpr (std::is_same_v<T, float>)
-      if (direct_serves(k, O, W)) direct.emplace(pw, O, C, H, W, k);
-    const int64_t scratch = std::max(rows * Ho * Wo, direct ? direct->scratch_size() : 0);
+    std::optional<FastConv> fast;
+    if constexpr (std::is_same_v<T, float>) fast = fast_conv(pw, O, C, H, W, k);
+    const int64_t scratch = std::max(rows * Ho * Wo, fast ? fast->scratch_size() : 0);
     for_each_image<T>(N, scratch, N * O * rows * Ho * Wo, x.dtype(), [&](int64_t, int64_t n, T* cols) {
       // BEGIN SOLUTION a4.t2
       if constexpr (std::is_same_v<T, float>)
-        if (direct) return direct->run(px + n * C * H * W, py + n * O * Ho * Wo, cols);
+        if (fast) return fast->run(px + n * C * H * W, py + n * O * Ho * Wo, cols);
       im2col(px + n * C * H * W, C, H, W, k, Ho, Wo, cols);
       gemm<T>(false, false, O, Ho * Wo, rows, pw, cols, py + n * O * Ho * Wo, /*accumulate=*/false);
       // END SOLUTION
@@ -668,10 +760,10 @@ void conv2d_input_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
     const T* pw = w.data<T>();
     T* px = out.data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (direct_serves_input_grad(k, C, Wo)) {  // speed: a convolution of g, with no col2im (see above)
-        const DirectConv direct = direct_input_grad(pw, O, C, Ho, Wo, k);
-        for_each_image<T>(N, direct.scratch_size(), N * O * rows * Ho * Wo, out.dtype(), [&](int64_t, int64_t n, T* s) {
-          direct.run(pg + n * O * Ho * Wo, px + n * C * H * W, s);
+      // Speed: for stride 1, a convolution of g with no col2im, where one of the loops serves.
+      if (const std::optional<FastConv> fast = fast_input_grad(pw, O, C, Ho, Wo, k)) {
+        for_each_image<T>(N, fast->scratch_size(), N * O * rows * Ho * Wo, out.dtype(), [&](int64_t, int64_t n, T* s) {
+          fast->run(pg + n * O * Ho * Wo, px + n * C * H * W, s);
         });
         return;
       }
@@ -705,10 +797,10 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
     if (N == 0 || out.numel() == 0) return;
     const T* px = x.data<T>();
     const T* pg = g.data<T>();
-    // Speed: float32 takes the loop without im2col (see "the weight's gradient without im2col").
-    std::optional<DirectWeightGrad> direct;
+    // Speed: float32 takes gather_tile where it serves (see "the other way to fill the vectors").
+    std::optional<FilterWeightGrad> direct;
     if constexpr (std::is_same_v<T, float>)
-      if (direct_serves_weight_grad(O, rows, Ho * Wo)) direct.emplace(O, C, H, W, k);
+      if (FilterWeightGrad::serves(O, C, H, W, k)) direct.emplace(O, C, H, W, k);
     const int64_t part_rows = direct ? direct->taps() : rows, ld = direct ? direct->filters() : O;
     const int64_t tasks = image_tasks(N);
     Tensor partial = zeros({tasks, part_rows * ld}, out.dtype());  // one dW2ᵀ per task
