@@ -268,9 +268,10 @@ TEST_CASE("float32 convolutions (the loops without im2col) match the six-loop de
 }
 
 TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop definition", "[conv]") {
-  // These take conv.cpp's FilterWeightGrad (float32, at least 64 taps and 64 outputs per image, at
+  // These take conv.cpp's FilterWeightGrad (float32, at least 64 taps and 64 outputs per group, at
   // most 25% empty places in its tiles): 30 filters and 72 or 75 taps fill no whole tile; strides 1
-  // and 2, a 1x1 kernel, uneven strides and paddings.
+  // and 2, a 1x1 kernel, uneven strides and paddings; 7x7 outputs, whose tiles sum 5 images at once
+  // (9 images: groups of 8 and 1, passes of 5 and 3).
   manual_seed(25);
   struct Setup {
     Shape x, w;
@@ -278,7 +279,8 @@ TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop
   };
   for (const Setup& s : {Setup{{3, 8, 13, 11}, {30, 8, 3, 3}, {1, 1}, {1, 1}}, Setup{{2, 8, 20, 18}, {16, 8, 3, 3}, {2, 2}, {1, 1}},
                          Setup{{3, 64, 18, 18}, {16, 64, 1, 1}, {2, 2}, {0, 0}},
-                         Setup{{2, 5, 20, 9}, {32, 5, 5, 3}, {2, 1}, {2, 0}}}) {
+                         Setup{{2, 5, 20, 9}, {32, 5, 5, 3}, {2, 1}, {2, 0}},
+                         Setup{{9, 16, 7, 7}, {32, 16, 3, 3}, {1, 1}, {1, 1}}}) {
     INFO("x " << shape_str(s.x) << " w " << shape_str(s.w));
     const Tensor x = randn(s.x), w = randn(s.w);
     const Tensor g = randn(conv2d(x, w, s.stride, s.padding).shape());

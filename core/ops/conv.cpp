@@ -255,14 +255,21 @@ template <typename F> void with_width(int64_t width, F f) {
 // buffer of the calling thread (grown once, then reused: no allocation per image), followed by
 // `tail` more zeros (the direct convolution below reads a little past the last plane). Without
 // padding or tail, x itself.
+template <typename T> void pad_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out);
 template <typename T>
 const T* padded_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_t tail = 0) {
   if (k.ph == 0 && k.pw == 0 && tail == 0) return x;
-  const int64_t Hp = H + 2 * k.ph, Wp = W + 2 * k.pw;
+  const int64_t size = C * (H + 2 * k.ph) * (W + 2 * k.pw);
   thread_local std::vector<T> buffer;
-  buffer.resize(static_cast<size_t>(C * Hp * Wp + tail));
-  T* out = buffer.data();
-  std::fill(out + C * Hp * Wp, out + C * Hp * Wp + tail, T(0));
+  buffer.resize(static_cast<size_t>(size + tail));
+  pad_image(x, C, H, W, k, buffer.data());
+  std::fill(buffer.data() + size, buffer.data() + size + tail, T(0));
+  return buffer.data();
+}
+
+// out (C planes of (H + 2ph) x (W + 2pw)) = x with its border of zeros.
+template <typename T> void pad_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out) {
+  const int64_t Hp = H + 2 * k.ph, Wp = W + 2 * k.pw;
   with_width(W, [&](auto w_count) {  // W, known at compile time where it can be (rows are short)
     for (int64_t c = 0; c < C; ++c) {
       T* plane = out + c * Hp * Wp;
@@ -277,7 +284,6 @@ const T* padded_image(const T* x, int64_t C, int64_t H, int64_t W, const Window&
       std::fill(plane + (k.ph + H) * Wp, plane + Hp * Wp, T(0));       // the rows below
     }
   });
-  return out;
 }
 
 // cols (C·kh·kw rows of Ho·Wo) = the windows of one image x (C planes of H x W), zeros outside.
@@ -367,15 +373,24 @@ constexpr int64_t kImagesPerTask = 8;
 
 int64_t image_tasks(int64_t N) { return (N + kImagesPerTask - 1) / kImagesPerTask; }
 
-// f(task, n, scratch) for every image n of the batch, tasks in parallel when the batch's work
-// (multiply-adds) is worth threads; scratch is the task's own buffer of scratch_size elements.
+// f(task, first, count, scratch) for every task's group of images [first, first + count), tasks in
+// parallel when the batch's work (multiply-adds) is worth threads; scratch is the task's own buffer
+// of scratch_size elements.
 template <typename T, typename F>
-void for_each_image(int64_t N, int64_t scratch_size, int64_t work, DType dtype, F f) {
+void for_each_image_group(int64_t N, int64_t scratch_size, int64_t work, DType dtype, F f) {
   const bool parallel = gemm_nests_in_parallel() && work >= loops::kParallelGrain;
   loops::parallel_for(image_tasks(N), parallel, [&](int64_t task) {
     const Tensor scratch = Tensor::empty({scratch_size}, dtype);  // from the allocator's cache
-    for (int64_t n = task * kImagesPerTask; n < std::min(N, (task + 1) * kImagesPerTask); ++n)
-      f(task, n, scratch.data<T>());
+    const int64_t first = task * kImagesPerTask;
+    f(task, first, std::min(N, first + kImagesPerTask) - first, scratch.data<T>());
+  });
+}
+
+// f(task, n, scratch) for every image n of the batch, as above.
+template <typename T, typename F>
+void for_each_image(int64_t N, int64_t scratch_size, int64_t work, DType dtype, F f) {
+  for_each_image_group<T>(N, scratch_size, work, dtype, [&](int64_t task, int64_t first, int64_t count, T* scratch) {
+    for (int64_t n = first; n < first + count; ++n) f(task, n, scratch);
   });
 }
 
@@ -531,8 +546,9 @@ class DirectConv {
 // kGatherFilters filters; each step of the sum loads kGatherRows image values, one per row, and one
 // vector of filters — W2 or g transposed beforehand to [step][filter], so that consecutive filters sit
 // side by side — and does kGatherRows vector multiply-adds. Only real windows are read: nothing is
-// computed and thrown away, whatever the stride. The weight's gradient sums its outputs in order, then
-// image after image into the task's partial sum, as the GEMM path's does.
+// computed and thrown away, whatever the stride. The weight's gradient sums the outputs of a few
+// images at a time in order into the task's partial sum: the same sums in the same order on one
+// thread or two, as the GEMM path's.
 #if defined(__AVX512F__)
 constexpr int64_t kGatherFilters = 16;  // filters per tile: one vector
 constexpr int64_t kGatherRows = 8;      // rows per tile: 8 accumulators (16 ran 20% slower)
@@ -626,45 +642,58 @@ class FilterConv {
   std::vector<float> w2t_;
 };
 
-// The weight's gradient of a float convolution (C planes of H x W, O filters, any stride), image by
-// image into a partial sum laid out [taps()][filters()]: dW2ᵀ, padded to whole tiles.
+// The weight's gradient of a float convolution (C planes of H x W, O filters, any stride), into a
+// partial sum laid out [taps()][filters()]: dW2ᵀ, padded to whole tiles. The steps of a tile are the
+// outputs of several images at once (images_, enough for 256 steps): on 7x7 outputs a tile over one
+// image's 49 would spend as long starting and ending as in its loop.
 class FilterWeightGrad {
  public:
   FilterWeightGrad(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k)
       : k_(k), O_(O), C_(C), H_(H), W_(W), P_(k.out_h(H) * k.out_w(W)), filters_(round_up(O, kGatherFilters)),
+        image_size_(C * (H + 2 * k.ph) * (W + 2 * k.pw)), images_(std::clamp<int64_t>(256 / P_, 1, kImagesPerTask)),
         windows_(C, H, W, k) {
     windows_.off.resize(static_cast<size_t>(round_up(C * k.kh * k.kw, kGatherRows)), 0);  // empty taps read tap 0
+    for (int64_t n = 0; n < images_; ++n)  // the steps: every output of images_ padded images, laid end to end
+      for (int64_t p = 0; p < P_; ++p) steps_.push_back(n * image_size_ + windows_.base[p]);
   }
   // Where it pays (measured on the ResNet's layers): R >= 64 taps, as for FilterConv (g's transpose),
-  // and P >= 64 outputs, the steps of every tile (on 7x7 outputs a tile's setup and its sum into the
-  // partial outweigh its loop, and im2col + GEMM ran faster); and the tiles must fit.
+  // 64 steps or more in a tile, and tiles that fit.
   static bool serves(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
     const int64_t R = C * k.kh * k.kw;
-    return R >= 64 && k.out_h(H) * k.out_w(W) >= 64 && gather_fits(R, O);
+    return R >= 64 && kImagesPerTask * k.out_h(H) * k.out_w(W) >= 64 && gather_fits(R, O);
   }
 
   int64_t taps() const { return static_cast<int64_t>(windows_.off.size()); }
   int64_t filters() const { return filters_; }
-  int64_t scratch_size() const { return P_ * filters_; }  // g transposed
+  int64_t scratch_size() const { return images_ * (image_size_ + P_ * filters_); }  // padded images, g transposed
 
-  // partial += this image's dW2ᵀ. x: C planes of H x W; g: O planes of Ho x Wo.
-  void add(const float* x, const float* g, float* partial, float* scratch) const {
-    const float* image = padded_image(x, C_, H_, W_, k_);
-    for (int64_t p = 0; p < P_; ++p) {  // scratch[p][o] = g[o][p], zeros for the empty filters
-      float* row = scratch + p * filters_;
-      for (int64_t o = 0; o < O_; ++o) row[o] = g[o * P_ + p];
-      std::fill(row + O_, row + filters_, 0.0f);
+  // partial += dW2ᵀ of `count` images: x, count images of C planes of H x W; g, of O planes of Ho x Wo.
+  void add(const float* x, const float* g, int64_t count, float* partial, float* scratch) const {
+    float* images = scratch;                      // images_ padded images, end to end
+    float* gt = scratch + images_ * image_size_;  // [image, p][o]: g transposed, zeros past O
+    for (int64_t first = 0; first < count; first += images_) {
+      const int64_t n_images = std::min(images_, count - first);
+      for (int64_t n = 0; n < n_images; ++n) {
+        pad_image(x + (first + n) * C_ * H_ * W_, C_, H_, W_, k_, images + n * image_size_);
+        const float* gn = g + (first + n) * O_ * P_;
+        for (int64_t p = 0; p < P_; ++p) {
+          float* row = gt + (n * P_ + p) * filters_;
+          for (int64_t o = 0; o < O_; ++o) row[o] = gn[o * P_ + p];
+          std::fill(row + O_, row + filters_, 0.0f);
+        }
+      }
+      for (int64_t r = 0; r < taps(); r += kGatherRows)
+        for (int64_t o = 0; o < filters_; o += kGatherFilters)
+          gather_tile(images, windows_.off.data() + r, steps_.data(), n_images * P_, gt + o, filters_,
+                      partial + r * filters_ + o);
     }
-    for (int64_t r = 0; r < taps(); r += kGatherRows)
-      for (int64_t o = 0; o < filters_; o += kGatherFilters)
-        gather_tile(image, windows_.off.data() + r, windows_.base.data(), P_, scratch + o, filters_,
-                    partial + r * filters_ + o);
   }
 
  private:
   Window k_;
-  int64_t O_, C_, H_, W_, P_, filters_;
+  int64_t O_, C_, H_, W_, P_, filters_, image_size_, images_;
   Windows windows_;
+  std::vector<int64_t> steps_;
 };
 
 // ---- which loop serves ------------------------------------------------------------------------------
@@ -806,12 +835,14 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
     Tensor partial = zeros({tasks, part_rows * ld}, out.dtype());  // one dW2ᵀ per task
     T* pp = partial.data<T>();
     const int64_t scratch = direct ? direct->scratch_size() : rows * Ho * Wo;
-    for_each_image<T>(N, scratch, N * O * rows * Ho * Wo, out.dtype(), [&](int64_t task, int64_t n, T* s) {
+    for_each_image_group<T>(N, scratch, N * O * rows * Ho * Wo, out.dtype(), [&](int64_t task, int64_t first, int64_t count, T* s) {
       T* part = pp + task * part_rows * ld;
       if constexpr (std::is_same_v<T, float>)
-        if (direct) return direct->add(px + n * C * H * W, pg + n * O * Ho * Wo, part, s);
-      im2col(px + n * C * H * W, C, H, W, k, Ho, Wo, s);
-      gemm<T>(false, /*trans_b=*/true, rows, O, Ho * Wo, s, pg + n * O * Ho * Wo, part, /*accumulate=*/true);
+        if (direct) return direct->add(px + first * C * H * W, pg + first * O * Ho * Wo, count, part, s);
+      for (int64_t n = first; n < first + count; ++n) {
+        im2col(px + n * C * H * W, C, H, W, k, Ho, Wo, s);
+        gemm<T>(false, /*trans_b=*/true, rows, O, Ho * Wo, s, pg + n * O * Ho * Wo, part, /*accumulate=*/true);
+      }
     });
     for (int64_t t = 0; t < tasks; ++t) {
       const T* part = pp + t * part_rows * ld;  // [rows, O] in rows of ld
