@@ -716,9 +716,12 @@ class FastConv {
 };
 
 // The loop for conv2d's forward pass (filters w2: O rows of C·kh·kw), or none: im2col + GEMM then.
+// Where both serve, the one measured faster on the ResNet's layers: FilterConv from 32 filters (97
+// against 90 GFLOP/s on 32 channels at 14x14), DirectConv below (86 against 81 on 16 at 28x28).
 std::optional<FastConv> fast_conv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
-  if (direct_serves(k, O, C, W)) return FastConv(DirectConv(w2, O, C, H, W, k));
-  if (FilterConv::serves(O, C, H, W, k)) return FastConv(FilterConv(w2, O, C, H, W, k));
+  const bool by_filters = FilterConv::serves(O, C, H, W, k), direct = direct_serves(k, O, C, W);
+  if (by_filters && (O >= 32 || !direct)) return FastConv(FilterConv(w2, O, C, H, W, k));
+  if (direct) return FastConv(DirectConv(w2, O, C, H, W, k));
   return std::nullopt;
 }
 
