@@ -165,12 +165,14 @@ inline float tanh_f32(float x) {
 // q itself for x >= 0 (q = 1 / d), and 1 - q for x < 0 (1 - e / d = 1 / d, up to t) — that is,
 // whichever of q and 1 - q is larger. (Written as a max rather than a second `x < 0 ? :`, which
 // GCC would merge with the first into an if-else and then compute both divisions, e / d and 1 / d.)
-inline float sigmoid_f32(float x) {
-  const float e = exp_f32(-std::fabs(x));
+// sigmoid_from_exp is the part after the exp, for loops that compute e = e^{-|x|} first (see
+// core/ops/unary.cpp's sigmoid_loop).
+inline float sigmoid_from_exp(float x, float e) {
   const float d = 1.0f + e;
   const float t = e - (d - 1.0f);
   const float q = (x < 0.0f ? e : 1.0f) / d;
   return q - q * t * std::max(q, 1.0f - q);  // NaN propagates through e
 }
+inline float sigmoid_f32(float x) { return sigmoid_from_exp(x, exp_f32(-std::fabs(x))); }
 
 }  // namespace tandem::math
