@@ -262,7 +262,9 @@ TEST_CASE("float32 convolutions (the loops without im2col) match the six-loop de
     const Tensor g = randn(y.shape());
     const Shape window{s.stride[0], s.stride[1], s.padding[0], s.padding[1], s.x[2], s.x[3]};
     check_close(conv2d_input_grad(g, w, window).to(kFloat64).to_vector<double>(),
-                reference::conv2d_input_grad(g, w, s.stride, s.padding, {s.x[2], s.x[3]}).to(kFloat64).to_vector<double>(),
+                reference::conv2d_input_grad(g, w, s.stride, s.padding, {s.x[2], s.x[3]})
+                    .to(kFloat64)
+                    .to_vector<double>(),
                 1e-4);
   }
 }
@@ -277,7 +279,8 @@ TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop
     Shape x, w;
     Pair stride, padding;
   };
-  for (const Setup& s : {Setup{{3, 8, 13, 11}, {30, 8, 3, 3}, {1, 1}, {1, 1}}, Setup{{2, 8, 20, 18}, {16, 8, 3, 3}, {2, 2}, {1, 1}},
+  for (const Setup& s : {Setup{{3, 8, 13, 11}, {30, 8, 3, 3}, {1, 1}, {1, 1}},
+                         Setup{{2, 8, 20, 18}, {16, 8, 3, 3}, {2, 2}, {1, 1}},
                          Setup{{3, 64, 18, 18}, {16, 64, 1, 1}, {2, 2}, {0, 0}},
                          Setup{{2, 5, 20, 9}, {32, 5, 5, 3}, {2, 1}, {2, 0}},
                          Setup{{9, 16, 7, 7}, {32, 16, 3, 3}, {1, 1}, {1, 1}}}) {
@@ -286,7 +289,9 @@ TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop
     const Tensor g = randn(conv2d(x, w, s.stride, s.padding).shape());
     const Shape window{s.stride[0], s.stride[1], s.padding[0], s.padding[1], s.w[2], s.w[3]};
     check_close(conv2d_weight_grad(x, g, window).to(kFloat64).to_vector<double>(),
-                reference::conv2d_weight_grad(x, g, s.stride, s.padding, {s.w[2], s.w[3]}).to(kFloat64).to_vector<double>(),
+                reference::conv2d_weight_grad(x, g, s.stride, s.padding, {s.w[2], s.w[3]})
+                    .to(kFloat64)
+                    .to_vector<double>(),
                 1e-4);
   }
 }

@@ -460,9 +460,9 @@ bool direct_serves(const Window& k, int64_t O, int64_t C, int64_t W) {
 
 // One tile: outputs q .. q + kDirectOutputs (image is the padded image from q on) of one group of
 // kDirectFilters packed filters: out[m][t] = Σ_r panel[r][m] · image[offset[r] + t]. Out of line,
-// so that the compiler unrolls it on its own terms (see weight_grad_tile).
-[[gnu::noinline]] void direct_tile(const float* panel, const float* image, const int64_t* offset, int64_t R, float* out,
-                 int64_t ld) {
+// so that the compiler unrolls it on its own terms (see gather_tile).
+[[gnu::noinline]] void direct_tile(const float* panel, const float* image, const int64_t* offset, int64_t R,
+                                   float* out, int64_t ld) {
   float acc[kDirectFilters][kDirectOutputs] = {};  // lives in registers
   for (int64_t r = 0; r < R; ++r) {
     const float* in = image + offset[r];
@@ -587,8 +587,8 @@ bool gather_fits(int64_t rows, int64_t O) {
 }
 
 // The geometry both users share: off[r] for the taps and base[p] for the outputs of a convolution of
-// images C x H x W, each list padded with zeros (window 0, tap 0) to whole tiles of rows where it
-// serves as rows.
+// images C x H x W. Each user pads the list that serves as its rows with zeros (window 0, tap 0) to
+// whole tiles; those rows are computed and never read.
 struct Windows {
   std::vector<int64_t> off, base;
   Windows(int64_t C, int64_t H, int64_t W, const Window& k) {
@@ -738,7 +738,8 @@ std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, in
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < k.kh; ++i)
         for (int64_t j = 0; j < k.kw; ++j)
-          turned[((c * O + o) * k.kh + i) * k.kw + j] = w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
+          turned[((c * O + o) * k.kh + i) * k.kw + j] =
+              w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
   return fast_conv(turned.data(), C, O, Ho, Wo, turned_window);
 }
 
@@ -838,7 +839,8 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
     Tensor partial = zeros({tasks, part_rows * ld}, out.dtype());  // one dW2ᵀ per task
     T* pp = partial.data<T>();
     const int64_t scratch = direct ? direct->scratch_size() : rows * Ho * Wo;
-    for_each_image_group<T>(N, scratch, N * O * rows * Ho * Wo, out.dtype(), [&](int64_t task, int64_t first, int64_t count, T* s) {
+    const int64_t work = N * O * rows * Ho * Wo;
+    for_each_image_group<T>(N, scratch, work, out.dtype(), [&](int64_t task, int64_t first, int64_t count, T* s) {
       T* part = pp + task * part_rows * ld;
       if constexpr (std::is_same_v<T, float>)
         if (direct) return direct->add(px + first * C * H * W, pg + first * O * Ho * Wo, count, part, s);
