@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/epoch_data.h"
 #include "core/threads.h"
 #include "tandem.h"
 
@@ -29,6 +30,11 @@ struct Layer {
   int64_t C, O, H, k, stride, pad;
 };
 
+// The median of `reps` timed calls of f (one warm-up call first), in ms.
+template <typename F> double median_ms(int reps, F f) {
+  return bench::time_steps(1, reps, [&](int64_t) { f(); }).wall_ms;
+}
+
 // The ResNet 16-32-64 of tests/seed_models.h on 28x28 images (1x1 shortcuts included).
 const Layer kLayers[] = {
     {"stem 3x3", 1, 16, 28, 3, 1, 1},         {"block1 3x3", 16, 16, 28, 3, 1, 1},
@@ -36,17 +42,6 @@ const Layer kLayers[] = {
     {"block2 1x1/2", 16, 32, 28, 1, 2, 0},    {"block3 3x3/2", 32, 64, 14, 3, 2, 1},
     {"block3 3x3", 64, 64, 7, 3, 1, 1},       {"block3 1x1/2", 32, 64, 14, 1, 2, 0},
 };
-
-template <typename F> double median_ms(int reps, F f) {
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto a = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 // range where each function is not yet saturated; (3) the edge values, checked one by one.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
