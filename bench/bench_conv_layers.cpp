@@ -6,7 +6,8 @@
 // definition (2·N·O·C·kh·kw·Ho·Wo per product), not the extra work a method may do. Each float32
 // result is also checked against the same op in float64 (im2col + GEMM, the path the tests hold to
 // the six-loop definition): the largest difference, relative to the largest value, is printed — a
-// check that the loops built for this machine's vectors compute the right thing.
+// check that the loops built for this machine's vectors compute the right thing. The last column
+// names the loop each product ran (core/ops/conv_loops.h): forward / input grad / weight grad.
 // The figures before and after the direct loops are in bench/RESULTS.md.
 //
 //   usage: bench_conv_layers [--threads N (1)] [--reps N (20)]       (medians of reps)
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bench/epoch_data.h"
+#include "core/ops/conv_loops.h"
 #include "core/threads.h"
 #include "tandem.h"
 
@@ -62,8 +64,8 @@ int main(int argc, char** argv) {
   constexpr int64_t N = 64;
   std::printf("# the ResNet's convolutions, batch %lld, float32, %d threads, median of %d\n",
               static_cast<long long>(N), threads, reps);
-  std::printf("# %-14s %22s %22s %22s    %s\n", "layer", "output ms (GFLOP/s)", "input grad ms", "weight grad ms",
-              "error vs float64");
+  std::printf("# %-14s %22s %22s %22s    %s    %s\n", "layer", "output ms (GFLOP/s)", "input grad ms",
+              "weight grad ms", "error vs float64", "loops");
   manual_seed(0);
   for (const Layer& l : kLayers) {
     const Tensor x = randn({N, l.C, l.H, l.H}), w = randn({l.O, l.C, l.k, l.k}) * 0.1;
@@ -84,8 +86,10 @@ int main(int argc, char** argv) {
                                          conv2d(x64, w64, {l.stride, l.stride}, {l.pad, l.pad})),
                                    error(conv2d_input_grad(g, w, in_window), conv2d_input_grad(g64, w64, in_window)),
                                    error(conv2d_weight_grad(x, g, w_window), conv2d_weight_grad(x64, g64, w_window))});
-    std::printf("  %-14s %10.3f (%6.1f)    %10.3f (%6.1f)    %10.3f (%6.1f)    %.1e\n", l.name, fwd, rate(fwd), din,
-                rate(din), dw, rate(dw), worst);
+    const ConvLoops loops = conv2d_loops(l.O, l.C, l.H, l.H, {l.k, l.k}, {l.stride, l.stride}, {l.pad, l.pad});
+    std::printf("  %-14s %10.3f (%6.1f)    %10.3f (%6.1f)    %10.3f (%6.1f)    %.1e             %s/%s/%s\n", l.name,
+                fwd, rate(fwd), din, rate(din), dw, rate(dw), worst, loops.forward, loops.input_grad,
+                loops.weight_grad);
     if (!(worst < 1e-5)) {
       std::fprintf(stderr, "bench_conv_layers: %s differs from float64 by %g: a kernel is wrong\n", l.name, worst);
       return 1;
