@@ -177,9 +177,8 @@ TEST_CASE("conv2d and max_pool2d in a graph: shapes with an unknown batch, same 
 
 TEST_CASE("the loops without im2col in a graph with an unknown batch: float64's values and gradients",
           "[conv][graph]") {
-  // 16 -> 16 channels at stride 1 takes Winograd's transforms on AVX-512, FilterConv on AVX2 (forward
-  // and input gradient), 16 -> 32 at stride 2 FilterConv; both
-  // weights' gradients take FilterWeightGrad. The graph runs float32 with the batch
+  // 16 -> 16 channels at stride 1 takes DirectConv (forward and input gradient), 16 -> 32 at stride 2
+  // FilterConv; both weights' gradients take FilterWeightGrad. The graph runs float32 with the batch
   // unknown until the feed; the same network in eager float64 runs im2col + GEMM, the path held to
   // the six-loop definition.
   manual_seed(26);
@@ -306,72 +305,6 @@ TEST_CASE("float32 convolutions (the loops without im2col) match the six-loop de
   }
 }
 
-TEST_CASE("Winograd's F(2x2, 3x3) matches the six-loop definitions, odd sizes and paddings included", "[conv]") {
-  // 3x3 filters at stride 1 over 16 channels or more take Winograd's transforms (core/ops/conv.cpp),
-  // for the forward pass and for the input's gradient (a convolution with the filters turned). Odd
-  // output sizes leave half a tile at the right and bottom edges; paddings 0, 1 and 2; 21 filters
-  // fill no whole group. Each shape is checked to take the transforms (conv2d_loops), so that the test
-  // cannot pass by another loop. Builds without AVX-512 never take them (winograd_in_this_build).
-  if (!winograd_in_this_build()) {
-    WARN("this build's vectors are narrower than AVX-512's: Winograd's transforms never serve, nothing to test");
-    return;
-  }
-  manual_seed(27);
-  struct Setup {
-    Shape x, w;
-    int64_t padding;
-  };
-  for (const Setup& s : {Setup{{3, 16, 28, 28}, {16, 16, 3, 3}, 1}, Setup{{2, 24, 27, 25}, {24, 24, 3, 3}, 1},
-                         Setup{{1, 16, 30, 30}, {21, 16, 3, 3}, 0}, Setup{{1, 24, 26, 25}, {16, 24, 3, 3}, 2}}) {
-    INFO("x " << shape_str(s.x) << " w " << shape_str(s.w) << " padding " << s.padding);
-    const Pair p{s.padding, s.padding};
-    const ConvLoops loops = conv2d_loops(s.w[0], s.x[1], s.x[2], s.x[3], {3, 3}, {1, 1}, p);
-    CHECK(std::string(loops.forward) == "winograd");
-    CHECK(std::string(loops.input_grad) == "winograd");
-    const Tensor x = randn(s.x), w = randn(s.w);
-    const Tensor y = conv2d(x, w, {1, 1}, p);
-    // Sums of up to 288 products of N(0, 1) values (typical size 17): within 1e-4 absolute, as for
-    // the other loops (measured: 4e-6).
-    check_close(y.to(kFloat64).to_vector<double>(), conv_by_loops(x, w, {1, 1}, p), 1e-4);
-    const Tensor g = randn(y.shape());
-    const Shape window{1, 1, s.padding, s.padding, s.x[2], s.x[3]};
-    check_close(conv2d_input_grad(g, w, window).to(kFloat64).to_vector<double>(),
-                reference::conv2d_input_grad(g, w, {1, 1}, p, {s.x[2], s.x[3]}).to(kFloat64).to_vector<double>(),
-                1e-4);
-  }
-}
-
-TEST_CASE("Winograd's transforms leave inf and NaN to the exact loop: they land where the definition puts them",
-          "[conv]") {
-  // Inside the transforms inf - inf is NaN where the definition gives inf, so an image or a filter
-  // with an infinity or a NaN takes the exact loop. Positive weights keep inf as inf.
-  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  if (!winograd_in_this_build()) {
-    WARN("this build's vectors are narrower than AVX-512's: Winograd's transforms never serve, nothing to test");
-    return;
-  }
-  REQUIRE(std::string(conv2d_loops(16, 16, 28, 28, {3, 3}, {1, 1}, {1, 1}).forward) == "winograd");
-  manual_seed(28);
-  auto check_places = [](const std::vector<double>& got, const std::vector<double>& want) {
-    REQUIRE(got.size() == want.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-      INFO("output " << i << ": " << got[i] << ", the loops give " << want[i]);
-      CHECK(std::isnan(got[i]) == std::isnan(want[i]));
-      CHECK(std::isinf(got[i]) == std::isinf(want[i]));
-      if (std::isfinite(want[i])) CHECK(got[i] == Approx(want[i]).margin(1e-4));
-    }
-  };
-  const Tensor x = randn({2, 16, 28, 28}), w = rand({16, 16, 3, 3}) + 0.5;
-  x.data<float>()[((1 * 16 + 3) * 28 + 5) * 28 + 6] = inf;  // [1, 3, 5, 6]: image 1 only; image 0 stays finite
-  x.data<float>()[((1 * 16 + 9) * 28 + 27) * 28 + 0] = nan;  // [1, 9, 27, 0]
-  check_places(conv2d(x, w, {1, 1}, {1, 1}).to(kFloat64).to_vector<double>(), conv_by_loops(x, w, {1, 1}, {1, 1}));
-  // An infinite weight: every image takes the exact loop.
-  const Tensor finite_x = randn({1, 16, 28, 28}).abs(), w_inf = rand({16, 16, 3, 3}) + 0.5;
-  w_inf.data<float>()[(2 * 16 + 7) * 9 + 4] = inf;  // filter 2, channel 7, the centre tap
-  check_places(conv2d(finite_x, w_inf, {1, 1}, {1, 1}).to(kFloat64).to_vector<double>(),
-               conv_by_loops(finite_x, w_inf, {1, 1}, {1, 1}));
-}
-
 TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop definition", "[conv]") {
   // These take conv.cpp's FilterWeightGrad (float32, at least 64 taps and 64 outputs per group, at
   // most 25% empty places in its tiles): 30 filters and 72 or 75 taps fill no whole tile; strides 1
@@ -434,18 +367,14 @@ TEST_CASE("the direct loop's extra outputs never reach a result: inf and NaN sta
 }
 
 TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv]") {
-  // 37 images: a last group of 5. Each shape takes another loop: 5 filters of 3 channels at 13 x 11,
-  // im2col + GEMM; 16 of 16, a loop without im2col (the direct loop on AVX-512, the filter loop on
-  // AVX2); 16 of 16 at 28 x 28, Winograd's transforms.
-  struct Setup {
-    int64_t C, O, H, W;
-  };
-  const Setup s = GENERATE(Setup{3, 5, 13, 11}, Setup{16, 16, 13, 11}, Setup{16, 16, 28, 28});
-  const ConvLoops loops = conv2d_loops(s.O, s.C, s.H, s.W, {3, 3}, {1, 1}, {1, 1});
-  INFO("loops " << loops.forward << ", " << loops.input_grad << ", " << loops.weight_grad);
+  // 37 images: a last group of 5. 5 filters of 3 channels take im2col + GEMM; 16 of 16 a loop without
+  // im2col (the direct loop with AVX-512's tiles, the filter loop with AVX2's).
+  const int channels = GENERATE(3, 16);
+  const ConvLoops loops = conv2d_loops(channels == 3 ? 5 : 16, channels, 13, 11, {3, 3}, {1, 1}, {1, 1});
+  CHECK((std::string(loops.forward) == "im2col") == (channels == 3));
   manual_seed(19);
-  const Tensor x = randn({37, s.C, s.H, s.W}), w = randn({s.O, s.C, 3, 3});
-  const Shape in_window{1, 1, 1, 1, s.H, s.W}, w_window{1, 1, 1, 1, 3, 3};
+  const Tensor x = randn({37, channels, 13, 11}), w = randn({channels == 3 ? 5 : 16, channels, 3, 3});
+  const Shape in_window{1, 1, 1, 1, 13, 11}, w_window{1, 1, 1, 1, 3, 3};
   const int before = get_num_threads();  // the tests keep fixed teams (tests/fixed_threads.cpp)
   auto run = [&](int threads) {
     set_num_threads(threads);

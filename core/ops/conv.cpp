@@ -60,7 +60,6 @@
 // Read next: autograd/derivatives.h (conv2d_grad, max_pool2d_grad).
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -699,232 +698,14 @@ class FilterWeightGrad {
   std::vector<int64_t> steps_;
 };
 
-// ---- Winograd's F(2x2, 3x3): fewer multiplications (speed) ------------------------------------------
-//
-// The loops above do every multiply-add of the definition: a 3x3 filter costs 9 per output. Winograd's
-// minimal filtering algorithm (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016)
-// computes two outputs of a 3-tap filter g from four inputs d with 4 multiplications instead of 6:
-//
-//     m1 = (d0 - d2)·g0            m2 = (d1 + d2)·(g0 + g1 + g2)/2
-//     m4 = (d1 - d3)·g2            m3 = (d2 - d1)·(g0 - g1 + g2)/2
-//     y0 = d0·g0 + d1·g1 + d2·g2 = m1 + m2 + m3
-//     y1 = d1·g0 + d2·g1 + d3·g2 = m2 - m3 - m4
-//
-// In matrices, y = Aᵀ[(G g) ⊙ (Bᵀ d)], and nested in both directions, a 2x2 block of outputs from a
-// 4x4 tile of the padded image with 16 multiplications instead of 36:
-//
-//     Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A         Bᵀ = | 1  0 -1  0 |   G = | 1    0    0  |   Aᵀ = | 1 1  1  0 |
-//                                                   | 0  1  1  0 |       | 1/2  1/2  1/2 |        | 0 1 -1 -1 |
-//                                                   | 0 -1  1  0 |       | 1/2 -1/2  1/2 |
-//                                                   | 0  1  0 -1 |       | 0    0    1  |
-//
-// Over channels the ⊙ becomes a sum, and the sum commutes with Aᵀ·A: with U = G g Gᵀ per (o, c)
-// (the filters, transformed once per call) and V = Bᵀ d B per (c, tile), each of the 16 positions ξ of
-// a 4x4 tile is a matrix product over channels,
-//
-//     M[ξ][o, tile] = Σ_c U[ξ][o, c] · V[ξ][c, tile]
-//
-// — 16 small GEMMs, run by direct_tile (kDirectFilters filters x kDirectOutputs consecutive tiles) —
-// and the outputs are Aᵀ M A per tile. The multiply-adds drop from 9·C·O per output to 4·C·O, 2.25x
-// fewer; the transforms cost additions per channel or per filter, not per pair. Measured on the
-// ResNet's 3x3 layers (bench_conv_layers, one thread): 16 channels at 28x28 from 2.6 to 2.2 ms for the
-// forward pass and for the input's gradient, 32 at 14x14 from 2.4 to 2.2; of the 2.2 ms, the
-// transforms and the padding take about 40%.
-//
-// Two differences from the definition's sums. Rounding: the transforms add and subtract inputs
-// before multiplying, so results differ from the direct loop's in the last bits (about 1e-7 relative
-// on the ResNet's layers; the tests hold them to the six-loop definition). Infinities: inf - inf
-// inside a transform is NaN where the definition gives ±inf, so an image (or filters) with an
-// infinite or NaN value takes the exact loop instead.
-//
-// SPEED, the layout: tiles start at even rows and columns, two apart, so the padded image is first
-// split into four planes by the parity of row and column; a tile's 16 values then sit at the same
-// place relative to it in those planes, and the transform is one loop over consecutive floats.
-// Tiles are numbered a·ww + b on planes ww = tw + 1 wide, so the loops run over whole planes: the
-// tile at b = tw of each row is computed and never read.
-// Only with AVX-512's tiles: with AVX2's (6 x 16, twice the direct_tile calls, transforms 8 floats
-// wide) block 1's layer ran 3% slower with the transforms than without (bench_conv_layers).
-constexpr bool kWinogradPays = kDirectOutputs >= 32;
-
-class WinogradConv {
- public:
-  // w2: the filters as conv2d's weight lays them out, O rows of C·3·3. exact: the loop for images the
-  // transforms cannot take (non-finite values).
-  WinogradConv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k,
-               std::variant<DirectConv, FilterConv> exact)
-      : k_(k), O_(O), C_(C), H_(H), W_(W), Ho_(k.out_h(H)), Wo_(k.out_w(W)), th_((Ho_ + 1) / 2),
-        tw_((Wo_ + 1) / 2), hh_(th_ + 1), ww_(tw_ + 1), span_(round_up(th_ * ww_, kDirectOutputs)),
-        filters_(round_up(O, kDirectFilters)), exact_(std::move(exact)) {
-    for (int64_t c = 0; c < C; ++c) offset_.push_back(c * span_);  // channel c's row of V
-    finite_filters_ = transform_filters(w2);
-  }
-  // 3x3 filters at stride 1, 16 channels or more (the input's transform costs about 1/O, the
-  // output's 1/C of the products), and at most 60% of the direct loop's multiply-adds, counting the
-  // tiles and filters that pad M to whole direct_tiles: the ResNet's 14x14 layer, at 58%, still gained
-  // 8%. Its 7x7 layer, whose 16 tiles fill half of one direct_tile, would need 116%.
-  static bool serves(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
-    const int64_t Ho = k.out_h(H), Wo = k.out_w(W);
-    if (!kWinogradPays || k.kh != 3 || k.kw != 3 || k.sh != 1 || k.sw != 1 || C < 16 || Ho <= 0 || Wo <= 0)
-      return false;
-    const int64_t span = (Ho + 1) / 2 * ((Wo + 1) / 2 + 1);
-    return 16 * round_up(span, kDirectOutputs) * round_up(O, kDirectFilters) * 10 <= 6 * 9 * Ho * Wo * O;
-  }
-
-  int64_t scratch_size() const {  // the padded image, V, M and two rows of outputs per row of tiles
-    const int64_t own = image_size() + 16 * C_ * span_ + 16 * filters_ * span_ + 4 * th_ * ww_;
-    return std::max(own, std::visit([](const auto& how) { return how.scratch_size(); }, exact_));
-  }
-
-  // y (O planes of Ho x Wo) = the convolution of x (C planes of H x W).
-  void run(const float* x, float* y, float* scratch) const {
-    float* image = scratch;                  // the padded image in four parity planes per channel
-    float* v = image + image_size();         // V[ξ][c][a·ww + b]
-    float* m = v + 16 * C_ * span_;          // M[ξ][o][a·ww + b]
-    if (!finite_filters_ || !pad(x, image))  // inf or NaN: the definition's sums, not the transforms'
-      return std::visit([&](const auto& how) { how.run(x, y, scratch); }, exact_);
-    transform_input(image, v);
-    for (int64_t xi = 0; xi < 16; ++xi)
-      for (int64_t o = 0; o < filters_; o += kDirectFilters)
-        for (int64_t t = 0; t < span_; t += kDirectOutputs)
-          direct_tile(u_.data() + (xi * filters_ + o) * C_, v + xi * C_ * span_ + t, offset_.data(), C_,
-                      m + (xi * filters_ + o) * span_ + t, span_);
-    transform_output(m, m + 16 * filters_ * span_, y);
-  }
-
- private:
-  // The four parity planes of every channel, and one zero after them: the last tile of the last row
-  // (b = tw, never read) reads one float past the last plane.
-  int64_t image_size() const { return C_ * 4 * hh_ * ww_ + 1; }
-
-  // u_[ξ][group][c][m] = (G g Gᵀ)[ξ] for filter o = group·kDirectFilters + m, channel c: packed as
-  // direct_tile reads its panels. In double, then rounded; zeros past O. Whether every weight is finite.
-  bool transform_filters(const float* w2) {
-    u_.assign(static_cast<size_t>(16 * C_ * filters_), 0.0f);
-    bool finite = true;
-    for (int64_t o = 0; o < O_; ++o)
-      for (int64_t c = 0; c < C_; ++c) {
-        const float* g = w2 + (o * C_ + c) * 9;  // g[i·3 + j]
-        double gg[4][3];                         // G g: rows of the filter combined
-        for (int64_t j = 0; j < 3; ++j) {
-          const double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-          finite = finite && std::isfinite(g0) && std::isfinite(g1) && std::isfinite(g2);
-          gg[0][j] = g0, gg[1][j] = (g0 + g1 + g2) / 2, gg[2][j] = (g0 - g1 + g2) / 2, gg[3][j] = g2;
-        }
-        for (int64_t i = 0; i < 4; ++i) {        // (G g) Gᵀ: then its columns
-          const double u[4] = {gg[i][0], (gg[i][0] + gg[i][1] + gg[i][2]) / 2, (gg[i][0] - gg[i][1] + gg[i][2]) / 2,
-                               gg[i][2]};
-          for (int64_t j = 0; j < 4; ++j)
-            u_[((i * 4 + j) * filters_ + o / kDirectFilters * kDirectFilters) * C_ + c * kDirectFilters +
-               o % kDirectFilters] = static_cast<float>(u[j]);
-        }
-      }
-    return finite;
-  }
-
-  // The padded image (x with ph rows and pw columns of zeros before, zeros after up to whole tiles),
-  // split by the parity of row and column: plane (ρ, κ) of channel c holds padded[2a + ρ][2b + κ] at
-  // [a][b], hh x ww. Tiles start at even rows and columns, so each of a tile's 16 values lies at the
-  // same place relative to the tile in one of the four planes: the transform's loop reads consecutive
-  // floats. Whether every value of x is finite (x·0 is 0 for those, NaN for inf and NaN).
-  bool pad(const float* x, float* image) const {
-    std::fill(image, image + image_size(), 0.0f);
-    const int64_t pw = k_.pw;
-    with_width(W_ / 2, [&](auto half) {  // known at compile time where it can be (see with_width)
-      for (int64_t c = 0; c < C_; ++c)
-        for (int64_t h = 0; h < H_; ++h) {
-          const int64_t hp = h + k_.ph;  // the row in the padded image
-          const float* in = x + (c * H_ + h) * W_;
-          float* row = image + ((c * 4 + hp % 2 * 2) * hh_ + hp / 2) * ww_;  // plane (hp % 2, 0), row hp / 2
-          float* first = row + pw % 2 * hh_ * ww_ + pw / 2;                  // where in[2k] goes: column 2k + pw
-          float* second = row + (1 - pw % 2) * hh_ * ww_ + (pw + 1) / 2;     // where in[2k + 1] goes
-#pragma omp simd
-          for (int64_t k = 0; k < half; ++k) first[k] = in[2 * k], second[k] = in[2 * k + 1];
-          if (W_ % 2 == 1) first[half] = in[W_ - 1];
-        }
-    });
-    float probe = 0.0f;
-#pragma omp simd reduction(+ : probe)
-    for (int64_t i = 0; i < C_ * H_ * W_; ++i) probe += x[i] * 0.0f;
-    return probe == 0.0f;
-  }
-
-  // v[ξ][c][a·ww + b] = (Bᵀ d B)[ξ] for the 4x4 tile d at rows 2a.., columns 2b.., in one loop over
-  // the tiles of a channel: d[i][j] = plane (i % 2, j % 2) at a + i/2, b + j/2. Numbered a·ww + b over
-  // every b < ww, so that it is one long loop: the entries at b = tw are computed and never read.
-  void transform_input(const float* image, float* v) const {
-    const int64_t plane = hh_ * ww_, n = th_ * ww_, xs = C_ * span_;  // xs: from one ξ to the next in v
-    for (int64_t c = 0; c < C_; ++c) {
-      const float* p = image + c * 4 * plane;
-      float* out = v + c * span_;
-#pragma omp simd
-      for (int64_t f = 0; f < n; ++f) {
-        float d[4][4], t[4][4];
-        for (int64_t i = 0; i < 4; ++i)
-          for (int64_t j = 0; j < 4; ++j) d[i][j] = p[(i % 2 * 2 + j % 2) * plane + f + i / 2 * ww_ + j / 2];
-        for (int64_t j = 0; j < 4; ++j)  // Bᵀ d: rows combined
-          t[0][j] = d[0][j] - d[2][j], t[1][j] = d[1][j] + d[2][j],
-          t[2][j] = d[2][j] - d[1][j], t[3][j] = d[1][j] - d[3][j];
-        for (int64_t i = 0; i < 4; ++i) {  // (Bᵀ d) B: columns combined
-          out[(4 * i) * xs + f] = t[i][0] - t[i][2], out[(4 * i + 1) * xs + f] = t[i][1] + t[i][2];
-          out[(4 * i + 2) * xs + f] = t[i][2] - t[i][1], out[(4 * i + 3) * xs + f] = t[i][1] - t[i][3];
-        }
-      }
-      for (int64_t xi = 0; xi < 16; ++xi) std::fill(out + xi * xs + n, out + xi * xs + span_, 0.0f);  // whole vectors
-    }
-  }
-
-  // y = Aᵀ M A for every tile, filter by filter: one loop over the tiles of a plane (numbered
-  // a·ww + b, consecutive in M), which writes the outputs' even rows into top and odd rows into
-  // bottom (rows of 2·ww), then the Ho x Wo outputs are copied to y. Odd sizes: the last tile's second
-  // row or column falls outside y and is dropped, as are the tiles at b = tw.
-  void transform_output(const float* m, float* stage, float* y) const {
-    const int64_t xs = filters_ * span_, n = th_ * ww_;  // xs: from one ξ to the next
-    float *top = stage, *bottom = stage + 2 * n;
-    for (int64_t o = 0; o < O_; ++o) {
-      const float* mo = m + o * span_;
-#pragma omp simd
-      for (int64_t f = 0; f < n; ++f) {
-        float q[2][4];  // Aᵀ M: rows combined, then (Aᵀ M) A: columns
-        for (int64_t u = 0; u < 4; ++u) {
-          const float m0 = mo[u * xs + f], m1 = mo[(4 + u) * xs + f];
-          const float m2 = mo[(8 + u) * xs + f], m3 = mo[(12 + u) * xs + f];
-          q[0][u] = m0 + m1 + m2, q[1][u] = m1 - m2 - m3;
-        }
-        top[2 * f] = q[0][0] + q[0][1] + q[0][2], top[2 * f + 1] = q[0][1] - q[0][2] - q[0][3];
-        bottom[2 * f] = q[1][0] + q[1][1] + q[1][2], bottom[2 * f + 1] = q[1][1] - q[1][2] - q[1][3];
-      }
-      with_width(Wo_, [&](auto wo_count) {
-        for (int64_t h = 0; h < Ho_; ++h) {
-          const float* src = (h % 2 == 0 ? top : bottom) + h / 2 * 2 * ww_;
-          float* dst = y + (o * Ho_ + h) * wo_count;
-#pragma omp simd
-          for (int64_t w = 0; w < wo_count; ++w) dst[w] = src[w];
-        }
-      });
-    }
-  }
-
-  Window k_;
-  int64_t O_, C_, H_, W_, Ho_, Wo_, th_, tw_;  // th_ x tw_ tiles of 2x2 outputs
-  int64_t hh_, ww_, span_;  // a parity plane, hh x ww; span_: th·ww entries per (ξ, c), to whole vectors
-  int64_t filters_;         // O rounded up to direct_tile's filters
-  std::variant<DirectConv, FilterConv> exact_;
-  bool finite_filters_ = true;
-  std::vector<float> u_;         // U, packed
-  std::vector<int64_t> offset_;  // direct_tile's steps: channel c at c·span_ in V
-};
-
-
 // ---- which loop serves ------------------------------------------------------------------------------
 
-// A float32 convolution by whichever loop serves it: consecutive outputs in the vectors (DirectConv:
-// stride 1, wide images), consecutive filters (FilterConv: any stride, 64 taps or more), or
-// Winograd's transforms in front of one of those (3x3, stride 1).
+// A float32 convolution by whichever of the two loops serves it: consecutive outputs in the vectors
+// (DirectConv: stride 1, wide images) or consecutive filters (FilterConv: any stride, 64 taps or more).
 class FastConv {
  public:
   explicit FastConv(DirectConv how) : how_(std::move(how)) {}
   explicit FastConv(FilterConv how) : how_(std::move(how)) {}
-  explicit FastConv(WinogradConv how) : how_(std::move(how)) {}
   int64_t scratch_size() const {
     return std::visit([](const auto& how) { return how.scratch_size(); }, how_);
   }
@@ -933,49 +714,28 @@ class FastConv {
   }
 
  private:
-  std::variant<DirectConv, FilterConv, WinogradConv> how_;
+  std::variant<DirectConv, FilterConv> how_;
 };
 
-enum class Loop { kIm2col, kDirect, kFilters, kWinograd };
+enum class Loop { kIm2col, kDirect, kFilters };
 
-// The loop that computes conv2d's forward pass exactly (every multiply-add of the definition), or
-// im2col + GEMM. Where both serve, the one measured faster on the ResNet's layers: FilterConv from
-// 32 filters (97 against 90 GFLOP/s on 32 channels at 14x14), DirectConv below (86 against 81 on 16
-// at 28x28).
-Loop exact_loop(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
+// The loop for conv2d's forward pass, or im2col + GEMM. Where both serve, the one measured faster
+// on the ResNet's layers: FilterConv from 32 filters (97 against 90 GFLOP/s on 32 channels at
+// 14x14), DirectConv below (86 against 81 on 16 at 28x28).
+Loop forward_loop(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
   const bool by_filters = FilterConv::serves(O, C, H, W, k), direct = direct_serves(k, O, C, W);
   if (by_filters && (O >= 32 || !direct)) return Loop::kFilters;
   return direct ? Loop::kDirect : Loop::kIm2col;
 }
 
-// The forward pass's loop: Winograd's where it serves, in front of the exact loop (kept for images
-// with infinities).
-Loop forward_loop(int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
-  const Loop exact = exact_loop(O, C, H, W, k);
-  return exact != Loop::kIm2col && WinogradConv::serves(O, C, H, W, k) ? Loop::kWinograd : exact;
-}
-
-// The name conv2d_loops gives a loop (core/ops/conv_loops.h).
-const char* loop_name(Loop loop) {
-  switch (loop) {
-    case Loop::kDirect: return "direct";
-    case Loop::kFilters: return "filters";
-    case Loop::kWinograd: return "winograd";
+// The forward pass's loop (filters w2: O rows of C·kh·kw), or none: im2col + GEMM then.
+std::optional<FastConv> fast_conv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
+  switch (forward_loop(O, C, H, W, k)) {
+    case Loop::kFilters: return FastConv(FilterConv(w2, O, C, H, W, k));
+    case Loop::kDirect: return FastConv(DirectConv(w2, O, C, H, W, k));
     case Loop::kIm2col: break;
   }
-  return "im2col";
-}
-
-// The loop for conv2d's forward pass (filters w2: O rows of C·kh·kw), or none: im2col + GEMM then.
-std::optional<FastConv> fast_conv(const float* w2, int64_t O, int64_t C, int64_t H, int64_t W, const Window& k) {
-  const Loop exact = exact_loop(O, C, H, W, k);
-  if (exact == Loop::kIm2col) return std::nullopt;
-  auto exact_conv = [&]() -> std::variant<DirectConv, FilterConv> {
-    if (exact == Loop::kFilters) return FilterConv(w2, O, C, H, W, k);
-    return DirectConv(w2, O, C, H, W, k);
-  };
-  if (forward_loop(O, C, H, W, k) == Loop::kWinograd) return FastConv(WinogradConv(w2, O, C, H, W, k, exact_conv()));
-  return std::visit([](auto how) { return FastConv(std::move(how)); }, exact_conv());
+  return std::nullopt;
 }
 
 // For stride 1 the input's gradient is the convolution of g (O planes of Ho x Wo) padded by k - 1 - p
@@ -990,7 +750,7 @@ std::optional<Window> turned_window(const Window& k) {
 std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, int64_t Ho, int64_t Wo,
                                         const Window& k) {
   const std::optional<Window> turned_k = turned_window(k);
-  if (!turned_k || exact_loop(C, O, Ho, Wo, *turned_k) == Loop::kIm2col) return std::nullopt;
+  if (!turned_k || forward_loop(C, O, Ho, Wo, *turned_k) == Loop::kIm2col) return std::nullopt;
   std::vector<float> turned(static_cast<size_t>(C * O * k.kh * k.kw));
   for (int64_t o = 0; o < O; ++o)
     for (int64_t c = 0; c < C; ++c)
@@ -999,6 +759,16 @@ std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, in
           turned[((c * O + o) * k.kh + i) * k.kw + j] =
               w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
   return fast_conv(turned.data(), C, O, Ho, Wo, *turned_k);
+}
+
+// The name conv2d_loops gives a loop (core/ops/conv_loops.h).
+const char* loop_name(Loop loop) {
+  switch (loop) {
+    case Loop::kDirect: return "direct";
+    case Loop::kFilters: return "filters";
+    case Loop::kIm2col: break;
+  }
+  return "im2col";
 }
 
 // ---- conv2d kernels ------------------------------------------------------------------------------------
@@ -1250,14 +1020,11 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
 
 }  // namespace
 
-bool winograd_in_this_build() { return kWinogradPays; }
-
 ConvLoops conv2d_loops(int64_t O, int64_t C, int64_t H, int64_t W, Pair kernel, Pair stride, Pair padding) {
   const Window k{kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]};
-  const int64_t Ho = k.out_h(H), Wo = k.out_w(W);
   const std::optional<Window> turned_k = turned_window(k);
   return {loop_name(forward_loop(O, C, H, W, k)),
-          loop_name(turned_k ? forward_loop(C, O, Ho, Wo, *turned_k) : Loop::kIm2col),
+          loop_name(turned_k ? forward_loop(C, O, k.out_h(H), k.out_w(W), *turned_k) : Loop::kIm2col),
           FilterWeightGrad::serves(O, C, H, W, k) ? "filters" : "im2col"};
 }
 

@@ -1,14 +1,12 @@
 // core/ops/conv_loops.h — which loop core/ops/conv.cpp runs for each product of a float32 convolution.
 //
 // A convolution's three products (the output, the input's gradient, the weight's gradient) each
-// run one of four loops, chosen by the layer's shape (core/ops/conv.cpp, "which loop serves"):
-//   "im2col"    unfold the image, then one GEMM (the plain way; float64 always takes it)
-//   "direct"    consecutive outputs in the vectors, the image read where it lies (stride 1)
-//   "filters"   consecutive filters in the vectors, windows of any stride read where they lie
-//   "winograd"  Winograd's F(2x2, 3x3): 2.25x fewer multiplications (3x3 filters, stride 1;
-//               AVX-512 builds)
-// bench/bench_conv_layers prints them beside each layer's speed; the tests use them to make sure
-// the shapes they pick take the loop they are meant to check.
+// run one of three loops, chosen by the layer's shape (core/ops/conv.cpp, "which loop serves") and
+// by the build's vectors (-march: the tiles' sizes differ, and with them where a tile wastes work):
+//   "im2col"   unfold the image, then one GEMM (the plain way; float64 always takes it)
+//   "direct"   consecutive outputs in the vectors, the image read where it lies (stride 1)
+//   "filters"  consecutive filters in the vectors, windows of any stride read where they lie
+// bench/bench_conv_layers prints them beside each layer's speed.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +23,5 @@ struct ConvLoops {
 
 // For float32 images of C planes of H x W, O filters of kernel[0] x kernel[1].
 ConvLoops conv2d_loops(int64_t O, int64_t C, int64_t H, int64_t W, Pair kernel, Pair stride, Pair padding);
-
-// Whether this build can take "winograd" at all: only with AVX-512's tiles (-march), where it was
-// measured to pay.
-bool winograd_in_this_build();
 
 }  // namespace tandem
