@@ -172,6 +172,8 @@ if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
   fi
   compare "ResNet 16-32-64 (layers/) on Fashion-MNIST, batch 64, SGD: ms per step, s per epoch (937 steps)" \
     bench_resnet_epoch bench_resnet_epoch.py
+  compare "ResNet 16-32-64 in evaluation (eager; frozen graph), batch 64: ms per batch" \
+    bench_resnet_eval bench_resnet_eval.py
   compare "DataLoader on Fashion-MNIST, batch 64, shuffle, Normalize (img/s); MLP epoch fed by hand or by the loader (s)" \
     bench_dataloader bench_dataloader.py
 else
