@@ -366,6 +366,18 @@ TEST_CASE("the direct loop's extra outputs never reach a result: inf and NaN sta
   }
 }
 
+TEST_CASE("conv2d_loops names the loop each product takes, on every build's tiles", "[conv]") {
+  // Shapes whose loops do not depend on -march (the tiles' sizes): a 1-channel stem has too few taps
+  // for either loop; a stride-2 input gradient has no turned convolution (W2ᵀ · g and col2im); 64
+  // channels at 7x7 fill the filter loop's tiles but would waste 29% of the direct loop's work.
+  auto names = [](const ConvLoops& l) {
+    return std::string(l.forward) + "/" + l.input_grad + "/" + l.weight_grad;
+  };
+  CHECK(names(conv2d_loops(16, 1, 28, 28, {3, 3}, {1, 1}, {1, 1})) == "im2col/im2col/im2col");
+  CHECK(std::string(conv2d_loops(32, 16, 28, 28, {3, 3}, {2, 2}, {1, 1}).input_grad) == "im2col");
+  CHECK(names(conv2d_loops(64, 64, 7, 7, {3, 3}, {1, 1}, {1, 1})) == "filters/filters/filters");
+}
+
 TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads", "[conv]") {
   // 37 images: a last group of 5. 5 filters of 3 channels take im2col + GEMM; 16 of 16 a loop without
   // im2col (the direct loop with AVX-512's tiles, the filter loop with AVX2's).
