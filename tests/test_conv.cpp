@@ -332,6 +332,33 @@ TEST_CASE("float32 weight gradients (the loop without im2col) match the six-loop
   }
 }
 
+TEST_CASE("layers of different paddings taking turns each see zeros around their images", "[conv]") {
+  // conv.cpp writes a padded image's zeros once per layer and copies only the inside for each
+  // image; a layer whose geometry differs (padding, size, channels) zeroes the buffer anew. Layers
+  // taking turns here, in the order a network runs them: the same image size with paddings 1, 2,
+  // 0 and 1 again, then a smaller image, then the first layer again; each against the six loops.
+  manual_seed(29);
+  struct Layer {
+    Shape x, w;
+    Pair padding;
+  };
+  const Layer a{{3, 16, 12, 12}, {16, 16, 3, 3}, {1, 1}}, b{{3, 16, 12, 12}, {16, 16, 3, 3}, {2, 2}};
+  const Layer c{{3, 16, 12, 12}, {16, 16, 3, 3}, {0, 0}}, smaller{{2, 64, 7, 7}, {64, 64, 3, 3}, {1, 1}};
+  for (const Layer& s : {a, b, c, a, smaller, a}) {
+    INFO("x " << shape_str(s.x) << " padding " << s.padding[0]);
+    const Tensor x = randn(s.x) + 5.0, w = randn(s.w);  // no zeros inside: a border not zeroed would show
+    check_close(conv2d(x, w, {1, 1}, s.padding).to(kFloat64).to_vector<double>(),
+                conv_by_loops(x, w, {1, 1}, s.padding), 1e-3);
+    const Tensor g = randn(conv2d(x, w, {1, 1}, s.padding).shape()) + 5.0;
+    const Shape window{1, 1, s.padding[0], s.padding[1], s.x[2], s.x[3]};
+    check_close(conv2d_input_grad(g, w, window).to(kFloat64).to_vector<double>(),
+                reference::conv2d_input_grad(g, w, {1, 1}, s.padding, {s.x[2], s.x[3]})
+                    .to(kFloat64)
+                    .to_vector<double>(),
+                1e-3);
+  }
+}
+
 TEST_CASE("the direct loop's extra outputs never reach a result: inf and NaN stay where the loops put them",
           "[conv]") {
   // The direct loop also computes windows that wrap past an image's right edge and throws them away.

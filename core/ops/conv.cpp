@@ -72,6 +72,7 @@
 #include "core/ops/conv_loops.h"
 #include "core/ops/loops.h"
 #include "core/ops/matmul.h"
+#include "core/ops/transpose.h"
 
 namespace tandem {
 namespace {
@@ -256,35 +257,39 @@ template <typename F> void with_width(int64_t width, F f) {
 // buffer of the calling thread (grown once, then reused: no allocation per image), followed by
 // `tail` more zeros (the direct convolution below reads a little past the last plane). Without
 // padding or tail, x itself.
-template <typename T> void pad_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out);
+//
+// SPEED TRICK: the zeros are written once per layer, not once per image. A layer pads its 64
+// images one after another into the same buffer, in the same places: the zeros around them stay
+// where the last image left them, and only the inside is copied again. The buffer remembers the
+// geometry it was last zeroed for; another layer's turn zeroes it anew.
+template <typename T> void copy_inside(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out);
 template <typename T>
 const T* padded_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, int64_t tail = 0) {
   if (k.ph == 0 && k.pw == 0 && tail == 0) return x;
-  const int64_t size = C * (H + 2 * k.ph) * (W + 2 * k.pw);
+  const int64_t size = C * (H + 2 * k.ph) * (W + 2 * k.pw) + tail;
   thread_local std::vector<T> buffer;
-  // Grown, never shrunk: resize() zeroes what it adds, and layers of different sizes take turns.
-  if (buffer.size() < static_cast<size_t>(size + tail)) buffer.resize(static_cast<size_t>(size + tail));
-  pad_image(x, C, H, W, k, buffer.data());
-  std::fill(buffer.data() + size, buffer.data() + size + tail, T(0));
+  thread_local std::array<int64_t, 6> zeroed_for{};  // (C, H, W, ph, pw, tail) of the zeros in place
+  const std::array<int64_t, 6> geometry{C, H, W, k.ph, k.pw, tail};
+  if (geometry != zeroed_for) {
+    if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+    std::fill(buffer.data(), buffer.data() + size, T(0));
+    zeroed_for = geometry;
+  }
+  copy_inside(x, C, H, W, k, buffer.data());
   return buffer.data();
 }
 
-// out (C planes of (H + 2ph) x (W + 2pw)) = x with its border of zeros.
-template <typename T> void pad_image(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out) {
+// The inside of out (C planes of (H + 2ph) x (W + 2pw)) = x; the border is left as it is.
+template <typename T> void copy_inside(const T* x, int64_t C, int64_t H, int64_t W, const Window& k, T* out) {
   const int64_t Hp = H + 2 * k.ph, Wp = W + 2 * k.pw;
   with_width(W, [&](auto w_count) {  // W, known at compile time where it can be (rows are short)
-    for (int64_t c = 0; c < C; ++c) {
-      T* plane = out + c * Hp * Wp;
-      std::fill(plane, plane + k.ph * Wp, T(0));                        // the rows above
+    for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h) {
-        T* row = plane + (h + k.ph) * Wp;
+        T* row = out + (c * Hp + h + k.ph) * Wp + k.pw;
         const T* in = x + (c * H + h) * W;
-        for (int64_t j = 0; j < k.pw; ++j) row[j] = row[k.pw + w_count + j] = T(0);  // left, right
 #pragma omp simd
-        for (int64_t w = 0; w < w_count; ++w) row[k.pw + w] = in[w];
+        for (int64_t w = 0; w < w_count; ++w) row[w] = in[w];
       }
-      std::fill(plane + (k.ph + H) * Wp, plane + Hp * Wp, T(0));       // the rows below
-    }
   });
 }
 
@@ -633,8 +638,7 @@ class FilterConv {
       for (int64_t o = 0; o < filters_; o += kGatherFilters)
         gather_tile(image, windows_.base.data() + p, windows_.off.data(), R, w2t_.data() + o, filters_,
                     scratch + p * filters_ + o);
-    for (int64_t o = 0; o < O_; ++o)  // y[o][p] = scratch[p][o]
-      for (int64_t p = 0; p < P_; ++p) y[o * P_ + p] = scratch[p * filters_ + o];
+    transpose(scratch, P_, O_, filters_, y, P_);  // y[o][p] = scratch[p][o]
   }
 
  private:
@@ -673,16 +677,15 @@ class FilterWeightGrad {
   void add(const float* x, const float* g, int64_t count, float* partial, float* scratch) const {
     float* images = scratch;                      // images_ padded images, end to end
     float* gt = scratch + images_ * image_size_;  // [image, p][o]: g transposed, zeros past O
+    std::fill(images, images + images_ * image_size_, 0.0f);  // the borders: zeroed once, as padded_image
     for (int64_t first = 0; first < count; first += images_) {
       const int64_t n_images = std::min(images_, count - first);
       for (int64_t n = 0; n < n_images; ++n) {
-        pad_image(x + (first + n) * C_ * H_ * W_, C_, H_, W_, k_, images + n * image_size_);
-        const float* gn = g + (first + n) * O_ * P_;
-        for (int64_t p = 0; p < P_; ++p) {
-          float* row = gt + (n * P_ + p) * filters_;
-          for (int64_t o = 0; o < O_; ++o) row[o] = gn[o * P_ + p];
-          std::fill(row + O_, row + filters_, 0.0f);
-        }
+        copy_inside(x + (first + n) * C_ * H_ * W_, C_, H_, W_, k_, images + n * image_size_);
+        float* gtn = gt + n * P_ * filters_;
+        transpose(g + (first + n) * O_ * P_, O_, P_, P_, gtn, filters_);  // gtn[p][o] = g[n][o][p]
+        if (filters_ > O_)
+          for (int64_t p = 0; p < P_; ++p) std::fill(gtn + p * filters_ + O_, gtn + (p + 1) * filters_, 0.0f);
       }
       for (int64_t r = 0; r < taps(); r += kGatherRows)
         for (int64_t o = 0; o < filters_; o += kGatherFilters)
