@@ -574,9 +574,11 @@ bool gather_fits(int64_t rows, int64_t O) {
   return 4 * round_up(O, kGatherFilters) * round_up(rows, kGatherRows) <= 5 * O * rows;
 }
 
-// out[m][t] += Σ_s image[at[m] + step[s]] · b[s][t], for kGatherRows rows m and kGatherFilters filters
-// t (b and out have rows of ld). Out of line on purpose: inlined into its caller, GCC 12 stopped
-// unrolling the loop over m and kept acc on the stack (24 GFLOP/s instead of 85).
+// out[m][t] (+)= Σ_s image[at[m] + step[s]] · b[s][t], for kGatherRows rows m and kGatherFilters filters
+// t (b and out have rows of ld): added to out (kAdd: a partial sum over several calls) or written.
+// Out of line on purpose: inlined into its caller, GCC 12 stopped unrolling the loop over m and kept
+// acc on the stack (24 GFLOP/s instead of 85).
+template <bool kAdd>
 [[gnu::noinline]] void gather_tile(const float* image, const int64_t* at, const int64_t* step, int64_t S,
                                    const float* b, int64_t ld, float* out) {
   float acc[kGatherRows][kGatherFilters] = {};  // lives in registers
@@ -590,7 +592,7 @@ bool gather_fits(int64_t rows, int64_t O) {
     }
   }
   for (int64_t m = 0; m < kGatherRows; ++m)
-    for (int64_t t = 0; t < kGatherFilters; ++t) out[m * ld + t] += acc[m][t];
+    for (int64_t t = 0; t < kGatherFilters; ++t) out[m * ld + t] = kAdd ? out[m * ld + t] + acc[m][t] : acc[m][t];
 }
 
 // The geometry both users share: off[r] for the taps and base[p] for the outputs of a convolution of
@@ -632,12 +634,11 @@ class FilterConv {
   // y (O planes of Ho x Wo) = the convolution of x (C planes of H x W).
   void run(const float* x, float* y, float* scratch) const {
     const float* image = padded_image(x, C_, H_, W_, k_);
-    std::fill(scratch, scratch + scratch_size(), 0.0f);
     const auto R = static_cast<int64_t>(windows_.off.size());
     for (int64_t p = 0; p < static_cast<int64_t>(windows_.base.size()); p += kGatherRows)
       for (int64_t o = 0; o < filters_; o += kGatherFilters)
-        gather_tile(image, windows_.base.data() + p, windows_.off.data(), R, w2t_.data() + o, filters_,
-                    scratch + p * filters_ + o);
+        gather_tile</*kAdd=*/false>(image, windows_.base.data() + p, windows_.off.data(), R, w2t_.data() + o,
+                                    filters_, scratch + p * filters_ + o);  // each tile written once
     transpose(scratch, P_, O_, filters_, y, P_);  // y[o][p] = scratch[p][o]
   }
 
@@ -689,8 +690,8 @@ class FilterWeightGrad {
       }
       for (int64_t r = 0; r < taps(); r += kGatherRows)
         for (int64_t o = 0; o < filters_; o += kGatherFilters)
-          gather_tile(images, windows_.off.data() + r, steps_.data(), n_images * P_, gt + o, filters_,
-                      partial + r * filters_ + o);
+          gather_tile</*kAdd=*/true>(images, windows_.off.data() + r, steps_.data(), n_images * P_, gt + o,
+                                     filters_, partial + r * filters_ + o);
     }
   }
 
@@ -880,11 +881,15 @@ void conv2d_weight_grad_kernel(std::span<const Tensor> in, const Attrs& a, Tenso
         gemm<T>(false, /*trans_b=*/true, rows, O, Ho * Wo, s, pg + n * O * Ho * Wo, part, /*accumulate=*/true);
       }
     });
-    for (int64_t t = 0; t < tasks; ++t) {
+    // The tasks' sums added in task order into the first, then turned back: dW2[o][r] = dW2ᵀ[r][o].
+    // The same additions in the same order on any number of threads; one transpose, not one per task.
+    for (int64_t t = 1; t < tasks; ++t) {
       const T* part = pp + t * part_rows * ld;  // [rows, O] in rows of ld
-      for (int64_t o = 0; o < O; ++o)
-        for (int64_t r = 0; r < rows; ++r) pdw[o * rows + r] += part[r * ld + o];
+#pragma omp simd
+      for (int64_t i = 0; i < part_rows * ld; ++i) pp[i] += part[i];
     }
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t r = 0; r < rows; ++r) pdw[o * rows + r] = pp[r * ld + o];
   });
 }
 
