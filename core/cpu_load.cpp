@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -59,13 +61,21 @@ double threads_run_delay_seconds() {
   return any ? 1e-9 * static_cast<double>(total) : -1;
 }
 
+// Whether this process runs at a nice level above 0 (`nice ./app`, `nice make test`): the kernel
+// then counts its CPU time in /proc/stat's nice column.
+bool runs_niced() {
+  errno = 0;
+  const int level = getpriority(PRIO_PROCESS, 0);  // -1 is a valid level: errno tells an error
+  return errno == 0 && level > 0;
+}
+
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
 
-int64_t busy_ticks(std::string_view text, const std::vector<int>& cpus) {
+int64_t busy_ticks(std::string_view text, const std::vector<int>& cpus, bool count_nice) {
   int64_t total = 0;
   for (int cpu : cpus) {
     const std::string tag = "cpu" + std::to_string(cpu) + " ";
@@ -74,7 +84,8 @@ int64_t busy_ticks(std::string_view text, const std::vector<int>& cpus) {
     std::string_view rest = text.substr(at + (at == 0 ? 0 : 1) + tag.size());
     rest = rest.substr(0, rest.find('\n'));
     // Fields: user nice system idle iowait irq softirq steal (guest and guest_nice are already
-    // inside user and nice). Idle and iowait are not busy; nice is lower-priority work.
+    // inside user and nice). Idle and iowait are not busy; nice is lower-priority work, unless we
+    // are niced ourselves (count_nice).
     int64_t field[8] = {};
     for (int64_t& f : field) {
       while (rest.starts_with(' ')) rest.remove_prefix(1);
@@ -82,7 +93,7 @@ int64_t busy_ticks(std::string_view text, const std::vector<int>& cpus) {
       if (ec != std::errc()) break;  // older kernels list fewer fields; the missing ones are 0
       rest.remove_prefix(static_cast<size_t>(end - rest.data()));
     }
-    total += field[0] + field[2] + field[5] + field[6] + field[7];
+    total += field[0] + field[2] + field[5] + field[6] + field[7] + (count_nice ? field[1] : 0);
   }
   return total;
 }
@@ -98,7 +109,7 @@ int64_t run_delay_ns(std::string_view text) {
 }
 
 CpuLoadMeter::CpuLoadMeter(std::vector<int> cpus)
-    : cpus_(cpus.empty() ? affinity_cpus() : std::move(cpus)) {
+    : cpus_(cpus.empty() ? affinity_cpus() : std::move(cpus)), count_nice_(runs_niced()) {
   last_ = sample();
 }
 
@@ -108,7 +119,7 @@ CpuLoadMeter::Sample CpuLoadMeter::sample() const {
   s.wall_s = wall_seconds();
   s.own_s = process_cpu_seconds();
   s.delay_s = threads_run_delay_seconds();
-  const int64_t ticks = cpus_.empty() ? -1 : busy_ticks(read_cpu_lines(), cpus_);
+  const int64_t ticks = cpus_.empty() ? -1 : busy_ticks(read_cpu_lines(), cpus_, count_nice_);
   s.busy_s = static_cast<double>(ticks) * tick_s;
   s.ok = ticks >= 0;
   return s;

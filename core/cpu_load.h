@@ -14,7 +14,9 @@
 //     from /proc/stat (per CPU: user, system, irq, softirq, steal; in ticks of 10 ms) and
 //     CLOCK_PROCESS_CPUTIME_ID: how many cores other processes kept busy (a `yes` beside us: 1.0,
 //     or its share when we compete). Work in the `nice` column (lower-priority processes) is not
-//     counted: we take those cores back whenever we want them.
+//     counted: we take those cores back whenever we want them. Unless this process runs niced
+//     itself (`nice make test`): then its own time lands in that column, and so does that of every
+//     program at its level, which competes with it; the meter counts the column then.
 //
 // `waiting` says *whether* the team is too big; `others` says how many cores are left for it.
 // Only the CPUs this process may run on count (its affinity mask: `taskset -c 0,1 ./app` sees two).
@@ -60,13 +62,15 @@ class CpuLoadMeter {
   Sample sample() const;
 
   std::vector<int> cpus_;
+  bool count_nice_;  // this process runs niced: the nice column holds its peers (above)
   Sample last_;
 };
 
-// The busy ticks (user + system + irq + softirq + steal; not nice, not idle or iowait) of the
-// listed CPUs, summed, from the text of /proc/stat ("cpu3 1200 4 560 98000 30 0 12 0 0 0" per
-// CPU). -1 when a listed CPU has no line. (Separate from the meter so that tests can feed it text.)
-int64_t busy_ticks(std::string_view proc_stat, const std::vector<int>& cpus);
+// The busy ticks (user + system + irq + softirq + steal, and nice where count_nice; never idle or
+// iowait) of the listed CPUs, summed, from the text of /proc/stat ("cpu3 1200 4 560 98000 30 0 12
+// 0 0 0" per CPU). -1 when a listed CPU has no line. (Separate from the meter so that tests can
+// feed it text.)
+int64_t busy_ticks(std::string_view proc_stat, const std::vector<int>& cpus, bool count_nice = false);
 
 // The run delay (ns) in the text of one schedstat file ("cputime_ns run_delay_ns timeslices"),
 // -1 if unreadable.

@@ -127,7 +127,7 @@ TEST_CASE("OMP_DYNAMIC, OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment mea
   CHECK(user_tunes_openmp(nullptr, nullptr, "10000"));
 }
 
-TEST_CASE("busy_ticks adds user, system, irq, softirq and steal (not nice) of the listed CPUs",
+TEST_CASE("busy_ticks adds user, system, irq, softirq and steal of the listed CPUs, and nice when asked",
           "[teams]") {
   const char* stat =
       "cpu  300 10 200 5000 40 0 6 0 0 0\n"
@@ -140,6 +140,9 @@ TEST_CASE("busy_ticks adds user, system, irq, softirq and steal (not nice) of th
   CHECK(busy_ticks(stat, {10}) == 5);                // "cpu10", not "cpu1" followed by a 0
   CHECK(busy_ticks(stat, {2}) == -1);                // no such CPU
   CHECK(busy_ticks("cpu0 5 0 5\n", {0}) == 10);      // an old kernel's shorter line
+  // A niced process (`nice make test`) finds its own time, and its peers', in the nice column.
+  CHECK(busy_ticks(stat, {1}, /*count_nice=*/true) == 200 + 10 + 150 + 1 + 3 + 2);
+  CHECK(busy_ticks(stat, {0, 1}, /*count_nice=*/true) == 153 + 366);
   CHECK(run_delay_ns("2981294 1500 12\n") == 1500);  // cputime_ns run_delay_ns timeslices
   CHECK(run_delay_ns("garbage") == -1);
 }
@@ -156,6 +159,7 @@ TEST_CASE("the load meter sees another process keep a CPU busy", "[teams]") {
   const auto load = meter.measure(0.1);
   REQUIRE(load.has_value());
   // The child (and whatever else runs there) keeps the CPU busy; none of it is ours (we slept).
+  // Under `nice make test` too: the child inherits the level, and the meter counts that column.
   CHECK(load->others >= 0.5);
   CHECK(load->others <= 1.0);
   if (load->waiting_known) CHECK(load->waiting < 0.5);  // a sleeping thread waits for no CPU
