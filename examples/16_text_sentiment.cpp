@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -70,8 +71,11 @@ Options parse(int argc, char** argv) {
       o.sentences.push_back(value());
     } else if (arg == "--stdin") {
       o.read_stdin = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage << '\n';  // asked for: not an error
+      std::exit(0);
     } else {
-      throw Error(msg(arg == "--help" || arg == "-h" ? "" : "unknown argument " + arg + "\n", kUsage));
+      throw Error(msg("unknown argument ", arg, "\n", kUsage));
     }
   }
   return o;

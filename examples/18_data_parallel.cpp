@@ -55,7 +55,6 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") throw Error(kUsage);
     if (i + 1 >= argc) throw Error(msg("18_data_parallel: ", flag, " needs a value\n", kUsage));
     const std::string value = argv[++i];
     if (flag == "--data") o.data = value;
@@ -279,5 +278,10 @@ int demo(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)  // --help: the usage, once, before any rank starts (not an error)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s\n", kUsage);
+      return 0;
+    }
   return dist::run(argc, argv, [&] { return demo(argc, argv); });  // a throw on any rank ends the job
 }

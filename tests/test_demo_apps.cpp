@@ -222,3 +222,15 @@ TEST_CASE("examples/17_matmul_performance: every way computes the same product, 
   CHECK(bad.status == 1);
   CHECK(bad.text.find("--n takes a whole number from 1 to 8192, got '-5'") != std::string::npos);
 }
+
+TEST_CASE("examples 15, 16 and 17: --help prints the usage and exits with status 0", "[examples][demo_apps]") {
+  for (const std::string name : {"15_image_classification", "16_text_sentiment", "17_matmul_performance"}) {
+    INFO(name);
+    for (const std::string flag : {"--help", "-h"}) {
+      const ProgramOutput help = run_program(kBin + "/" + name + " " + flag);
+      CHECK(help.status == 0);
+      CHECK(help.text.starts_with("usage: " + name));
+      CHECK(help.text.find("error") == std::string::npos);
+    }
+  }
+}
