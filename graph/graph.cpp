@@ -79,7 +79,8 @@ std::ostream& operator<<(std::ostream& os, const Output& o) {
 }
 
 std::string Node::describe() const {
-  return msg("node '", name, "' (", type, ") created at ", tandem::describe(created_at));
+  const std::string self = msg("node '", name, "' (", type, ") created at ", tandem::describe(created_at));
+  return gradient_of.empty() ? self : msg(self, ", for the gradient of ", gradient_of);
 }
 
 // ---- Graph ----------------------------------------------------------------------------------------

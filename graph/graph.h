@@ -115,6 +115,7 @@ struct Node {
   Node* initializer = nullptr;        // variables: the `name/Assign` node that sets the initial value
   bool is_gradient = false;           // created by gradients() (drawn apart from the forward)
   const autograd::Derivative* made_by = nullptr;  // gradient nodes: the sheet row that made them
+  std::string gradient_of;  // gradient nodes: the forward node they differentiate, described (below)
   std::shared_ptr<ControlFlow> flow;  // control nodes: the branches or body they run
   const Body* body = nullptr;  // set for a node inside a cond's branch or a while_loop's body: it
                                // runs only when that body runs, never in the graph's own loop
@@ -122,7 +123,10 @@ struct Node {
   CallSite created_at;
 
   bool produces_value() const { return kind != Kind::no_op && kind != Kind::control; }
-  // "node 'dense/MatMul' (MatMul) created at examples/03_mlp.cpp:41 (in main)"
+  // "node 'dense/MatMul' (MatMul) created at examples/03_mlp.cpp:41 (in main)"; a gradient node
+  // adds the forward node it came from, whose line is the one to look at (gradients() made the
+  // node, but the forward op is what the program wrote): "..., for the gradient of node 'Sqrt'
+  // (Sqrt) created at train.cpp:30 (in main)"
   std::string describe() const;
 };
 

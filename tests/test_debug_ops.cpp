@@ -66,11 +66,16 @@ TEST_CASE("check_numerics passes the gradient through and checks it on its way b
   g::Graph graph;
   g::DefaultGraph use(graph);
   g::Output a = g::placeholder(kFloat32, {2});
+  const int forward_line = __LINE__ + 1;
   g::Output loss = sqrt(check_numerics(a, "a")).sum();
   g::Output da = g::gradients({loss}, {a})[0];
   g::Session s(graph);
   CHECK(allclose(s.run(da, {{a, tensor({1.0, 4.0})}}), tensor({0.5, 0.25})));
   CHECK_THROWS_WITH(s.run(da, {{a, tensor({0.0, 4.0})}}), Catch::Contains("in gradient. a"));
+  // The failing node was made by gradients(); the error names the forward check's line too.
+  CHECK_THROWS_WITH(s.run(da, {{a, tensor({0.0, 4.0})}}),
+                    Catch::Contains("for the gradient of node 'CheckNumerics' (CheckNumerics) created at "
+                                    "tests/test_debug_ops.cpp:" + std::to_string(forward_line)));
 }
 
 TEST_CASE("print writes its message and the value, eagerly now and in a graph on every run", "[debug]") {
