@@ -4,6 +4,7 @@
 // for every layout each operand can have, checked exactly against sums written out here.
 #include <catch2/catch.hpp>
 
+#include <utility>
 #include <vector>
 
 #include "core/factories.h"
@@ -92,17 +93,38 @@ TEST_CASE("matmul: a product with a dimension of 1 but too large for the plain l
 
 TEST_CASE("matmul: batch-1 products big enough to share among threads give the same numbers", "[matmul]") {
   // 784 x 256 = 200,704 multiply-adds, over loops::kParallelGrain: with two threads each product
-  // below is split (rows of an outer product, column blocks of a vector-matrix product). The
+  // below is split (rows of an outer product, chunks of rows of a vector-matrix product). The
   // integers keep every sum exact, so each thread count must match the written-out sum exactly.
   const Tensor x = ints<float>({1, 784}, 1), w = ints<float>({784, 256}, 2), g = ints<float>({1, 256}, 3);
   const int before = get_num_threads();
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     INFO(threads << " threads");
-    check(x, w);          // forward: row vector · row-major weight, column blocks
+    check(x, w);          // forward: row vector · row-major weight, chunks of its rows
     check(g, w.t());      // backward to the input: g · Wᵀ, one dot product per column
     check(x.t(), g);      // backward to the weight: the outer product, by rows
     check(w, g.t());      // weight · column vector, one dot product per row
+  }
+  set_num_threads(before);
+}
+
+TEST_CASE("matmul: a row vector times a matrix gives the same bits on one thread or two", "[matmul]") {
+  // Random floats, whose sums do depend on their order: the chunks of rows that threads share are
+  // fixed by the shape, not by the thread count, and their parts are added in chunk order. Shapes:
+  // 25 whole chunks (the 784 x 256 layer); 18 chunks of 85 rows, the last one short; and rows
+  // longer than a chunk (9000 columns), which threads share by blocks of columns instead.
+  manual_seed(31);
+  const int before = get_num_threads();
+  for (const auto& [k, n] : std::vector<std::pair<int64_t, int64_t>>{{784, 256}, {1500, 96}, {40, 9000}}) {
+    INFO(k << " x " << n);
+    const Tensor x = randn({1, k}), w = randn({k, n});
+    set_num_threads(1);
+    const std::vector<float> one = matmul(x, w).to_vector<float>();
+    set_num_threads(2);
+    const std::vector<float> two = matmul(x, w).to_vector<float>();
+    CHECK(one == two);
+    const std::vector<double> exact = matmul(x.to(kFloat64), w.to(kFloat64)).to_vector<double>();
+    for (size_t j = 0; j < exact.size(); ++j) CHECK(one[j] == Approx(exact[j]).margin(1e-3));
   }
   set_num_threads(before);
 }
