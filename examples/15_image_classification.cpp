@@ -78,8 +78,10 @@ Options parse(int argc, char** argv) {
     else if (arg == "--test") o.test = positive_number(arg, value());
     else if (arg == "--full") o.train = 60000, o.epochs = 3, o.test = 10000;
     else if (arg == "--out") o.out = value();
-    else if (arg == "--help" || arg == "-h") std::cout << kUsage << '\n', std::exit(0);  // asked for: not an error
-    else if (arg.starts_with("--")) throw Error(msg("unknown flag ", arg, "\n", kUsage));
+    else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage << '\n';  // asked for: not an error
+      std::exit(0);
+    } else if (arg.starts_with("--")) throw Error(msg("unknown flag ", arg, "\n", kUsage));
     else o.files.push_back(arg);
   }
   return o;

@@ -73,7 +73,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") std::printf("%s\n", kUsage), std::exit(0);  // asked for: not an error
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s\n", kUsage);  // asked for: not an error
+      std::exit(0);
+    }
     if (arg != "--n" && arg != "--runs" && arg != "--threads") throw Error(msg("unknown argument ", arg, "\n", kUsage));
     if (i + 1 >= argc) throw Error(msg(arg, " needs a value\n", kUsage));
     const std::string v = argv[++i];

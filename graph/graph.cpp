@@ -80,7 +80,9 @@ std::ostream& operator<<(std::ostream& os, const Output& o) {
 
 std::string Node::describe() const {
   const std::string self = msg("node '", name, "' (", type, ") created at ", tandem::describe(created_at));
-  return gradient_of.empty() ? self : msg(self, ", for the gradient of ", gradient_of);
+  if (!gradient_of) return self;
+  return msg(self, ", for the gradient of node '", gradient_of->name, "' (", gradient_of->type, ") created at ",
+             tandem::describe(gradient_of->created_at));
 }
 
 // ---- Graph ----------------------------------------------------------------------------------------

@@ -115,7 +115,13 @@ struct Node {
   Node* initializer = nullptr;        // variables: the `name/Assign` node that sets the initial value
   bool is_gradient = false;           // created by gradients() (drawn apart from the forward)
   const autograd::Derivative* made_by = nullptr;  // gradient nodes: the sheet row that made them
-  std::string gradient_of;  // gradient nodes: the forward node they differentiate, described (below)
+  // Gradient nodes: the forward node they differentiate, kept to be described when an error needs it
+  // (below; the call site is only turned into file:line then, as for created_at).
+  struct Forward {
+    std::string name, type;
+    CallSite created_at;
+  };
+  std::optional<Forward> gradient_of;
   std::shared_ptr<ControlFlow> flow;  // control nodes: the branches or body they run
   const Body* body = nullptr;  // set for a node inside a cond's branch or a while_loop's body: it
                                // runs only when that body runs, never in the graph's own loop

@@ -750,11 +750,17 @@ std::optional<Window> turned_window(const Window& k) {
   return Window{k.kh, k.kw, 1, 1, k.kh - 1 - k.ph, k.kw - 1 - k.pw};
 }
 
-// The loop for the input's gradient, or none: W2ᵀ · g and col2im then.
+// The loop for the input's gradient (g: O planes of Ho x Wo): the turned filters' convolution where
+// turned_window holds and one of the loops serves it, else im2col (W2ᵀ · g and col2im).
+Loop input_grad_loop(int64_t O, int64_t C, int64_t Ho, int64_t Wo, const Window& k) {
+  const std::optional<Window> turned_k = turned_window(k);
+  return turned_k ? forward_loop(C, O, Ho, Wo, *turned_k) : Loop::kIm2col;
+}
+
+// That loop, or none: W2ᵀ · g and col2im then.
 std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, int64_t Ho, int64_t Wo,
                                         const Window& k) {
-  const std::optional<Window> turned_k = turned_window(k);
-  if (!turned_k || forward_loop(C, O, Ho, Wo, *turned_k) == Loop::kIm2col) return std::nullopt;
+  if (input_grad_loop(O, C, Ho, Wo, k) == Loop::kIm2col) return std::nullopt;
   std::vector<float> turned(static_cast<size_t>(C * O * k.kh * k.kw));
   for (int64_t o = 0; o < O; ++o)
     for (int64_t c = 0; c < C; ++c)
@@ -762,7 +768,7 @@ std::optional<FastConv> fast_input_grad(const float* w, int64_t O, int64_t C, in
         for (int64_t j = 0; j < k.kw; ++j)
           turned[((c * O + o) * k.kh + i) * k.kw + j] =
               w[((o * C + c) * k.kh + (k.kh - 1 - i)) * k.kw + (k.kw - 1 - j)];
-  return fast_conv(turned.data(), C, O, Ho, Wo, *turned_k);
+  return fast_conv(turned.data(), C, O, Ho, Wo, *turned_window(k));
 }
 
 // The name conv2d_loops gives a loop (core/ops/conv_loops.h).
@@ -1030,9 +1036,7 @@ void max_pool2d_gather_kernel(std::span<const Tensor> in, const Attrs& a, Tensor
 
 ConvLoops conv2d_loops(int64_t O, int64_t C, int64_t H, int64_t W, Pair kernel, Pair stride, Pair padding) {
   const Window k{kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]};
-  const std::optional<Window> turned_k = turned_window(k);
-  return {loop_name(forward_loop(O, C, H, W, k)),
-          loop_name(turned_k ? forward_loop(C, O, k.out_h(H), k.out_w(W), *turned_k) : Loop::kIm2col),
+  return {loop_name(forward_loop(O, C, H, W, k)), loop_name(input_grad_loop(O, C, k.out_h(H), k.out_w(W), k)),
           FilterWeightGrad::serves(O, C, H, W, k) ? "filters" : "im2col"};
 }
 

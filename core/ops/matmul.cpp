@@ -301,8 +301,9 @@ void add_rows(const T* a, MatrixView<T> B, int64_t p0, int64_t p1, int64_t j0, i
 // C (m x n, row-major, contiguous) = A (m x k) · B (k x n), where m, n or k is 1.
 //
 // Big enough products (the 784 x 256 layer of bench/: 200,704 multiply-adds) are split among the
-// threads, each taking whole rows of C, or a block of its columns when C is a single row. They are
-// memory-bound, and each core brings its own L1/L2 caches and load/store bandwidth to the matrix.
+// threads, each taking whole rows of C, or, when C is a single row, chunks of B's rows (or blocks of
+// C's columns: below). They are memory-bound, and each core brings its own L1/L2 caches and
+// load/store bandwidth to the matrix.
 template <typename T>
 void vector_product(MatrixView<T> A, MatrixView<T> B, int64_t m, int64_t n, int64_t k, T* c) {
   std::vector<T> buffer;
