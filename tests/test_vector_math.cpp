@@ -200,6 +200,33 @@ TEST_CASE("vector math: sigmoid at the edges: far tails without NaN", "[vector_m
   CHECK(at(sigmoid_op, -200.0f) == 0.0f);
 }
 
+TEST_CASE("vector math: exp of a nonpositive float has exp_f32's bits, with less work",
+          "[vector_math]") {
+  // exp_nonpositive_f32 serves softmax and sigmoid, whose exponents are <= 0. It must agree with
+  // exp_f32 to the bit there: over every 61st pattern with the sign bit set (35 million, from -0
+  // down to -inf and the negative NaNs), every float in [-105, -86] (the clamp at -104 and the
+  // denormal results), and +0.
+  auto same = [](float x) {
+    const float a = math::exp_f32(x), b = math::exp_nonpositive_f32(x);
+    return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b) || (std::isnan(a) && std::isnan(b));
+  };
+  int64_t checked = 0, differ = 0;
+  float first = 0;
+  auto check = [&](float x) {
+    ++checked;
+    if (!same(x) && differ++ == 0) first = x;
+  };
+  for (uint64_t b = 0x80000000u; b <= 0xffffffffu; b += 61) check(std::bit_cast<float>(static_cast<uint32_t>(b)));
+  for (float x = -105.0f; x <= -86.0f; x = std::nextafter(x, 0.0f)) check(x);
+  check(0.0f);
+  INFO(differ << " of " << checked << " differ, the first at x = " << first);
+  CHECK(differ == 0);
+  CHECK(checked > 37000000);
+  CHECK(std::isnan(math::exp_nonpositive_f32(-std::numeric_limits<float>::quiet_NaN())));
+  CHECK(math::exp_nonpositive_f32(-std::numeric_limits<float>::infinity()) == 0.0f);
+  CHECK(math::exp_nonpositive_f32(-0.0f) == 1.0f);
+}
+
 TEST_CASE("vector math: float64 keeps the standard library's functions", "[vector_math]") {
   const std::vector<double> xs = {-745.2, -3.5, -1e-300, 0.0, 0.7, 2.0, 40.0, 709.7};
   const Tensor x = from_vector(xs, {static_cast<int64_t>(xs.size())});

@@ -126,6 +126,14 @@ struct Exp {
     else return std::exp(x);
   }
 };
+// e^x where x <= 0 is known (softmax's x - max): the same values as Exp's, computed with less work
+// (vector_math.h's exp_nonpositive_f32).
+struct ExpNonPositive {
+  template <typename T> TANDEM_HD T operator()(T x) const {
+    if constexpr (use_vector_math<T>) return exp_nonpositive_f32(x);
+    else return std::exp(x);
+  }
+};
 struct Log {
   template <typename T> TANDEM_HD T operator()(T x) const {
     if constexpr (use_vector_math<T>) return log_f32(x);

@@ -59,16 +59,29 @@ template <const char* Name> Meta softmax_meta(std::span<const Meta> in, const At
 
 // One softmax over the contiguous run x[0..n), written to y (x == y is allowed). Each pass is a
 // simple loop that vectorises: the max and the sum because `omp simd reduction` allows their
-// reordering, the exponentials because math::Exp is written for it (core/ops/vector_math.h).
+// reordering, the exponentials because math::ExpNonPositive is written for it (every exponent
+// is x - m <= 0: core/ops/vector_math.h's exp_nonpositive_f32).
 template <typename T, bool Log> void softmax_row(const T* x, T* y, int64_t n) {
-  const math::Exp exp;
+  const math::ExpNonPositive exp;  // of x - max <= 0
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
   double s = 0;
   if constexpr (Log) {
+    // The plain loop is `s += exp(x[i] - m)` over the row. Speed (LOOP FISSION, as unary.cpp's
+    // sigmoid_loop): the exponentials of a block go to a buffer in the L1 cache first, then are
+    // added up in double. In one loop, GCC widens every exponential to double where it was
+    // computed, with its masks (the -104 clamp) widened alongside: twice the work per value.
+    // log_softmax of 1024² floats, AVX2, one thread: 1.06 -> 0.90 ms (bench_unary).
+    constexpr int64_t kBlock = 256;
+    T e[kBlock];
+    for (int64_t lo = 0; lo < n; lo += kBlock) {
+      const int64_t len = std::min(kBlock, n - lo);
+#pragma omp simd
+      for (int64_t i = 0; i < len; ++i) e[i] = exp(x[lo + i] - m);
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < n; ++i) s += exp(x[i] - m);
+      for (int64_t i = 0; i < len; ++i) s += e[i];
+    }
     const T log_s = static_cast<T>(std::log(s));
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
@@ -87,7 +100,7 @@ constexpr int64_t kStrip = 256;  // softmaxes one task of the strided layout han
 
 // w neighbouring softmaxes whose n elements are `inner` apart: softmax j reads x[i * inner + j].
 template <typename T, bool Log> void softmax_strip(const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
-  const math::Exp exp;
+  const math::ExpNonPositive exp;  // of x - max <= 0
   std::array<T, kStrip> m;
   std::array<double, kStrip> s;
   m.fill(-std::numeric_limits<T>::infinity());

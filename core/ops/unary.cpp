@@ -66,7 +66,7 @@ void sigmoid_loop(const float* x, float* y, int64_t n) {
   for (int64_t lo = 0; lo < n; lo += kBlock) {
     const int64_t len = std::min(kBlock, n - lo);
 #pragma omp simd
-    for (int64_t i = 0; i < len; ++i) e[i] = math::exp_f32(-std::fabs(x[lo + i]));
+    for (int64_t i = 0; i < len; ++i) e[i] = math::exp_nonpositive_f32(-std::fabs(x[lo + i]));
 #pragma omp simd
     for (int64_t i = 0; i < len; ++i) y[lo + i] = math::sigmoid_from_exp(x[lo + i], e[i]);
   }

@@ -55,17 +55,9 @@
 
 namespace tandem::math {
 
-// e^x. Inputs are clamped to [-104, 89] first: beyond, e^x is 0 or inf in float32, and the clamped
-// value still gives exactly that (e^89 overflows to inf, e^-104 rounds to 0). The clamp also keeps
-// k in int32 range, and NaN (which the clamp turns into -104) is restored at the end.
-inline float exp_f32(float x) {
-  float c = x > -104.0f ? x : -104.0f;
-  c = c < 89.0f ? c : 89.0f;
-  // k = round(c / ln2). Adding 1.5·2^23 pushes the fraction bits out of the float (at that size
-  // floats are 1 apart), so the addition rounds to the nearest integer; subtracting it back gives
-  // that integer as a float. One add and one subtract, where std::round would be a call.
-  const float shifter = 12582912.0f;  // 1.5 · 2^23
-  const float k = (c * 1.44269504088896341f + shifter) - shifter;
+// The heart of exp, shared by exp_f32 and exp_nonpositive_f32: given c and k = round(c / ln2) (as
+// a float), e^r for the reduced argument r = c - k·ln2, so that e^c = 2^k · e^r.
+inline float exp_reduced(float c, float k) {
   // r = c - k·ln2, in two steps (Cody-Waite): k·C1 is exact, C2 = ln2 - C1 is the small rest. The
   // second step rounds; `lost` is what that rounding dropped (r + lost = r1 - k·C2 within 2^-29).
   const float r1 = c - k * 0.693359375f;
@@ -82,7 +74,21 @@ inline float exp_f32(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float s = 1.0f + r;
-  const float er = s + ((p * (r * r) + (r - (s - 1.0f))) + lost);
+  return s + ((p * (r * r) + (r - (s - 1.0f))) + lost);
+}
+
+// e^x. Inputs are clamped to [-104, 89] first: beyond, e^x is 0 or inf in float32, and the clamped
+// value still gives exactly that (e^89 overflows to inf, e^-104 rounds to 0). The clamp also keeps
+// k in int32 range, and NaN (which the clamp turns into -104) is restored at the end.
+inline float exp_f32(float x) {
+  float c = x > -104.0f ? x : -104.0f;
+  c = c < 89.0f ? c : 89.0f;
+  // k = round(c / ln2). Adding 1.5·2^23 pushes the fraction bits out of the float (at that size
+  // floats are 1 apart), so the addition rounds to the nearest integer; subtracting it back gives
+  // that integer as a float. One add and one subtract, where std::round would be a call.
+  const float shifter = 12582912.0f;  // 1.5 · 2^23
+  const float k = (c * 1.44269504088896341f + shifter) - shifter;
+  const float er = exp_reduced(c, k);
   // 2^k, built from the exponent bits. k runs from -150 to 128, and 2^k itself is a normal float
   // only for -126 <= k <= 127, so scale in two halves k = k1 + k2, each within [-75, 64]: the first
   // product is exact, the second rounds once — into a denormal where e^x is one, to inf where it
@@ -93,6 +99,27 @@ inline float exp_f32(float x) {
   const float s2 = std::bit_cast<float>((k2 + 127) << 23);
   const float y = er * s1 * s2;
   return x != x ? x : y;  // NaN in, NaN out
+}
+
+// e^x for x <= 0 only: the exponentials of softmax (x - max <= 0) and of sigmoid (e^{-|x|}).
+// The same steps as exp_f32 and the same bits for every such x (tests/test_vector_math.cpp checks
+// them against exp_f32), with less work around exp_reduced:
+//  - no upper clamp, and no NaN select: a NaN fails the one compare below and stays NaN through
+//    every step (the lower clamp of exp_f32 turned it into -104, hence its final select);
+//  - 2^k without the two halves. k runs from -150 to 0 here, so 2^(k+24) is a normal float, and
+//    its bits come straight from kf = k + 1.5·2^23, whose low bits hold k: add the exponent bias
+//    and shift into place (the bits above k fall off the top). Then er·2^(k+24) is exact, and the
+//    last multiply by 2^-24 rounds once — into a denormal where e^x is one, as exp_f32 does.
+// Speed: about 30 instructions per 8 floats instead of 50; e^{-|x|} of 16384 floats, AVX2, in
+// cache: 0.72 -> 0.49 ms for 64 passes. (A ternary clamp with a NaN rule costs a compare and a
+// blend per bound: GCC may not turn it into vmaxps without -ffinite-math-only.)
+inline float exp_nonpositive_f32(float x) {
+  const float c = x < -104.0f ? -104.0f : x;  // e^-104 rounds to 0; a NaN keeps its NaN
+  const float shifter = 12582912.0f;           // 1.5 · 2^23, as in exp_f32
+  const float kf = c * 1.44269504088896341f + shifter;
+  const float er = exp_reduced(c, kf - shifter);
+  const float scale = std::bit_cast<float>((std::bit_cast<uint32_t>(kf) + (127u + 24u)) << 23);  // 2^(k+24)
+  return (er * scale) * 5.9604644775390625e-8f;  // · 2^-24
 }
 
 // log x. x = 2^e · m with m in [√½, √2), so log x = e·ln2 + log(1 + f), f = m - 1 in [-0.29, 0.41].
@@ -173,6 +200,6 @@ inline float sigmoid_from_exp(float x, float e) {
   const float q = (x < 0.0f ? e : 1.0f) / d;
   return q - q * t * std::max(q, 1.0f - q);  // NaN propagates through e
 }
-inline float sigmoid_f32(float x) { return sigmoid_from_exp(x, exp_f32(-std::fabs(x))); }
+inline float sigmoid_f32(float x) { return sigmoid_from_exp(x, exp_nonpositive_f32(-std::fabs(x))); }
 
 }  // namespace tandem::math
