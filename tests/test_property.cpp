@@ -66,8 +66,8 @@ const char* op_name(Op op) {
 
 struct Instr {
   Op op;
-  std::vector<int> args;      // earlier values
-  std::vector<int64_t> ints;  // dims, sizes, windows (see apply)
+  std::vector<int> args = {};      // earlier values
+  std::vector<int64_t> ints = {};  // dims, sizes, windows (see apply)
   double number = 0;
   bool flag = false;  // keepdim
 };

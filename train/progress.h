@@ -63,8 +63,8 @@ struct ProgressBarOptions {
   int epochs = 0;  // the number of epochs: the "Epoch" line is printed when epochs > 1, as Keras does
   int verbose = 1;  // 0: silent; 1: the bar; 2: one line per epoch, without the bar (Keras's modes)
   std::ostream* out = nullptr;     // where to write; nullptr: std::cout
-  std::optional<bool> terminal;    // redraw in place? Unset: is_terminal(*out)
-  ProgressClock clock;             // unset: steady_clock
+  std::optional<bool> terminal = {};  // redraw in place? Unset: is_terminal(*out)
+  ProgressClock clock = {};           // unset: steady_clock
 };
 
 class ProgressBar {
@@ -97,10 +97,10 @@ class ProgressBar {
 
 // ---- a tqdm-like bar ---------------------------------------------------------------------------------
 struct TqdmOptions {
-  std::string desc;              // shown first, as "desc: "
+  std::string desc = {};         // shown first, as "desc: "
   std::ostream* out = nullptr;   // nullptr: std::cout (tqdm itself writes to stderr)
-  std::optional<bool> terminal;  // unset: is_terminal(*out)
-  ProgressClock clock;
+  std::optional<bool> terminal = {};  // unset: is_terminal(*out)
+  ProgressClock clock = {};
   int every_percent = 10;        // not on a terminal: a line each time this many percent more are done
 };
 
