@@ -240,10 +240,23 @@ template <class C> Grads<C> add_n_grad(C& c) {
 }
 
 // ---- matmul -----------------------------------------------------------------------------------
-// A matrix stored column by column (the transpose of a contiguous one): only eager values have a layout.
+// A matrix stored column by column: the transpose of a row-major one, as a Linear layer's Wᵀ. An
+// eager value shows it in its strides. A graph value has no strides, but the same Wᵀ is there as
+// a transpose of a value that is not itself a view (a variable, an op's result): both modes then
+// take the same branch below, run the same GEMM and round alike — the two GEMMs of that branch
+// add the same products in different orders on some CPUs (OpenBLAS's AVX2 kernels), and a graph
+// trained with Adam drifted away from its eager twin after the first step.
 template <class T> bool column_major(const T& m) {
-  if constexpr (is_eager<T>) return m.dim() == 2 && m.size(0) > 1 && m.stride(0) == 1 && m.stride(1) == m.size(0);
-  else return false;
+  if constexpr (is_eager<T>) {
+    return m.dim() == 2 && m.size(0) > 1 && m.stride(0) == 1 && m.stride(1) == m.size(0);
+  } else {
+    const graph::Node* n = m.node();
+    if (m.dim() != 2 || m.size(0) <= 1 || n->kind != graph::Kind::op || n->op != &ops::permute ||
+        n->attrs.dims != Shape{1, 0})
+      return false;
+    const graph::Node* stored = n->inputs[0].node();
+    return stored->kind != graph::Kind::op || !stored->op->is_view();
+  }
 }
 
 // Y = A B:  dA = G Bᵀ,  dB = Aᵀ G   (batched: batch dims broadcast, so sum back with unbroadcast).
@@ -266,7 +279,8 @@ template <class C> Grads<C> matmul_grad(C& c) {
   if (c.needs_grad(1)) {
     // SPEED (eager): a column-major B — a Linear's Wᵀ — gets its gradient in its own layout,
     // (Gᵀ·A)ᵀ = Aᵀ·G, which the transpose's rule turns back into a row-major dW: no copy when it is
-    // stored (PyTorch's mm_mat2_backward does the same). A graph has no layouts: plain Aᵀ·G.
+    // stored (PyTorch's mm_mat2_backward does the same). A graph takes the same branch for the
+    // same Wᵀ (column_major, above), so that its dW has eager mode's bits.
     auto gb = column_major(b) ? transpose(matmul(transpose(g, -1, -2), a), -1, -2) : matmul(transpose(a, -1, -2), g);
     if (b_vec) gb = squeeze(gb, -1);
     r[1] = c.unbroadcast(gb, 1);

@@ -172,8 +172,9 @@ TEST_CASE("update fusion: GradientDescentOptimizer's step fuses like the hand-wr
 }
 
 TEST_CASE("update fusion: a Linear layer's transposed weight gradient (x·Wᵀ) fuses too", "[graph][passes][layers]") {
-  // nn::Linear keeps W as [out, in] and computes x·Wᵀ; the gradient of Wᵀ is Xᵀ·G, and W's is its
-  // transpose. W += -lr·(Xᵀ·G)ᵀ is the GEMM W += -lr·Gᵀ·X: the pass must see through the transpose.
+  // nn::Linear keeps W as [out, in] and computes x·Wᵀ. The matmul rule gives the column-major Wᵀ
+  // its gradient in its own layout, (Gᵀ·X)ᵀ, as eager mode does, and W's is that transposed back:
+  // the pass sees through both transposes to W += -lr·Gᵀ·X, one GEMM.
   manual_seed(4);
   nn::Sequential model(nn::Linear(784, 64), nn::ReLU(), nn::Linear(64, 10));
   g::Graph graph;
@@ -190,10 +191,33 @@ TEST_CASE("update fusion: a Linear layer's transposed weight gradient (x·Wᵀ) 
     CHECK(l1 == Approx(l2).epsilon(1e-5));
   }
   for (const g::Output& v : model->variables(graph)) CHECK(allclose(fused.variable_value(v), plain.variable_value(v), 1e-5, 1e-6));
-  CHECK(count_label_prefix(fused, "AssignAdd[-0.05·MatMulᵀ]") == 2);
+  CHECK(count_label_prefix(fused, "AssignAdd[-0.05·MatMul]") == 2);
   constexpr int64_t kW1GradBytes = 784 * 64 * 4;
   CHECK(plain.last_run_stats().peak_bytes >= kW1GradBytes);
   CHECK(fused.last_run_stats().peak_bytes < kW1GradBytes);  // the weight gradients were never stored
+}
+
+TEST_CASE("update fusion: a transposed product, W += alpha·(A·B)ᵀ, fuses as the GEMM Bᵀ·Aᵀ", "[graph][passes]") {
+  // Written by hand (a Linear layer's gradient no longer has this form: above): the chain from
+  // the MatMul to the update holds one 2-D transpose, which the fused GEMM takes as swapped,
+  // transposed operands.
+  manual_seed(6);
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const Tensor w0 = randn({5, 3}), av = randn({3, 4}), bv = randn({4, 5});
+  const g::Output w = g::Variable(w0, true, "w");
+  const g::Output a = g::placeholder(kFloat32, {3, 4}), b = g::placeholder(kFloat32, {4, 5});
+  const g::Output update = g::assign_add(w, transpose(matmul(a, b), 0, 1) * -0.05);
+  g::Session fused(graph, with_update_fusion(true)), plain(graph, with_update_fusion(false));
+  for (g::Session* s : {&fused, &plain}) {
+    s->run(g::global_variables_initializer(graph));
+    s->run(update, {{a, av}, {b, bv}});
+  }
+  CHECK(count_label_prefix(fused, "AssignAdd[-0.05·MatMulᵀ]") == 1);
+  CHECK(count_label_prefix(plain, "AssignAdd[") == 0);
+  const Tensor want = w0 + transpose(matmul(av, bv), 0, 1) * -0.05;
+  CHECK(allclose(fused.variable_value(w), want, 1e-5, 1e-6));
+  CHECK(allclose(plain.variable_value(w), want, 1e-5, 1e-6));
 }
 
 TEST_CASE("eager: a transposed weight (x·Wᵀ) gets a row-major gradient, no copy", "[autograd][layers]") {
@@ -213,6 +237,39 @@ TEST_CASE("eager: a transposed weight (x·Wᵀ) gets a row-major gradient, no co
   reset_peak_memory_stats();
   z.backward(g);
   CHECK(transposed_allocations == memory_stats().allocations);
+}
+
+TEST_CASE("a Linear layer's weight gradient: the same GEMM, and the same bits, eagerly and as a graph",
+          "[autograd][graph][layers]") {
+  // dW = Gᵀ·X in both modes (the matmul rule's column-major branch): a graph that computed
+  // (Xᵀ·G)ᵀ instead added the same products in another order on AVX2 machines, and the main demo's
+  // two ways, trained with Adam, parted after their first step.
+  manual_seed(7);
+  nn::Sequential model(nn::Linear(784, 64), nn::ReLU(), nn::Linear(64, 10));
+  const Tensor xb = randn({16, 784}), yb = randint(0, 10, {16});
+  cross_entropy(model(xb), yb).backward();
+  g::Graph graph;
+  g::DefaultGraph use(graph);
+  const g::Output x = g::placeholder(kFloat32, {-1, 784}), y = g::placeholder(kInt64, {-1});
+  const g::Output loss = cross_entropy(model(x), y);  // binds the model's Variables to the graph
+  const std::vector<g::Output> grads = g::gradients({loss}, model->variables(graph));
+  g::Session session(graph);
+  session.run(g::global_variables_initializer(graph));
+  const std::vector<Tensor> got = session.run(grads, {{x, xb}, {y, yb}});
+  const std::vector<Tensor> params = model->parameters();
+  REQUIRE(got.size() == params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    INFO("parameter " << k);
+    CHECK(equal(got[k], params[k].grad()));  // bit for bit
+  }
+  // The graph's product has W's own shape, [64, 784] (Gᵀ·X), and none has Wᵀ's, [784, 64] (Xᵀ·G).
+  auto matmuls_of_shape = [&](const Shape& shape) {
+    int n = 0;
+    for (const auto& node : graph.nodes()) n += node->op == &ops::matmul && g::Output(node.get()).shape() == shape;
+    return n;
+  };
+  CHECK(matmuls_of_shape({64, 784}) == 1);
+  CHECK(matmuls_of_shape({784, 64}) == 0);
 }
 
 TEST_CASE("update fusion: an SGD step with weight decay is not a scaled product, and stays as it is",
