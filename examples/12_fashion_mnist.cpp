@@ -439,10 +439,14 @@ void print_table(const Measured& e, const Measured& g, int64_t tape_nodes_per_st
               e.epoch_seconds.size() > 1 ? "after a warm-up epoch" : "with no warm-up (one epoch only)");
 }
 
-void print_differences(const Measured& e, const Measured& g, int64_t tape_nodes_per_step) {
+void print_differences(const Measured& e, const Measured& g, int64_t tape_nodes_per_step, bool agree) {
   std::printf("What differed:\n");
   const double te = e.epoch_seconds.back(), tg = g.epoch_seconds.back();
-  std::printf("  - Not the numbers: same weights, batches and dropout masks gave the same losses and accuracy.\n");
+  if (agree)
+    std::printf("  - Not the numbers: same weights, batches and dropout masks gave the same losses and accuracy.\n");
+  else
+    std::printf("  - The numbers, and they should not have: same weights, batches and dropout masks, yet the\n"
+                "    losses parted by more than float rounding (the table above). Please report it, with this output.\n");
   std::printf("  - Memory: an eager step holds what its tape saved and the new gradients until it ends; a\n"
               "    graph run holds the buffers its memory plan gave it (graph/passes/memory_plan.cpp), every\n"
               "    gradient among them until Adam's updates run. Eager's peak is %.2fx the graph's.\n",
@@ -529,7 +533,7 @@ int run(const Options& o) {
   bool agree = false;
   print_losses(em, gm, agree);
   print_table(em, gm, tape_nodes_per_step, static_cast<int64_t>(graph.graph.size()));
-  print_differences(em, gm, tape_nodes_per_step);
+  print_differences(em, gm, tape_nodes_per_step, agree);
 
   // The graph's checkpoint carries the model's own names ("fc1.weight"): it loads into the eager model.
   const auto latest = g::train::latest_checkpoint(run_dir + "/checkpoints/graph");
