@@ -28,7 +28,8 @@
 // weight decay (which is AssignAdd(v, -lr · e): optim/train.h's GradientDescentOptimizer), where
 //   - e is alpha · MatMul(A, B): a chain of Neg, and Mul or Div by a constant scalar (a 0-dim or
 //     one-element float constant), over a MatMul; alpha is the product of the signs and constants;
-//     or alpha · MatMul(A, B)ᵀ, the chain holding a 2-D transpose (a Linear layer's weight gradient);
+//     or alpha · MatMul(A, B)ᵀ, the chain holding 2-D transposes: an odd number transposes the
+//     product, an even number cancels (a Linear layer's weight gradient holds two: below);
 //   - v is a 2-D float32 or float64 variable, and A, B, the MatMul and the chain all have its dtype
 //     (so no hidden conversion is skipped), and the chain keeps the MatMul's shape (no broadcast);
 //   - the MatMul and every link of the chain are read by nothing else, fetched by nobody and named
@@ -116,8 +117,10 @@ int fuse_updates(Plan& plan) {
     if (vm.dtype != kFloat32 && vm.dtype != kFloat64) continue;
 
     // Walk down the chain of scalings to the MatMul, collecting alpha — and transposes: a Linear
-    // layer holds W as [out, in] and computes x·Wᵀ, so its gradient arrives as (Xᵀ·G)ᵀ, and
-    // W += alpha·(A·B)ᵀ is the GEMM W += alpha·Bᵀ·Aᵀ (transposed operands cost GEMM nothing).
+    // layer holds W as [out, in] and computes x·Wᵀ, so the gradient of Wᵀ is (Gᵀ·X)ᵀ (the matmul
+    // rule's column-major branch) and W's is that transposed back: two transposes, which cancel.
+    // One left over, W += alpha·(A·B)ᵀ, is the GEMM W += alpha·Bᵀ·Aᵀ (transposed operands cost
+    // GEMM nothing).
     double alpha = sgd ? -update.attrs.lr : 1;
     bool transposed = false;
     std::vector<int> chain;
