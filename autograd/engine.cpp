@@ -18,8 +18,11 @@
 // priority queue by creation order.)
 #include "autograd/engine.h"
 
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
+#include <memory_resource>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -295,10 +298,18 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     ~Restore() { set_grad_enabled(mode); }
   } restore{previous_mode};
 
+  // The walk's tables and lists below allocate a cell or an array for every Node they meet. Speed:
+  // they take their memory from one arena, first from a buffer on the stack, and give it all back
+  // at once when the walk ends (std::pmr; the same containers otherwise). At batch 1, where the
+  // arithmetic is tiny, that took backward() of an 8-8-8-10 MLP from 11.1 to 10.5 µs, and
+  // bench_mlp_step's eager step from 83.9 to 80.2 µs (one thread, interleaved runs).
+  std::array<std::byte, 16384> scratch;
+  std::pmr::monotonic_buffer_resource arena(scratch.data(), scratch.size());
+
   // 1. Count dependencies: how many edges point at each Node reachable from the roots.
-  std::unordered_map<Node*, int> dependencies;
-  std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
+  std::pmr::unordered_map<Node*, int> dependencies(&arena);
+  std::pmr::vector<Node*> stack(&arena);
+  std::pmr::unordered_set<Node*> seen(&arena);
   for (const Tensor& r : roots)
     if (Node* n = r.grad_fn().get(); n && seen.insert(n).second) stack.push_back(n);
   // BEGIN SOLUTION a2.t1
@@ -314,7 +325,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   // END SOLUTION
 
   // 2. Seed the roots. A root that is a leaf gets its gradient directly.
-  std::unordered_map<Node*, Tensor> buffers;
+  std::pmr::unordered_map<Node*, Tensor> buffers(&arena);
   auto deliver_to_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
     if (capture) {
       if (auto it = capture->leaves.find(leaf.get()); it != capture->leaves.end())
@@ -327,7 +338,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     Tensor& b = buffers[n];
     b = b.defined() ? b + g : std::move(g);  // SOLUTION a2.t1
   };
-  std::vector<Node*> ready;
+  std::pmr::vector<Node*> ready(&arena);
   for (size_t i = 0; i < roots.size(); ++i) {
     Node* n = roots[i].grad_fn().get();
     if (n) {
