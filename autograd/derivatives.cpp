@@ -187,10 +187,11 @@ template <class C> Grads<C> sum_grad(C& c) {
   return {c.expand_to_input(g, 0)};
 }
 
-// y = mean(x, dims):  dx = g / N, broadcast back (N = elements averaged per output)
+// y = mean(x, dims):  dx = g / N, broadcast back (N = elements averaged per output). N comes in
+// g's dtype: the division would convert it anyway, and that is one op less per backward.
 template <class C> Grads<C> mean_grad(C& c) {
   const auto g = unsqueeze_reduced(c.grad, c.attrs.dims, c.input_rank(0), c.attrs.keepdim);
-  return {c.expand_to_input(g / c.reduced_count(), 0)};
+  return {c.expand_to_input(g / c.reduced_count(c.grad_dtype()), 0)};
 }
 
 // y = amax(x, dims) (or amin):  dx = g at the positions holding the extreme value, shared evenly

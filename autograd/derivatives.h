@@ -19,7 +19,8 @@
 //   c.unbroadcast(x, i)    sum x down to input i's shape (undoes broadcasting; sum_to)
 //   c.expand_to_input(x,i) broadcast x up to input i's shape
 //   c.reshape_to_input(x,i), c.zeros_like_input(i)
-//   c.reduced_count()      numel(input 0) / numel(output), a 0-dim value (mean and var need it)
+//   c.reduced_count(dt)    numel(input 0) / numel(output), a 0-dim value of dtype dt, float64 when
+//                          not given (mean and var need it)
 //   c.split_to_input(x,d,i) the window of x along d that input i occupies when the inputs are laid
 //                          end to end (cat's gradient)
 //

@@ -119,13 +119,13 @@ SavedTensor save(const Tensor& t, bool is_output) {
 
 }  // namespace
 
-bool any_requires_grad(const std::vector<Tensor>& inputs) {
+bool any_requires_grad(std::span<const Tensor> inputs) {
   for (const Tensor& t : inputs)
     if (const AutogradMeta* m = t.impl().autograd.get(); m && m->requires_grad) return true;
   return false;
 }
 
-void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs, Tensor& out) {
+void record(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs, Tensor& out) {
   const Derivative* rule = derivative_for(op);
   if (!rule || !is_floating(out.dtype())) return;  // not differentiable: out is a constant
   auto node = std::make_shared<Node>();
@@ -245,10 +245,10 @@ Tensor EagerContext::zeros_like_input(int i) const {
   return zeros(node_.input_meta[i].shape, node_.input_meta[i].dtype, grad.device());
 }
 
-Tensor EagerContext::reduced_count() const {
+Tensor EagerContext::reduced_count(DType dtype) const {
   const double n_in = static_cast<double>(numel(node_.input_meta[0].shape));
   const double n_out = static_cast<double>(numel(node_.output_meta.shape));
-  return full({}, n_out == 0 ? 0.0 : n_in / n_out, kFloat64, grad.device());
+  return full({}, n_out == 0 ? 0.0 : n_in / n_out, dtype, grad.device());
 }
 
 Tensor EagerContext::zero() const { return zeros({}, grad.dtype(), grad.device()); }

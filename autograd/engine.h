@@ -11,6 +11,7 @@
 // Read next: autograd/engine.cpp.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "autograd/derivatives.h"
@@ -19,11 +20,11 @@
 namespace tandem::autograd {
 
 // True when some input requires grad (the cheap test call() makes before recording).
-bool any_requires_grad(const std::vector<Tensor>& inputs);
+bool any_requires_grad(std::span<const Tensor> inputs);
 
 // Records `op` applied to `inputs` giving `out` (sets out's grad_fn). No-op for ops that are not
 // differentiable or outputs that are not floating point.
-void record(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs, Tensor& out);
+void record(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs, Tensor& out);
 
 // True when `t` is a view (reshape, slice, transpose...) of a leaf that requires grad, or a view
 // of such a view: in-place ops refuse it (core/ops/inplace.cpp), as PyTorch does.
@@ -63,7 +64,7 @@ class EagerContext {
   Tensor reshape_to_input(const Tensor& x, int i) const;
   Tensor split_to_input(const Tensor& x, int64_t d, int i) const;
   Tensor zeros_like_input(int i) const;
-  Tensor reduced_count() const;
+  Tensor reduced_count(DType dtype = kFloat64) const;
   Tensor zero() const;
 
  private:

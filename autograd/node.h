@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/call_site.h"
+#include "core/inline_list.h"
 #include "core/op.h"
 #include "core/tensor.h"
 
@@ -58,10 +59,12 @@ struct Node : std::enable_shared_from_this<Node> {
   const OpDef* op = nullptr;
   const Derivative* rule = nullptr;
   Attrs attrs;
-  std::vector<Edge> next;             // one per input, in input order
-  std::vector<Meta> input_meta;       // every input's shape and dtype (always kept: cheap)
+  // Per input, in input order (ops have one to three inputs: these lists hold three inside the
+  // Node itself, so recording an op is one allocation, not four; core/inline_list.h):
+  InlineList<Edge, 3> next;             // where each input's gradient goes
+  InlineList<Meta, 3> input_meta;       // every input's shape and dtype (always kept: cheap)
+  InlineList<std::optional<SavedTensor>, 3> saved_inputs;  // only those the rule asks for
   Meta output_meta;
-  std::vector<std::optional<SavedTensor>> saved_inputs;  // only those the rule asks for
   std::optional<SavedTensor> saved_output;
   uint64_t sequence_nr = 0;           // creation order
   bool released = false;              // saved values freed by a backward without retain_graph

@@ -22,7 +22,7 @@
 namespace tandem {
 
 namespace {
-Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
+Tensor compute(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
                const Meta& out_meta, Device device);
 thread_local int64_t kernels_run = 0;  // core/kernel_count.h
 }  // namespace
@@ -50,7 +50,7 @@ ComputeKernel kernel_for(const OpDef& op, Device device) {
   return kernel;
 }
 
-Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
+Tensor call(const OpDef& op, const OpInputs<Tensor>& inputs, const Attrs& attrs) {
   if (op.arity >= 0 && static_cast<int>(inputs.size()) != op.arity)
     throw Error(msg(op.name, ": expected ", op.arity, " input tensors, got ", inputs.size()));
   if (op.updates > 0)
@@ -143,9 +143,9 @@ const OpDef* find_op(const std::string& name) {
 //       in 'matmul' called at examples/13_debugging.cpp:52 (in main)
 // An op called inside another op's kernel that fails is already annotated: it is left as it is.
 // (Graph mode's twin is graph/ops.cpp's make_op, which names the line that created the node.)
-template <> Tensor apply<Tensor>(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs) {
+template <> Tensor apply<Tensor>(const OpDef& op, const OpInputs<Tensor>& inputs, const Attrs& attrs) {
   try {
-    return call(op, std::move(inputs), attrs);
+    return call(op, inputs, attrs);
   } catch (const Error& e) {
     if (std::strstr(e.what(), "' called at ")) throw;
     rethrow_with_context(e, msg("\n  in '", op.name, "' called at ", describe(capture_call_site())));
@@ -157,7 +157,7 @@ template <> Tensor lift<Tensor>(const Tensor& value, const Tensor& like) {
 }
 
 namespace {
-Tensor compute(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
+Tensor compute(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
                const Meta& out_meta, Device device) {
   const ComputeKernel kernel = kernel_for(op, device);
   Tensor out = Tensor::empty(out_meta.shape, out_meta.dtype, device, op.name);

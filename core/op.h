@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "core/inline_list.h"
 #include "core/tensor.h"
 
 namespace tandem {
@@ -150,9 +151,14 @@ const OpDef* find_op(const std::string& name);  // null when unknown
 void check_same_device(const OpDef& op, std::span<const Tensor> inputs, Device device);
 ComputeKernel kernel_for(const OpDef& op, Device device);
 
+// An op's tensor inputs, as the user functions pass them: apply(ops::mul, {a, b}). Up to four
+// are kept inside the list itself (core/inline_list.h): one heap allocation less per op; a
+// std::vector (cat's list) is taken over as it is.
+template <class T> using OpInputs = InlineList<T, 4>;
+
 // Runs an op eagerly: checks devices, applies the shape rule, allocates the output and runs the
 // kernel of the inputs' device. Every eager op in Tandem ends up here.
-Tensor call(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs = {});
+Tensor call(const OpDef& op, const OpInputs<Tensor>& inputs, const Attrs& attrs = {});
 
 // Runs an update op (OpDef::updates > 0) eagerly: checks devices and shapes, then the kernel
 // writes the parameter inputs[0] and the state after it in place and bumps their version
@@ -183,10 +189,10 @@ template <class T> inline constexpr bool is_eager = std::same_as<T, Tensor>;
 
 // Runs `op` on `inputs` the way T's executor does. Defined for Tensor in core/op.cpp (call) and
 // for graph::Output in graph/ops.cpp (a new node).
-template <TensorLike T> T apply(const OpDef& op, std::vector<T> inputs, const Attrs& attrs = {});
-template <> Tensor apply<Tensor>(const OpDef& op, std::vector<Tensor> inputs, const Attrs& attrs);
+template <TensorLike T> T apply(const OpDef& op, const OpInputs<T>& inputs, const Attrs& attrs = {});
+template <> Tensor apply<Tensor>(const OpDef& op, const OpInputs<Tensor>& inputs, const Attrs& attrs);
 template <>
-graph::Output apply<graph::Output>(const OpDef& op, std::vector<graph::Output> inputs, const Attrs& attrs);
+graph::Output apply<graph::Output>(const OpDef& op, const OpInputs<graph::Output>& inputs, const Attrs& attrs);
 
 // A concrete value as a T beside `like`: the tensor itself in eager mode (on like's device), a
 // constant node in like's graph in graph mode. Scalars in formulas (`x * 2`) come in this way.

@@ -496,10 +496,10 @@ template <TensorLike T> T transpose(const T& x, int64_t dim0, int64_t dim1) {
   const int64_t r = x.dim();
   const int64_t d0 = normalize_dim(dim0, r, "transpose"), d1 = normalize_dim(dim1, r, "transpose");
   if (r == 0) return x;  // PyTorch allows transpose(0, -1) of a scalar, and no other dims
-  std::vector<int64_t> p(r);
+  Shape p(static_cast<size_t>(r));  // the identity permutation, with d0 and d1 swapped
   std::iota(p.begin(), p.end(), 0);
   std::swap(p[d0], p[d1]);
-  return permute(x, p);
+  return apply<T>(ops::permute, {x}, {.dims = p});
 }
 
 

@@ -105,14 +105,15 @@ Output GraphContext::split_to_input(const Output& x, int64_t d, int i) const {
 
 Output GraphContext::zeros_like_input(int i) const { return zeros_like(node_.inputs[i]); }
 
-Output GraphContext::reduced_count() const {
+Output GraphContext::reduced_count(DType dtype) const {
   const Shape& in = node_.inputs[0].shape();
   const Shape& out = node_.meta.shape;
   if (fully_known(in) && fully_known(out)) {
     const double n_out = static_cast<double>(numel(out));
-    return constant(n_out == 0 ? 0.0 : static_cast<double>(numel(in)) / n_out, kFloat64);
+    return constant(n_out == 0 ? 0.0 : static_cast<double>(numel(in)) / n_out, dtype);
   }
-  return count_ratio(node_.inputs[0], Output(&node_));  // numel / numel, when the values exist
+  const Output ratio = count_ratio(node_.inputs[0], Output(&node_));  // numel / numel, when the values exist
+  return dtype == kFloat64 ? ratio : ratio.to(dtype);
 }
 
 Output GraphContext::zero() const { return constant(0, grad.dtype()); }

@@ -50,7 +50,7 @@ class GraphContext {
   Output reshape_to_input(const Output& x, int i) const;
   Output split_to_input(const Output& x, int64_t d, int i) const;
   Output zeros_like_input(int i) const;
-  Output reduced_count() const;
+  Output reduced_count(DType dtype = kFloat64) const;
   Output zero() const;
 
  private:

@@ -72,8 +72,8 @@ Output make_op(const OpDef& op, std::vector<Output> inputs, const Attrs& attrs, 
 
 namespace tandem {
 template <>
-graph::Output apply<graph::Output>(const OpDef& op, std::vector<graph::Output> inputs, const Attrs& attrs) {
-  return graph::make_op(op, std::move(inputs), attrs);
+graph::Output apply<graph::Output>(const OpDef& op, const OpInputs<graph::Output>& inputs, const Attrs& attrs) {
+  return graph::make_op(op, inputs.to_vector(), attrs);
 }
 
 template <> graph::Output lift<graph::Output>(const Tensor& value, const graph::Output& like) {
