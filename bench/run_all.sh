@@ -151,6 +151,7 @@ PY
 }
 
 compare_mlp_step
+compare "one eager op call on a [1, 10] float32 tensor (chains of 64): ns per op" bench_op_cost bench_op_cost.py
 
 # ---- the seed ConvNet on Fashion-MNIST (needs the dataset: Debian's dataset-fashion-mnist) -------
 if [[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
