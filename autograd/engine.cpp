@@ -143,7 +143,7 @@ void record(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
     if (rule->saves_inputs & (1u << i)) node->saved_inputs[i] = save(inputs[i], false);
   }
   if (rule->saves_output) node->saved_output = save(out, true);
-  if (is_anomaly_enabled()) node->created_at = capture_call_site();
+  if (is_anomaly_enabled()) node->created_at = std::make_unique<CallSite>(capture_call_site());
   auto m = std::make_shared<AutogradMeta>();
   m->requires_grad = true;
   m->grad_fn = std::move(node);
