@@ -62,6 +62,9 @@ size_t rfind(std::span<const uint8_t> b, std::initializer_list<uint8_t> needle) 
   return std::string::npos;
 }
 
+uint32_t be32(std::span<const uint8_t> b, size_t at) {
+  return uint32_t{b[at]} << 24 | uint32_t{b[at + 1]} << 16 | uint32_t{b[at + 2]} << 8 | uint32_t{b[at + 3]};
+}
 uint32_t le32(std::span<const uint8_t> b, size_t at) {
   return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24;
 }
@@ -71,9 +74,22 @@ uint16_t le16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16
 // zeros, so Tandem looks for each format's end itself.
 void check_complete(std::span<const uint8_t> b, Format f, const std::string& source) {
   if (f == Format::png) {
-    // A PNG ends with an IEND chunk; a cut-off file has none.
-    if (rfind(b, {'I', 'E', 'N', 'D'}) == std::string::npos)
-      refuse(source, msg("truncated PNG: no IEND chunk in its ", b.size(), " bytes"));
+    // After the 8-byte signature, a PNG is a list of chunks up to IEND, each a 4-byte big-endian
+    // length, a 4-byte type, the data and a 4-byte CRC. Every length is checked against the bytes
+    // left before stb sees the file: stb grows its buffer for the image data (IDAT) to the length
+    // a chunk *claims*, before reading it, so a 214-byte file whose IDAT claimed 2.1 GB made it
+    // allocate 2 GiB (found by fuzz_image; the input is in tests/fuzz/corpus/image/).
+    size_t at = 8;
+    for (;;) {
+      if (b.size() - at < 12)
+        refuse(source, msg("truncated PNG: no IEND chunk in its ", b.size(), " bytes"));
+      const uint32_t length = be32(b, at);
+      if (length > b.size() - at - 12)
+        refuse(source, msg("corrupt or truncated PNG: the chunk at byte ", at, " claims ", length,
+                           " bytes of data, and only ", b.size() - at - 12, " follow it"));
+      if (std::memcmp(b.data() + at + 4, "IEND", 4) == 0) break;
+      at += 12 + size_t{length};
+    }
   } else if (f == Format::jpeg) {
     // Entropy-coded data starts after an SOS marker (FF DA) and the image ends with EOI (FF D9).
     const size_t sos = rfind(b, {0xFF, 0xDA});

@@ -9,6 +9,8 @@
 // Read next: tests/test_data_text.cpp.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 
@@ -264,6 +266,14 @@ TEST_CASE("bad image files are Errors that name the file", "[data][image]") {
     big_png[at] = 0, big_png[at + 1] = 0, big_png[at + 2] = 0x2E, big_png[at + 3] = 0xE0;
   }
   CHECK_THROWS_WITH(decode(big_png), Catch::Contains("12000 x 12000") && Catch::Contains("corrupt or hostile"));
+  // A chunk that claims more data than the file holds: a PNG whose image data (IDAT) says 1 GiB.
+  // stb would grow its buffer to the claim before reading (fuzz_image found one that made it
+  // allocate 2 GiB); the chunk walk refuses it first.
+  std::vector<uint8_t> liar = png;
+  const auto idat = std::search(liar.begin(), liar.end(), std::begin("IDAT"), std::end("IDAT") - 1);
+  REQUIRE(idat != liar.end());
+  std::fill(idat - 4, idat, uint8_t{0}), *(idat - 4) = 0x40;  // length 0x40000000, big-endian
+  CHECK_THROWS_WITH(decode(liar), Catch::Contains("corrupt or truncated PNG") && Catch::Contains("claims 1073741824"));
   CHECK_THROWS_WITH(read_image("no/such/image.png"), Catch::Contains("no such file: no/such/image.png"));
   CHECK_THROWS_WITH(read_image(TANDEM_SOURCE_DIR "/tests"), Catch::Contains("is a folder, not an image file"));
 }
