@@ -86,7 +86,7 @@ struct Node : std::enable_shared_from_this<Node> {
 // goes through the shared bins, with their locking and merging of neighbours. So the Node stays
 // below that: its lists hold two inputs inline, not three, and anomaly mode's call stack (256
 // bytes) is kept behind a pointer. Measured (bench_op_cost, one thread): a recorded view and its
-// backward, 550 -> 370 ns, when the Node was 1400 bytes; the other ops' costs within the noise.
+// backward, 550 -> 357 ns, when the Node was 1400 bytes; the other ops' costs within the noise.
 #if defined(__GLIBC__)
 static_assert(sizeof(Node) + 16 <= 1032, "a tape Node should fit glibc's per-thread cache (see above)");
 #endif
