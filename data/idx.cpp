@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/factories.h"
+#include "data/byte_order.h"
 #include "core/ops.h"
 
 namespace tandem::data {
@@ -144,10 +145,6 @@ std::vector<unsigned char> read_up_to(ByteSource& in, size_t n) {
     if (got < want) break;  // the end of the data
   }
   return raw;
-}
-
-uint32_t big_endian_u32(const unsigned char* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
 }
 
 // Element type codes of the header, with their byte widths and names.

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "core/factories.h"
+#include "data/byte_order.h"
 #include "io/atomic_file.h"
 
 #if defined(TANDEM_STB_IMPLEMENTATION)
@@ -62,14 +63,6 @@ size_t rfind(std::span<const uint8_t> b, std::initializer_list<uint8_t> needle) 
   return std::string::npos;
 }
 
-uint32_t be32(std::span<const uint8_t> b, size_t at) {
-  return uint32_t{b[at]} << 24 | uint32_t{b[at + 1]} << 16 | uint32_t{b[at + 2]} << 8 | uint32_t{b[at + 3]};
-}
-uint32_t le32(std::span<const uint8_t> b, size_t at) {
-  return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 | uint32_t{b[at + 3]} << 24;
-}
-uint16_t le16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>(b[at] | b[at + 1] << 8); }
-
 // Is the file complete? stb decodes what it can of a truncated JPEG or BMP and fills the rest with
 // zeros, so Tandem looks for each format's end itself.
 void check_complete(std::span<const uint8_t> b, Format f, const std::string& source) {
@@ -83,7 +76,7 @@ void check_complete(std::span<const uint8_t> b, Format f, const std::string& sou
     for (;;) {
       if (b.size() - at < 12)
         refuse(source, msg("truncated PNG: no IEND chunk in its ", b.size(), " bytes"));
-      const uint32_t length = be32(b, at);
+      const uint32_t length = big_endian_u32(b.data() + at);
       if (length > b.size() - at - 12)
         refuse(source, msg("corrupt or truncated PNG: the chunk at byte ", at, " claims ", length,
                            " bytes of data, and only ", b.size() - at - 12, " follow it"));
@@ -101,16 +94,18 @@ void check_complete(std::span<const uint8_t> b, Format f, const std::string& sou
     // 4 bytes give its size. Uncompressed rows are padded to 4 bytes, so the pixels need exactly
     // offset + row_bytes * |height| bytes.
     if (b.size() < 26) refuse(source, msg("truncated BMP: ", b.size(), " bytes is less than its headers"));
-    const uint32_t offset = le32(b, 10), info = le32(b, 14);
+    const uint8_t* p = b.data();
+    const uint32_t offset = little_endian_u32(p + 10), info = little_endian_u32(p + 14);
     if (info != 12 && info != 40 && info != 56 && info != 108 && info != 124)
       refuse(source, msg("not a BMP stb can read: info header of ", info, " bytes"));
     int64_t width, height, bpp, compression = 0;
     if (info == 12) {
-      width = le16(b, 18), height = le16(b, 20), bpp = le16(b, 24);
+      width = little_endian_u16(p + 18), height = little_endian_u16(p + 20), bpp = little_endian_u16(p + 24);
     } else {
       if (b.size() < 34) refuse(source, msg("truncated BMP: ", b.size(), " bytes is less than its headers"));
-      width = static_cast<int32_t>(le32(b, 18)), height = static_cast<int32_t>(le32(b, 22));
-      bpp = le16(b, 28), compression = le32(b, 30);
+      width = static_cast<int32_t>(little_endian_u32(p + 18));
+      height = static_cast<int32_t>(little_endian_u32(p + 22));
+      bpp = little_endian_u16(p + 28), compression = little_endian_u32(p + 30);
     }
     if (width <= 0 || height == 0 || height == INT32_MIN || width > (1 << 24) || std::abs(height) > (1 << 24))
       refuse(source, msg("BMP header gives a size of ", width, " x ", height));

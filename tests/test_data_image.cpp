@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <fstream>
 
@@ -272,7 +271,8 @@ TEST_CASE("bad image files are Errors that name the file", "[data][image]") {
   std::vector<uint8_t> liar = png;
   const auto idat = std::search(liar.begin(), liar.end(), std::begin("IDAT"), std::end("IDAT") - 1);
   REQUIRE(idat != liar.end());
-  std::fill(idat - 4, idat, uint8_t{0}), *(idat - 4) = 0x40;  // length 0x40000000, big-endian
+  std::fill(idat - 4, idat, uint8_t{0});
+  *(idat - 4) = 0x40;  // the length before the type: 0x40000000, big-endian
   CHECK_THROWS_WITH(decode(liar), Catch::Contains("corrupt or truncated PNG") && Catch::Contains("claims 1073741824"));
   CHECK_THROWS_WITH(read_image("no/such/image.png"), Catch::Contains("no such file: no/such/image.png"));
   CHECK_THROWS_WITH(read_image(TANDEM_SOURCE_DIR "/tests"), Catch::Contains("is a folder, not an image file"));
